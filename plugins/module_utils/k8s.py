@@ -1,0 +1,270 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes client creation and a list-then-watch helper shared by the collection's modules.
+
+Public API (other modules import these):
+
+* :data:`AUTH_ARG_SPEC` – kubernetes.core's connection options, to merge into an argument spec
+  (document them with the doc fragment ``kubernetes.core.k8s_auth_options``).
+* :func:`client_from_module` – a DynamicClient built from those options through kubernetes.core.
+* :func:`resource_list_watch` – ``(list_fn, watch_fn)`` for one resource type and scope.
+* :func:`watch_until` – list, then watch until a predicate holds or a deadline passes; reconnects when a
+  watch expires or the connection drops, relists on ``410 Gone``. Pure: the list/watch functions and the
+  clock are injected, so it runs against a fake event stream in tests.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import time
+import traceback
+
+try:
+    from kubernetes import watch as k8s_watch
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError:
+    k8s_watch = None
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC as _K8S_AUTH_ARG_SPEC
+    HAS_K8S_CORE = True
+except ImportError:  # pragma: no cover - kubernetes.core is a declared dependency
+    _K8S_AUTH_ARG_SPEC = {}
+    HAS_K8S_CORE = False
+
+AUTH_ARG_SPEC = dict(_K8S_AUTH_ARG_SPEC)
+
+HTTP_GONE = 410
+FATAL_HTTP_STATUSES = (400, 401, 403, 404, 422)
+EVENT_ADDED = "ADDED"
+EVENT_MODIFIED = "MODIFIED"
+EVENT_DELETED = "DELETED"
+EVENT_BOOKMARK = "BOOKMARK"
+EVENT_ERROR = "ERROR"
+
+DEFAULT_WATCH_SECONDS = 55
+"""Server-side lifetime asked for each watch request; the helper reconnects after it."""
+RECONNECT_BACKOFF_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)
+"""Sleep before the n-th consecutive reconnect after an error (last value repeats)."""
+REQUEST_TIMEOUT_SLACK_SECONDS = 10
+"""Client-side read timeout = watch lifetime + this, so a silently dead connection is noticed."""
+
+
+class WatchFatalError(Exception):
+    """Raised by :func:`watch_until` for errors that retrying cannot fix (401/403/404/…)."""
+
+
+def object_key(obj):
+    """``namespace/name`` of an object dict (cluster-scoped objects give ``/name``)."""
+    meta = (obj or {}).get("metadata") or {}
+    return "{0}/{1}".format(meta.get("namespace") or "", meta.get("name") or "")
+
+
+def _status_of(exc):
+    status = getattr(exc, "status", None)
+    try:
+        return int(status)
+    except (TypeError, ValueError):
+        return None
+
+
+def describe_error(exc):
+    """One line for an exception from the client: ``HTTP 403 Forbidden: …`` or the exception text."""
+    status = _status_of(exc)
+    if status is not None:
+        reason = getattr(exc, "reason", "") or ""
+        body = getattr(exc, "body", "") or ""
+        return "HTTP {0} {1}{2}".format(status, reason, (": " + str(body)[:300]) if body else "")
+    return "{0}: {1}".format(type(exc).__name__, exc)
+
+
+def watch_until(list_fn, watch_fn, done, deadline, clock=time.monotonic, sleep=time.sleep,
+                watch_seconds=DEFAULT_WATCH_SECONDS, keep=None):
+    """List objects, then watch them until ``done(objects)`` is true or ``clock()`` reaches ``deadline``.
+
+    :param list_fn: ``list_fn() -> (items, resource_version)`` – items are object dicts.
+    :param watch_fn: ``watch_fn(resource_version, timeout_seconds) -> iterable of {"type", "object"}``.
+        The iterable may end (watch expired: reconnect from the last resourceVersion), raise an exception
+        with ``status == 410`` or yield an ``ERROR`` event with code 410 (history gone: relist), or raise
+        anything else (dropped connection: reconnect with backoff). Errors with a status in
+        :data:`FATAL_HTTP_STATUSES` raise :class:`WatchFatalError` at once.
+    :param done: ``done(objects) -> bool`` with ``objects`` = ``{namespace/name: object dict}``; called after
+        the list and after every event, so the helper returns on the event that completes the wait.
+    :param deadline: absolute time on ``clock`` after which the helper gives up (one deadline for all).
+    :param keep: optional ``keep(obj) -> bool`` filter applied to listed and watched objects.
+    :returns: dict ``done`` (bool), ``objects``, ``stats`` (lists, watches, events, reconnects, relists,
+        errors) and ``last_error`` (text of the last transient error or None). Never raises on timeout.
+    """
+    keep = keep or (lambda obj: True)
+    stats = {"lists": 0, "watches": 0, "events": 0, "reconnects": 0, "relists": 0, "errors": 0}
+    state = {"objects": {}, "rv": None, "last_error": None}
+
+    def result(is_done):
+        return {"done": is_done, "objects": state["objects"], "stats": stats, "last_error": state["last_error"]}
+
+    def do_list():
+        items, rv = list_fn()
+        stats["lists"] += 1
+        state["objects"] = dict((object_key(o), o) for o in items if keep(o))
+        state["rv"] = rv
+
+    failures = 0
+    need_list = True
+    while True:
+        try:
+            if need_list:
+                do_list()
+                need_list = False
+                if done(state["objects"]):
+                    return result(True)
+            remaining = deadline - clock()
+            if remaining <= 0:
+                return result(False)
+            stats["watches"] += 1
+            timeout = max(1, int(math.ceil(min(watch_seconds, remaining))))
+            for event in watch_fn(state["rv"], timeout):
+                etype = event.get("type")
+                obj = event.get("object") or {}
+                if etype == EVENT_ERROR:
+                    code = obj.get("code")
+                    if code == HTTP_GONE:
+                        raise _Gone(obj.get("message") or "resourceVersion too old")
+                    if code in FATAL_HTTP_STATUSES:
+                        raise WatchFatalError("watch error {0}: {1}".format(code, obj.get("message")))
+                    raise _Transient("watch error {0}: {1}".format(code, obj.get("message")))
+                stats["events"] += 1
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                if rv:
+                    state["rv"] = rv
+                if etype == EVENT_BOOKMARK:
+                    continue
+                key = object_key(obj)
+                if etype == EVENT_DELETED or not keep(obj):
+                    state["objects"].pop(key, None)
+                else:
+                    state["objects"][key] = obj
+                failures = 0
+                if done(state["objects"]):
+                    return result(True)
+                if clock() >= deadline:
+                    return result(False)
+            stats["reconnects"] += 1
+        except WatchFatalError:
+            raise
+        except _Gone as exc:
+            stats["relists"] += 1
+            state["last_error"] = "410 Gone: {0}".format(exc)
+            need_list = True
+        except Exception as exc:  # dropped connections come as many types (urllib3, socket, ssl, ApiException)
+            status = _status_of(exc)
+            if status == HTTP_GONE:
+                stats["relists"] += 1
+                state["last_error"] = describe_error(exc)
+                need_list = True
+                continue
+            if status in FATAL_HTTP_STATUSES:
+                raise WatchFatalError(describe_error(exc))
+            stats["errors"] += 1
+            stats["reconnects"] += 1
+            state["last_error"] = describe_error(exc) if not isinstance(exc, _Transient) else str(exc)
+            pause = RECONNECT_BACKOFF_SECONDS[min(failures, len(RECONNECT_BACKOFF_SECONDS) - 1)]
+            failures += 1
+            if clock() + pause >= deadline:
+                return result(False)
+            sleep(pause)
+
+
+class _Gone(Exception):
+    pass
+
+
+class _Transient(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- real client glue
+
+
+def require_kubernetes(module):
+    """Fail the module with install instructions when the kubernetes Python client is missing."""
+    if not HAS_KUBERNETES:
+        from ansible.module_utils.basic import missing_required_lib
+
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+
+
+def client_from_module(module):
+    """Build a kubernetes DynamicClient from the module's kubernetes.core connection options.
+
+    ``module`` is an ``AnsibleModule`` whose argument spec includes :data:`AUTH_ARG_SPEC`. Uses
+    kubernetes.core's ``get_api_client`` (kubeconfig, context, host, token, proxy, impersonation,
+    environment variables K8S_AUTH_*), so behaviour matches kubernetes.core modules. Raises whatever
+    kubernetes.core raises (``CoreException``) when the configuration is unusable.
+    """
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+    return get_api_client(module=_ModuleShim(module)).client
+
+
+class _ModuleShim(object):
+    """The few attributes kubernetes.core's get_api_client reads from an AnsibleK8SModule."""
+
+    def __init__(self, module):
+        self._module = module
+        self.params = module.params
+        self.server_side_dry_run = False
+
+    def requires(self, *args, **kwargs):
+        return None
+
+
+def get_resource(client, api_version, kind):
+    """The DynamicClient resource for ``api_version``/``kind`` (e.g. ``kubevirt.io/v1``, ``VirtualMachineInstance``)."""
+    return client.resources.get(api_version=api_version, kind=kind)
+
+
+def to_plain(obj):
+    """ResourceInstance / dict → plain dict."""
+    if obj is None:
+        return None
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    return obj
+
+
+def resource_list_watch(resource, namespace=None, label_selector=None, field_selector=None):
+    """``(list_fn, watch_fn)`` for :func:`watch_until` over one DynamicClient ``resource`` and scope.
+
+    The watch asks for bookmarks and sets a client read timeout slightly above the server-side watch
+    lifetime, so a silently dropped connection ends in an exception (and a reconnect) instead of a hang.
+    """
+    def list_fn():
+        res = to_plain(resource.get(namespace=namespace, label_selector=label_selector, field_selector=field_selector))
+        return res.get("items") or [], (res.get("metadata") or {}).get("resourceVersion")
+
+    def watch_fn(resource_version, timeout_seconds):
+        watcher = k8s_watch.Watch()
+        stream = watcher.stream(
+            resource.get,
+            namespace=namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            resource_version=resource_version,
+            timeout_seconds=timeout_seconds,
+            allow_watch_bookmarks=True,
+            serialize=False,
+            deserialize=False,
+            _request_timeout=timeout_seconds + REQUEST_TIMEOUT_SLACK_SECONDS,
+        )
+        try:
+            for event in stream:
+                yield {"type": event.get("type"), "object": event.get("object") or event.get("raw_object")}
+        finally:
+            watcher.stop()
+
+    return list_fn, watch_fn

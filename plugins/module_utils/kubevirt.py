@@ -1,0 +1,444 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure predicates over KubeVirt objects (plain dicts): VMI readiness, migration verdicts, node schedulability.
+
+Nothing here talks to a cluster; the modules fetch objects and hand them in as dicts.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import ipaddress
+
+API_VERSION = "kubevirt.io/v1"
+KIND_VMI = "VirtualMachineInstance"
+KIND_VMIM = "VirtualMachineInstanceMigration"
+VMIM_GENERATE_NAME = "kubevirt-migrate-vm-"
+
+PHASE_RUNNING = "Running"
+MIGRATION_SUCCEEDED = "Succeeded"
+MIGRATION_FAILED = "Failed"
+MIGRATION_FINAL_PHASES = (MIGRATION_SUCCEEDED, MIGRATION_FAILED)
+
+COND_READY = "Ready"
+COND_AGENT = "AgentConnected"
+COND_MIGRATABLE = "LiveMigratable"
+
+INFO_SOURCE_AGENT = "guest-agent"
+
+FAMILY_ANY = "any"
+FAMILY_IPV4 = "ipv4"
+FAMILY_IPV6 = "ipv6"
+FAMILY_DUAL = "dual"
+FAMILIES = (FAMILY_ANY, FAMILY_IPV4, FAMILY_IPV6, FAMILY_DUAL)
+
+LAUNCHER_LABEL_CREATED_BY = "kubevirt.io/created-by"
+NODE_SCHEDULABLE_LABEL = "kubevirt.io/schedulable"
+TAINT_EFFECTS_BLOCKING = ("NoSchedule", "NoExecute")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def conditions_by_type(obj):
+    """Return ``{type: condition}`` for ``obj.status.conditions`` (missing → empty dict)."""
+    conds = ((obj or {}).get("status") or {}).get("conditions") or []
+    return dict((c.get("type"), c) for c in conds if c.get("type"))
+
+
+def condition_is_true(obj, cond_type):
+    """True when condition ``cond_type`` of ``obj`` has status "True"."""
+    return str(conditions_by_type(obj).get(cond_type, {}).get("status")) == "True"
+
+
+def describe_condition(cond):
+    """Short human text for a condition: ``Ready=False (reason: message)``."""
+    if not cond:
+        return "absent"
+    text = "{0}={1}".format(cond.get("type"), cond.get("status"))
+    detail = ": ".join(x for x in (cond.get("reason"), cond.get("message")) if x)
+    return "{0} ({1})".format(text, detail) if detail else text
+
+
+def parse_time(value):
+    """Parse an RFC3339 timestamp (``2026-11-27T05:24:03Z``, optional fraction/offset) to an aware datetime.
+
+    Returns None for None/empty. Raises ValueError for garbage.
+    """
+    if not value:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    text = str(value).strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    # Python < 3.11 fromisoformat accepts only 3 or 6 fractional digits: normalise to 6.
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = ""
+        while rest and rest[0].isdigit():
+            digits += rest[0]
+            rest = rest[1:]
+        text = "{0}.{1}{2}".format(head, (digits + "000000")[:6], rest)
+    parsed = datetime.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def to_epoch(value):
+    """RFC3339 string / datetime → float epoch seconds (None stays None)."""
+    parsed = parse_time(value)
+    return parsed.timestamp() if parsed else None
+
+
+def _ip_family(text):
+    """Return 4, 6 or None for an address string (CIDR suffixes allowed)."""
+    try:
+        return ipaddress.ip_interface(str(text)).version
+    except ValueError:
+        return None
+
+
+def _usable_ip(text):
+    try:
+        addr = ipaddress.ip_interface(str(text)).ip
+    except ValueError:
+        return False
+    return not (addr.is_link_local or addr.is_loopback or addr.is_unspecified)
+
+
+def interface_ips(iface):
+    """Usable (non link-local) addresses reported for one ``status.interfaces`` entry."""
+    ips = list(iface.get("ipAddresses") or [])
+    if iface.get("ipAddress") and iface["ipAddress"] not in ips:
+        ips.insert(0, iface["ipAddress"])
+    return [ip for ip in ips if _usable_ip(ip)]
+
+
+def interfaces_summary(vmi):
+    """``{interface name: {ips, info_source, interface_name, mac}}`` from ``vmi.status.interfaces``."""
+    out = {}
+    for idx, iface in enumerate(((vmi or {}).get("status") or {}).get("interfaces") or []):
+        key = iface.get("name") or iface.get("interfaceName") or "interface-{0}".format(idx)
+        out[key] = {
+            "ips": interface_ips(iface),
+            "info_source": iface.get("infoSource", ""),
+            "interface_name": iface.get("interfaceName"),
+            "mac": iface.get("mac"),
+        }
+    return out
+
+
+def _from_agent(info_source):
+    return INFO_SOURCE_AGENT in [s.strip() for s in str(info_source or "").split(",")]
+
+
+def family_missing(ips, family):
+    """Names of the address families required by ``family`` that ``ips`` lacks (e.g. ``["IPv6"]``)."""
+    have = set(_ip_family(ip) for ip in ips)
+    wanted = {FAMILY_ANY: (), FAMILY_IPV4: (4,), FAMILY_IPV6: (6,), FAMILY_DUAL: (4, 6)}[family]
+    return ["IPv{0}".format(v) for v in wanted if v not in have]
+
+
+def vmi_key(obj):
+    """``namespace/name`` of an object dict."""
+    meta = (obj or {}).get("metadata") or {}
+    return "{0}/{1}".format(meta.get("namespace", ""), meta.get("name", ""))
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+def vmi_summary(vmi):
+    """Plain summary of a VMI: name, namespace, node, phase, interfaces, conditions, migration state."""
+    meta = vmi.get("metadata") or {}
+    status = vmi.get("status") or {}
+    conds = {}
+    for ctype, cond in conditions_by_type(vmi).items():
+        conds[ctype] = {
+            "status": cond.get("status"),
+            "reason": cond.get("reason", ""),
+            "message": cond.get("message", ""),
+            "last_transition_time": cond.get("lastTransitionTime"),
+        }
+    return {
+        "name": meta.get("name"),
+        "namespace": meta.get("namespace"),
+        "uid": meta.get("uid"),
+        "node": status.get("nodeName"),
+        "phase": status.get("phase"),
+        "interfaces": interfaces_summary(vmi),
+        "conditions": conds,
+    }
+
+
+def vmi_readiness(vmi, interface=None, family=FAMILY_ANY, require_migratable=False):
+    """Decide whether a VMI is ready for the workshop.
+
+    Ready means: phase Running, condition Ready=True, AgentConnected=True, and the interface named
+    ``interface`` (any interface when None) reports a usable IP whose ``infoSource`` contains
+    ``guest-agent``, covering ``family`` (any/ipv4/ipv6/dual); with ``require_migratable`` also
+    LiveMigratable=True.
+
+    Returns ``(ready, missing, summary)``: ``missing`` is a list of human strings naming each absent signal
+    with the last condition reason/message; ``summary`` is :func:`vmi_summary`.
+    """
+    if family not in FAMILIES:
+        raise ValueError("family must be one of {0}, got {1!r}".format(", ".join(FAMILIES), family))
+    summary = vmi_summary(vmi)
+    missing = []
+    phase = summary["phase"]
+    if phase != PHASE_RUNNING:
+        missing.append("phase is {0}, not {1}".format(phase or "unset", PHASE_RUNNING))
+    conds = conditions_by_type(vmi)
+    required = [COND_READY, COND_AGENT] + ([COND_MIGRATABLE] if require_migratable else [])
+    for ctype in required:
+        if str(conds.get(ctype, {}).get("status")) != "True":
+            missing.append("condition " + describe_condition(conds.get(ctype) or {"type": ctype, "status": "absent"}))
+
+    ifaces = summary["interfaces"]
+    if interface is not None and interface not in ifaces:
+        known = ", ".join(sorted(ifaces)) or "none"
+        missing.append("interface {0} not in status.interfaces (reported: {1})".format(interface, known))
+    else:
+        candidates = [interface] if interface is not None else sorted(ifaces)
+        agent_ifaces = [n for n in candidates if _from_agent(ifaces[n]["info_source"]) and ifaces[n]["ips"]]
+        label = "interface {0}".format(interface) if interface is not None else "any interface"
+        if not agent_ifaces:
+            sources = ", ".join(
+                "{0}: {1} ({2})".format(n, ifaces[n]["ips"] or "no IP", ifaces[n]["info_source"] or "no infoSource")
+                for n in candidates
+            ) or "no interfaces reported"
+            missing.append("no IP reported by the guest agent on {0} [{1}]".format(label, sources))
+        else:
+            ips = []
+            for n in agent_ifaces:
+                ips.extend(ifaces[n]["ips"])
+            lacking = family_missing(ips, family)
+            if lacking:
+                missing.append("{0} has no {1} address (has {2})".format(label, "/".join(lacking), ", ".join(ips)))
+    return (not missing, missing, summary)
+
+
+def launcher_pod_state(pod):
+    """Summarise a virt-launcher pod: name, node, phase, and every reason it is not running/ready."""
+    if not pod:
+        return {"name": None, "phase": "absent", "node": None, "problems": ["no virt-launcher pod found"]}
+    status = pod.get("status") or {}
+    problems = []
+    for cond in status.get("conditions") or []:
+        if str(cond.get("status")) != "True":
+            problems.append(describe_condition(cond))
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        state = cs.get("state") or {}
+        for kind in ("waiting", "terminated"):
+            if kind in state and (kind == "waiting" or state[kind].get("exitCode")):
+                detail = state[kind]
+                problems.append(
+                    "container {0} {1}: {2}".format(
+                        cs.get("name"), kind, ": ".join(x for x in (detail.get("reason"), detail.get("message")) if x)
+                    )
+                )
+    return {
+        "name": (pod.get("metadata") or {}).get("name"),
+        "phase": status.get("phase"),
+        "node": (pod.get("spec") or {}).get("nodeName"),
+        "problems": problems,
+    }
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+def _tolerated(taint, tolerations):
+    for tol in tolerations or []:
+        if tol.get("effect") and tol.get("effect") != taint.get("effect"):
+            continue
+        if tol.get("operator") == "Exists":
+            if not tol.get("key") or tol.get("key") == taint.get("key"):
+                return True
+        elif tol.get("key") == taint.get("key") and (tol.get("value") or "") == (taint.get("value") or ""):
+            return True
+    return False
+
+
+def node_schedulable_reason(node, tolerations=None, node_selector=None):
+    """Return None when a VMI could be scheduled on ``node``, else a short reason why not."""
+    spec = node.get("spec") or {}
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    if spec.get("unschedulable"):
+        return "cordoned"
+    if not condition_is_true(node, "Ready"):
+        return "not Ready"
+    if labels.get(NODE_SCHEDULABLE_LABEL) == "false":
+        return "{0}=false".format(NODE_SCHEDULABLE_LABEL)
+    for taint in spec.get("taints") or []:
+        if taint.get("effect") in TAINT_EFFECTS_BLOCKING and not _tolerated(taint, tolerations):
+            return "taint {0}:{1}".format(taint.get("key"), taint.get("effect"))
+    for key, value in (node_selector or {}).items():
+        if labels.get(key) != value:
+            return "nodeSelector {0}={1} does not match".format(key, value)
+    return None
+
+
+def schedulable_nodes(nodes, vmi=None):
+    """Split ``nodes`` into ``(schedulable names, {unschedulable name: reason})`` for ``vmi``'s tolerations/selector."""
+    spec = (vmi or {}).get("spec") or {}
+    ok, refused = [], {}
+    for node in nodes:
+        name = (node.get("metadata") or {}).get("name")
+        reason = node_schedulable_reason(node, spec.get("tolerations"), spec.get("nodeSelector"))
+        if reason:
+            refused[name] = reason
+        else:
+            ok.append(name)
+    return sorted(ok), refused
+
+
+# --------------------------------------------------------------------------- migration
+
+
+def migration_refusal(vmi, nodes):
+    """Reasons a live migration of ``vmi`` cannot start (empty list = go).
+
+    Checks LiveMigratable=True (quoting its reason/message) and that at least 2 schedulable nodes exist.
+    """
+    reasons = []
+    conds = conditions_by_type(vmi)
+    if (vmi.get("status") or {}).get("phase") != PHASE_RUNNING:
+        reasons.append("VMI {0} is in phase {1}, not Running".format(vmi_key(vmi), (vmi.get("status") or {}).get("phase")))
+    if str(conds.get(COND_MIGRATABLE, {}).get("status")) != "True":
+        reasons.append(
+            "VMI {0} is not live-migratable: {1}".format(
+                vmi_key(vmi), describe_condition(conds.get(COND_MIGRATABLE) or {"type": COND_MIGRATABLE, "status": "absent"})
+            )
+        )
+    ok, refused = schedulable_nodes(nodes, vmi)
+    if len(ok) < 2:
+        reasons.append(
+            "live migration needs at least 2 schedulable nodes, found {0} ({1}); unschedulable: {2}".format(
+                len(ok), ", ".join(ok) or "none", ", ".join("{0} ({1})".format(k, v) for k, v in sorted(refused.items())) or "none"
+            )
+        )
+    return reasons
+
+
+def vmim_definition(vmi_name, namespace, labels=None):
+    """A VirtualMachineInstanceMigration body for ``vmi_name`` (generateName like ``virtctl migrate``)."""
+    meta = {"generateName": VMIM_GENERATE_NAME, "namespace": namespace}
+    if labels:
+        meta["labels"] = dict(labels)
+    return {"apiVersion": API_VERSION, "kind": KIND_VMIM, "metadata": meta, "spec": {"vmiName": vmi_name}}
+
+
+def in_flight_migration(vmims, vmi_name):
+    """The oldest VMIM for ``vmi_name`` that has not reached Succeeded/Failed, or None."""
+    live = [
+        m for m in vmims
+        if (m.get("spec") or {}).get("vmiName") == vmi_name
+        and (m.get("status") or {}).get("phase") not in MIGRATION_FINAL_PHASES
+    ]
+    live.sort(key=lambda m: ((m.get("metadata") or {}).get("creationTimestamp") or ""))
+    return live[0] if live else None
+
+
+def phase_transitions(vmim):
+    """``{phase: epoch seconds}`` from ``vmim.status.phaseTransitionTimestamps``."""
+    out = {}
+    for item in (vmim.get("status") or {}).get("phaseTransitionTimestamps") or []:
+        if item.get("phase"):
+            out[item["phase"]] = to_epoch(item.get("phaseTransitionTimestamp"))
+    return out
+
+
+def vmim_finished(vmim):
+    """True when the VMIM phase is Succeeded or Failed."""
+    return (vmim.get("status") or {}).get("phase") in MIGRATION_FINAL_PHASES
+
+
+def vmi_migration_settled(vmi, vmim_uid):
+    """True when ``vmi.status.migrationState`` belongs to ``vmim_uid`` and says completed or failed."""
+    state = (vmi.get("status") or {}).get("migrationState") or {}
+    return state.get("migrationUid") == vmim_uid and bool(state.get("completed") or state.get("failed"))
+
+
+def _all_ips(vmi):
+    ips = []
+    for name, data in sorted(interfaces_summary(vmi).items()):
+        ips.extend("{0}={1}".format(name, ip) for ip in data["ips"])
+    return ips
+
+
+def migration_verdict(vmi_before, vmi_after, vmim):
+    """Validate a finished migration the way KubeVirt's own e2e does.
+
+    Checks: VMIM phase Succeeded; ``migrationState.migrationUid`` equals the VMIM uid; ``completed`` true,
+    ``failed`` false; start/end timestamps present; ``targetNode == status.nodeName != sourceNode``;
+    VMI phase Running again. Returns a dict: ok, errors (list of strings), source_node, target_node,
+    start, end (RFC3339), duration_seconds, phase_transitions (phase → RFC3339), ips_before, ips_after,
+    ips_unchanged, failure_reason.
+    """
+    errors = []
+    vmim_status = vmim.get("status") or {}
+    vmim_uid = (vmim.get("metadata") or {}).get("uid")
+    status = vmi_after.get("status") or {}
+    state = status.get("migrationState") or {}
+    phase = vmim_status.get("phase")
+    if phase != MIGRATION_SUCCEEDED:
+        errors.append("migration phase is {0}, not {1}".format(phase, MIGRATION_SUCCEEDED))
+    if not state:
+        errors.append("VMI has no status.migrationState")
+    else:
+        if state.get("migrationUid") != vmim_uid:
+            errors.append(
+                "migrationState.migrationUid {0} does not match migration uid {1}".format(state.get("migrationUid"), vmim_uid)
+            )
+        if not state.get("completed"):
+            errors.append("migrationState.completed is not true")
+        if state.get("failed"):
+            errors.append("migrationState.failed is true")
+        for key in ("startTimestamp", "endTimestamp"):
+            if not state.get(key):
+                errors.append("migrationState.{0} is missing".format(key))
+        target, source = state.get("targetNode"), state.get("sourceNode")
+        if target != status.get("nodeName"):
+            errors.append("migrationState.targetNode {0} != status.nodeName {1}".format(target, status.get("nodeName")))
+        if target and target == source:
+            errors.append("target node equals source node {0}".format(source))
+    if status.get("phase") != PHASE_RUNNING:
+        errors.append("VMI phase after migration is {0}, not Running".format(status.get("phase")))
+
+    start, end = state.get("startTimestamp"), state.get("endTimestamp")
+    duration = None
+    try:
+        if start and end:
+            duration = round(to_epoch(end) - to_epoch(start), 3)
+    except ValueError as exc:
+        errors.append("unparsable migration timestamps: {0}".format(exc))
+    transitions = {}
+    for item in vmim_status.get("phaseTransitionTimestamps") or []:
+        if item.get("phase"):
+            transitions[item["phase"]] = item.get("phaseTransitionTimestamp")
+    failure = state.get("failureReason") or ""
+    if not failure and phase == MIGRATION_FAILED:
+        failed = conditions_by_type(vmim).get("Failed") or {}
+        failure = failed.get("message") or failed.get("reason") or ""
+    ips_before, ips_after = _all_ips(vmi_before), _all_ips(vmi_after)
+    return {
+        "ok": not errors,
+        "errors": errors,
+        "phase": phase,
+        "source_node": state.get("sourceNode") or (vmi_before.get("status") or {}).get("nodeName"),
+        "target_node": state.get("targetNode"),
+        "start": start,
+        "end": end,
+        "duration_seconds": duration,
+        "phase_transitions": transitions,
+        "ips_before": ips_before,
+        "ips_after": ips_after,
+        "ips_unchanged": ips_before == ips_after,
+        "failure_reason": failure,
+    }
