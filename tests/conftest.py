@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 import pathlib
 
+import sys
+
 import pytest
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+COLLECTIONS_DIR = REPO_ROOT / ".collections"
+
+# `hack/bootstrap.sh` links this checkout as .collections/ansible_collections/ovnk/udn_lab, next to
+# kubernetes.core and kubevirt.core: make `ansible_collections.*` importable for unit tests.
+if COLLECTIONS_DIR.is_dir() and str(COLLECTIONS_DIR) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_DIR))
 
 
 def _upstream_candidates():
