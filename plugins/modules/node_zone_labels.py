@@ -51,6 +51,14 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  ovn_kubernetes_version:
+    description:
+      - The OVN-Kubernetes version deployed (chart tag such as V(v1.3.0), or a branch such as V(master)).
+      - When set, the module only acts when that version expects zone labels from the deployer (released
+        versions up to and including v1.3.0); for any other version it changes nothing and returns
+        RV(required=false), without contacting the cluster.
+      - When unset, the labels are managed unconditionally.
+    type: str
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0
@@ -60,7 +68,11 @@ EXAMPLES = r"""
 - name: Label every node with its own name as OVN-Kubernetes zone (OVN-K <= v1.3.0)
   ovnk.udn_lab.node_zone_labels:
     kubeconfig: "{{ udn_lab_kubeconfig }}"
-  when: ovn_kubernetes_version is version('1.3.0', '<=')
+
+- name: Let the module decide from the pinned OVN-Kubernetes version
+  ovnk.udn_lab.node_zone_labels:
+    kubeconfig: "{{ udn_lab_kubeconfig }}"
+    ovn_kubernetes_version: v1.3.0
 
 - name: Put two nodes in an explicitly named zone
   ovnk.udn_lab.node_zone_labels:
@@ -77,6 +89,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+required:
+  description:
+    - Whether zone labels are needed. V(true) when O(ovn_kubernetes_version) is unset or is a release up to
+      v1.3.0, V(false) otherwise (then nothing was done and RV(nodes) is empty).
+  returned: always
+  type: bool
+  sample: true
 nodes:
   description:
     - One entry per selected node, sorted by name, whether it changed or not.
@@ -128,6 +147,7 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils.zones import (
     ZoneError,
     plan,
     summarize,
+    zone_labels_required,
 )
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -140,6 +160,7 @@ def argument_spec():
         zones=dict(type="dict", default={}),
         label=dict(type="str", default=ZONE_LABEL),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        ovn_kubernetes_version=dict(type="str"),
     )
     return spec
 
@@ -182,6 +203,7 @@ def run(module, client):
 
     summary = summarize(entries)
     result = dict(
+        required=True,
         changed=summary["changed"],
         nodes=summary["nodes"],
         changed_nodes=[entry["name"] for entry in entries if entry["changed"]],
@@ -193,6 +215,9 @@ def run(module, client):
 
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
+    version = module.params["ovn_kubernetes_version"]
+    if version is not None and not zone_labels_required(version):
+        module.exit_json(changed=False, required=False, nodes=[], changed_nodes=[])
     try:
         client = get_api_client(module)
     except CoreException as exc:

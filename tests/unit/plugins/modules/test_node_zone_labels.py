@@ -158,10 +158,34 @@ def test_documentation_options_match_argument_spec():
     import yaml
 
     doc = yaml.safe_load(node_zone_labels.DOCUMENTATION)
-    own = {"nodes", "zones", "label", "state"}
+    assert isinstance(yaml.safe_load(node_zone_labels.EXAMPLES), list)
+    assert set(yaml.safe_load(node_zone_labels.RETURN)) == {"required", "nodes", "changed_nodes"}
+    own = {"nodes", "zones", "label", "state", "ovn_kubernetes_version"}
     assert own == set(doc["options"])
     spec = node_zone_labels.argument_spec()
     for name in own:
         assert doc["options"][name]["type"] == spec[name]["type"]
         assert doc["options"][name].get("default") == spec[name].get("default")
         assert doc["options"][name].get("choices") == spec[name].get("choices")
+
+
+def test_version_gate_v1_3_0_labels(monkeypatch, capsys):
+    client = FakeClient([node(CP)])
+    result = run_module(client, monkeypatch, capsys, args={"ovn_kubernetes_version": "v1.3.0"})
+    assert result["required"] is True
+    assert result["changed_nodes"] == [CP]
+
+
+@pytest.mark.parametrize("version", ["v1.4.0", "master"])
+def test_version_gate_newer_does_nothing(monkeypatch, capsys, version):
+    def no_client(module):
+        raise AssertionError("the cluster must not be contacted")
+
+    monkeypatch.setattr(node_zone_labels, "get_api_client", no_client)
+    with patch_module_args({"ovn_kubernetes_version": version}):
+        with pytest.raises(SystemExit):
+            node_zone_labels.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["required"] is False
+    assert result["changed"] is False
+    assert result["nodes"] == []
