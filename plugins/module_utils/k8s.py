@@ -75,6 +75,8 @@ def _status_of(exc):
 
 def describe_error(exc):
     """One line for an exception from the client: ``HTTP 403 Forbidden: …`` or the exception text."""
+    if isinstance(exc, WatchFatalError):
+        return str(exc)
     status = _status_of(exc)
     if status is not None:
         reason = getattr(exc, "reason", "") or ""
@@ -268,3 +270,45 @@ def resource_list_watch(resource, namespace=None, label_selector=None, field_sel
             watcher.stop()
 
     return list_fn, watch_fn
+
+
+class KubeApi(object):
+    """Small facade over a DynamicClient returning plain dicts; the seam the collection's flows are tested at.
+
+    Methods: :meth:`get` (None when absent), :meth:`list`, :meth:`create`, :meth:`list_watch`
+    (``(list_fn, watch_fn)`` for :func:`watch_until`). Tests pass a fake object with the same methods.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self._resources = {}
+
+    def resource(self, api_version, kind):
+        """Cached DynamicClient resource for ``api_version``/``kind``."""
+        key = (api_version, kind)
+        if key not in self._resources:
+            self._resources[key] = get_resource(self.client, api_version, kind)
+        return self._resources[key]
+
+    def get(self, api_version, kind, name, namespace=None):
+        """The object as a dict, or None when it does not exist (HTTP 404)."""
+        try:
+            return to_plain(self.resource(api_version, kind).get(name=name, namespace=namespace))
+        except Exception as exc:  # the client raises NotFoundError (an ApiException subclass) for 404
+            if _status_of(exc) == 404:
+                return None
+            raise
+
+    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
+        """List objects as dicts."""
+        res = to_plain(self.resource(api_version, kind).get(
+            namespace=namespace, label_selector=label_selector, field_selector=field_selector))
+        return res.get("items") or []
+
+    def create(self, api_version, kind, body, namespace=None):
+        """Create ``body`` and return the stored object."""
+        return to_plain(self.resource(api_version, kind).create(body=body, namespace=namespace))
+
+    def list_watch(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
+        """``(list_fn, watch_fn)`` for :func:`watch_until`."""
+        return resource_list_watch(self.resource(api_version, kind), namespace, label_selector, field_selector)

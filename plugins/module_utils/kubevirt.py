@@ -442,3 +442,306 @@ def migration_verdict(vmi_before, vmi_after, vmim):
         "ips_unchanged": ips_before == ips_after,
         "failure_reason": failure,
     }
+
+
+# --------------------------------------------------------------------------- flows over an injected API
+# The functions below do I/O only through ``api`` (k8s.KubeApi or a test fake) and ``clock``; every
+# decision is one of the pure functions above.
+
+KIND_VM = "VirtualMachine"
+KIND_POD = "Pod"
+KIND_NODE = "Node"
+KIND_EVENT = "Event"
+CORE_V1 = "v1"
+MIGRATION_JOB_LABEL = "kubevirt.io/migrationJobUID"
+DIAG_EVENTS = 3
+
+
+class FlowError(Exception):
+    """A flow could not finish; ``details`` carries structured diagnostics for the module result."""
+
+    def __init__(self, msg, **details):
+        super(FlowError, self).__init__(msg)
+        self.details = details
+
+
+def split_targets(names, namespaces):
+    """Resolve ``names`` (``name`` or ``namespace/name``) against ``namespaces`` into sorted ``ns/name`` keys.
+
+    Raises ValueError naming the option when a plain name cannot be placed (zero or several namespaces).
+    """
+    keys = set()
+    for raw in names or []:
+        if "/" in raw:
+            ns, _, name = raw.partition("/")
+            if not ns or not name or "/" in name:
+                raise ValueError("name {0!r} must be NAME or NAMESPACE/NAME".format(raw))
+            keys.add("{0}/{1}".format(ns, name))
+        elif len(namespaces or []) == 1:
+            keys.add("{0}/{1}".format(namespaces[0], raw))
+        else:
+            raise ValueError(
+                "name {0!r} has no namespace: give exactly one namespace, or write it as NAMESPACE/{0}".format(raw))
+    return sorted(keys)
+
+
+def watch_scope(keys, namespaces, label_selectors):
+    """Decide how to list/watch: ``{namespace, label_selector, field_selector, keep_namespaces}``.
+
+    One namespace → a namespaced watch (with ``metadata.name`` when only one VMI is wanted); several →
+    one cluster-wide watch filtered client-side to those namespaces; none → every namespace.
+    """
+    scope_ns = sorted(set(list(namespaces or []) + [k.split("/", 1)[0] for k in keys]))
+    selector = ",".join(label_selectors or []) or None
+    field = None
+    if len(keys) == 1 and not selector:
+        field = "metadata.name={0}".format(keys[0].split("/", 1)[1])
+    if len(scope_ns) == 1:
+        return {"namespace": scope_ns[0], "label_selector": selector, "field_selector": field, "keep_namespaces": None}
+    return {"namespace": None, "label_selector": selector, "field_selector": field,
+            "keep_namespaces": scope_ns or None}
+
+
+class ReadinessTracker(object):
+    """``done(objects)`` callback for k8s.watch_until that also records when each VMI first became ready."""
+
+    def __init__(self, keys, interface, family, require_migratable, clock, started):
+        self.keys = list(keys)
+        self.interface = interface
+        self.family = family
+        self.require_migratable = require_migratable
+        self.clock = clock
+        self.started = started
+        self.ready_at = {}
+        self.state = {}
+
+    def wanted(self, objects):
+        """Explicit keys, else every listed VMI (a selector must match at least one)."""
+        return self.keys or sorted(objects)
+
+    def __call__(self, objects):
+        wanted = self.wanted(objects)
+        now = None
+        all_ready = bool(wanted)
+        for key in wanted:
+            vmi = objects.get(key)
+            if vmi is None:
+                self.state[key] = (False, ["VMI not found"], None)
+                self.ready_at.pop(key, None)
+                all_ready = False
+                continue
+            ready, missing, summary = vmi_readiness(vmi, self.interface, self.family, self.require_migratable)
+            self.state[key] = (ready, missing, summary)
+            if ready:
+                if key not in self.ready_at:
+                    now = self.clock() if now is None else now
+                    self.ready_at[key] = round(now - self.started, 3)
+            else:
+                self.ready_at.pop(key, None)
+                all_ready = False
+        return all_ready
+
+
+def vmi_diagnostics(api, key, vmi_obj, missing):
+    """What is missing for one VMI plus its virt-launcher pod state, VM status and latest events."""
+    ns, _, name = key.partition("/")
+    diag = {"vmi": key, "missing": list(missing)}
+    if vmi_obj is None:
+        vm = api.get(API_VERSION, KIND_VM, name, ns)
+        if vm is None:
+            diag["vm"] = "no VirtualMachine {0} either".format(key)
+        else:
+            vm_status = vm.get("status") or {}
+            diag["vm"] = "VirtualMachine printableStatus {0}; {1}".format(
+                vm_status.get("printableStatus"),
+                "; ".join(describe_condition(c) for c in vm_status.get("conditions") or []
+                          if str(c.get("status")) != "True") or "no failing conditions")
+    else:
+        uid = (vmi_obj.get("metadata") or {}).get("uid")
+        pods = api.list(CORE_V1, KIND_POD, ns, label_selector="{0}={1}".format(LAUNCHER_LABEL_CREATED_BY, uid)) if uid else []
+        diag["launcher_pods"] = [launcher_pod_state(p) for p in pods] or [launcher_pod_state(None)]
+    events = api.list(CORE_V1, KIND_EVENT, ns, field_selector="involvedObject.name={0}".format(name))
+    events.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+    diag["events"] = ["{0} {1}: {2}".format(e.get("type"), e.get("reason"), e.get("message"))
+                      for e in events[-DIAG_EVENTS:]]
+    return diag
+
+
+def _diag_line(diag):
+    parts = list(diag["missing"])
+    for pod in diag.get("launcher_pods") or []:
+        parts.append("virt-launcher {0} {1}{2}".format(
+            pod["name"] or "-", pod["phase"], (": " + "; ".join(pod["problems"])) if pod["problems"] else ""))
+    if diag.get("vm"):
+        parts.append(diag["vm"])
+    if diag.get("events"):
+        parts.append("last events: " + " | ".join(diag["events"]))
+    return "{0}: {1}".format(diag["vmi"], "; ".join(parts))
+
+
+def wait_vmis(api, keys, namespaces, label_selectors, interface, family, require_migratable, timeout,
+              clock, watch=None):
+    """Wait until every wanted VMI is ready; one ``timeout`` for all. Returns ``{vmis, elapsed_seconds, watch}``.
+
+    ``watch`` is k8s.watch_until (injected to keep this module free of client imports). Raises
+    :class:`FlowError` on timeout with a per-VMI line: missing signals, launcher pod state, events.
+    """
+    started = clock()
+    deadline = started + timeout
+    scope = watch_scope(keys, namespaces, label_selectors)
+    list_fn, watch_fn = api.list_watch(API_VERSION, KIND_VMI, scope["namespace"], scope["label_selector"],
+                                       scope["field_selector"])
+    keep = None
+    if scope["keep_namespaces"]:
+        allowed = set(scope["keep_namespaces"])
+        keep = lambda obj: (obj.get("metadata") or {}).get("namespace") in allowed  # noqa: E731
+    tracker = ReadinessTracker(keys, interface, family, require_migratable, clock, started)
+    result = watch(list_fn, watch_fn, tracker, deadline, clock=clock, keep=keep)
+    elapsed = round(clock() - started, 3)
+    objects = result["objects"]
+    wanted = tracker.wanted(objects)
+    vmis = []
+    for key in wanted:
+        ready, missing, summary = tracker.state.get(key, (False, ["VMI not found"], None))
+        entry = dict(summary or {"name": key.split("/", 1)[1], "namespace": key.split("/", 1)[0]})
+        entry.update(ready=ready, missing=missing, ready_seconds=tracker.ready_at.get(key))
+        vmis.append(entry)
+    out = {"vmis": vmis, "elapsed_seconds": elapsed, "watch": result["stats"]}
+    if result["done"]:
+        return out
+    if not wanted:
+        raise FlowError(
+            "timed out after {0} s: no VMI matches label selector {1!r} in {2}".format(
+                timeout, scope["label_selector"], scope["namespace"] or ", ".join(scope["keep_namespaces"] or ["any namespace"])),
+            not_ready=[], **out)
+    diags = [vmi_diagnostics(api, v["namespace"] + "/" + v["name"], objects.get(v["namespace"] + "/" + v["name"]),
+                             v["missing"]) for v in vmis if not v["ready"]]
+    msg = "timed out after {0} s waiting for {1} of {2} VMIs: {3}".format(
+        timeout, len(diags), len(vmis), " || ".join(_diag_line(d) for d in diags))
+    if result["last_error"]:
+        msg += " (last watch error: {0})".format(result["last_error"])
+    raise FlowError(msg, not_ready=diags, **out)
+
+
+def plan_migration(api, name, namespace):
+    """Read what a migration of ``namespace/name`` needs: the VMI, an in-flight VMIM, schedulable nodes.
+
+    Returns ``{vmi, in_flight, schedulable_nodes, unschedulable_nodes, refusals}``; raises
+    :class:`FlowError` when the VMI does not exist.
+    """
+    vmi = api.get(API_VERSION, KIND_VMI, name, namespace)
+    if vmi is None:
+        raise FlowError("VMI {0}/{1} not found: start the VM first (runStrategy Always) and wait for it with "
+                        "ovnk.udn_lab.vmi_wait".format(namespace, name))
+    in_flight = in_flight_migration(api.list(API_VERSION, KIND_VMIM, namespace), name)
+    nodes = api.list(CORE_V1, KIND_NODE)
+    ok, refused = schedulable_nodes(nodes, vmi)
+    return {
+        "vmi": vmi,
+        "in_flight": in_flight,
+        "schedulable_nodes": ok,
+        "unschedulable_nodes": refused,
+        "refusals": [] if in_flight else migration_refusal(vmi, nodes),
+    }
+
+
+def check_mode_migration(plan, adopt=True):
+    """What :func:`run_migration` would do for ``plan``, without doing it: ``{changed, msg, migration, would}``.
+
+    Raises :class:`FlowError` for the same refusals :func:`run_migration` would raise.
+    """
+    vmi = plan["vmi"]
+    key = vmi_key(vmi)
+    in_flight = plan["in_flight"]
+    if in_flight is not None:
+        meta = in_flight.get("metadata") or {}
+        if not adopt:
+            raise FlowError("migration {0} of VMI {1} is already in flight (phase {2}); set adopt=true to wait for it".format(
+                meta.get("name"), key, (in_flight.get("status") or {}).get("phase")))
+        return {"changed": True, "would": "adopt",
+                "msg": "would wait for migration {0} of VMI {1} already in flight (phase {2})".format(
+                    meta.get("name"), key, (in_flight.get("status") or {}).get("phase")),
+                "migration": {"name": meta.get("name"), "uid": meta.get("uid"), "adopted": True}}
+    if plan["refusals"]:
+        raise FlowError("; ".join(plan["refusals"]), refusals=plan["refusals"])
+    source = (vmi.get("status") or {}).get("nodeName")
+    targets = [n for n in plan["schedulable_nodes"] if n != source]
+    return {"changed": True, "would": "create",
+            "msg": "would create a migration of VMI {0} away from node {1} (possible targets: {2})".format(
+                key, source, ", ".join(targets) or "none"),
+            "migration": None}
+
+
+def _vmim_diagnostics(api, vmim):
+    status = vmim.get("status") or {}
+    uid = (vmim.get("metadata") or {}).get("uid")
+    parts = ["migration {0} in phase {1}".format((vmim.get("metadata") or {}).get("name"), status.get("phase") or "unset")]
+    parts.extend(describe_condition(c) for c in status.get("conditions") or [])
+    pods = api.list(CORE_V1, KIND_POD, (vmim.get("metadata") or {}).get("namespace"),
+                    label_selector="{0}={1}".format(MIGRATION_JOB_LABEL, uid)) if uid else []
+    for pod in pods:
+        state = launcher_pod_state(pod)
+        parts.append("target pod {0} {1} on {2}{3}".format(state["name"], state["phase"], state["node"] or "no node",
+                                                           (": " + "; ".join(state["problems"])) if state["problems"] else ""))
+    if uid and not pods:
+        parts.append("no target virt-launcher pod yet")
+    return parts
+
+
+def run_migration(api, plan, labels, interface, timeout, clock, watch, adopt=True):
+    """Create (or adopt) a VMIM for the planned VMI, wait for Succeeded/Failed, validate, return the verdict.
+
+    The returned dict is :func:`migration_verdict` plus ``migration`` ({name, uid, adopted}) and
+    ``elapsed_seconds``. Raises :class:`FlowError` on refusal, timeout or a failed/invalid migration.
+    """
+    started = clock()
+    deadline = started + timeout
+    vmi = plan["vmi"]
+    meta = vmi.get("metadata") or {}
+    name, namespace = meta.get("name"), meta.get("namespace")
+    if plan["in_flight"] is not None and not adopt:
+        raise FlowError("migration {0} of VMI {1}/{2} is already in flight (phase {3}); set adopt=true to wait for it".format(
+            plan["in_flight"]["metadata"]["name"], namespace, name, (plan["in_flight"].get("status") or {}).get("phase")))
+    if plan["refusals"]:
+        raise FlowError("; ".join(plan["refusals"]), refusals=plan["refusals"])
+    adopted = plan["in_flight"] is not None
+    vmim = plan["in_flight"] if adopted else api.create(
+        API_VERSION, KIND_VMIM, vmim_definition(name, namespace, labels), namespace)
+    vmim_name, vmim_uid = vmim["metadata"]["name"], vmim["metadata"].get("uid")
+    key = "{0}/{1}".format(namespace, vmim_name)
+    info = {"name": vmim_name, "uid": vmim_uid, "adopted": adopted}
+
+    list_fn, watch_fn = api.list_watch(API_VERSION, KIND_VMIM, namespace, None, "metadata.name={0}".format(vmim_name))
+    res = watch(list_fn, watch_fn, lambda objs: key in objs and vmim_finished(objs[key]), deadline, clock=clock)
+    current = res["objects"].get(key) or vmim
+    if not res["done"]:
+        parts = _vmim_diagnostics(api, current)
+        if res["last_error"]:
+            parts.append("last watch error: {0}".format(res["last_error"]))
+        raise FlowError("timed out after {0} s waiting for the migration of {1}/{2}: {3}".format(
+            timeout, namespace, name, "; ".join(parts)), migration=info, changed=not adopted)
+    vmim = current
+
+    vmi_key_ = "{0}/{1}".format(namespace, name)
+    if vmim["status"].get("phase") == MIGRATION_SUCCEEDED:
+        def settled(objs):
+            after = objs.get(vmi_key_)
+            return bool(after) and vmi_migration_settled(after, vmim_uid) and vmi_readiness(after, interface)[0]
+
+        vl, vw = api.list_watch(API_VERSION, KIND_VMI, namespace, None, "metadata.name={0}".format(name))
+        vres = watch(vl, vw, settled, deadline, clock=clock)
+        after = vres["objects"].get(vmi_key_) or api.get(API_VERSION, KIND_VMI, name, namespace) or {}
+    else:
+        after = api.get(API_VERSION, KIND_VMI, name, namespace) or {}
+    verdict = migration_verdict(vmi, after, vmim)
+    verdict["ready_after"], verdict["missing_after"], _ = vmi_readiness(after, interface) if after else (False, ["VMI gone"], None)
+    verdict["migration"] = info
+    verdict["elapsed_seconds"] = round(clock() - started, 3)
+    if not verdict["ok"]:
+        msg = "migration {0} of VMI {1}/{2} did not verify: {3}".format(vmim_name, namespace, name, "; ".join(verdict["errors"]))
+        if verdict["failure_reason"]:
+            msg += " (failure reason: {0})".format(verdict["failure_reason"])
+        if vmim["status"].get("phase") == MIGRATION_SUCCEEDED and not verdict["ready_after"]:
+            msg += "; after migration: {0}".format("; ".join(verdict["missing_after"]))
+        raise FlowError(msg, changed=True, **verdict)
+    return verdict
