@@ -1,0 +1,569 @@
+"""OVN-Kubernetes stand-in: plays the UDN/CUDN controller, the NAD controller and pod IPAM.
+
+What it does against a real API server (decisions are the pure functions below, unit-tested):
+
+* UserDefinedNetwork / ClusterUserDefinedNetwork → a NetworkAttachmentDefinition of the same name in every
+  target namespace (UDN: its own; CUDN: namespaces matching ``spec.namespaceSelector``, kept in sync) and
+  status conditions ``NetworkCreated`` / ``NetworkAllocationSucceeded``; a Primary network whose namespace
+  lacks ``k8s.ovn.org/primary-user-defined-network`` fails with ``InvalidPrimaryNetworkError``.
+* Pods → ``k8s.ovn.org/pod-networks`` (default network entry; ``infrastructure-locked`` when the namespace
+  has a primary UDN, whose entry is ``primary``; secondary entries for ``k8s.v1.cni.cncf.io/networks``) and
+  the multus ``k8s.v1.cni.cncf.io/network-status`` annotation. Addresses come from the NAD's subnets:
+  Layer3 through per-node host subnets recorded in the node annotation ``k8s.ovn.org/node-subnets``, Layer2
+  from the whole range; ``.1`` is the gateway and ``.2`` the management port.
+* IPAMClaims (Layer2 ``ipam.lifecycle: Persistent``): a pod annotated ``k8s.ovn.org/primary-udn-ipamclaim``
+  gets the claim's addresses; the first allocation is written to the claim's status (``ips``, condition
+  ``IPsAllocated``) so a VM keeps its IP across virt-launcher pods.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any, Dict, List, Optional, Tuple
+
+from .common import (CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
+                     conditions_equal, create, delete, find_condition, labels_of, mac_for_ip, meta, owned_by,
+                     owner_ref, patch, patch_status, selector_matches, set_condition)
+
+PRIMARY_LABEL = "k8s.ovn.org/primary-user-defined-network"
+POD_NETWORKS = "k8s.ovn.org/pod-networks"
+NETWORK_STATUS = "k8s.v1.cni.cncf.io/network-status"
+NETWORKS = "k8s.v1.cni.cncf.io/networks"
+IPAMCLAIM_ANNOTATION = "k8s.ovn.org/primary-udn-ipamclaim"
+NODE_SUBNETS = "k8s.ovn.org/node-subnets"
+UDN_LABEL = "k8s.ovn.org/user-defined-network"
+CNI_TYPE = "ovn-k8s-cni-overlay"
+DEFAULT_NETWORK = "default"
+DEFAULT_JOIN = {4: "100.65.0.0/16", 6: "fd99::/64"}
+
+DEFAULTS = {
+    "mtu": 1400,
+    "pod_network": "10.244.0.0/16/24",
+    # Names (UDN "ns/name" or CUDN "name") whose NAD sync fails with SyncError (injected failure).
+    "network_fail": [],
+    "default_ip_wait_seconds": 3.0,
+}
+
+
+class NetworkError(Exception):
+    """A network cannot be served; ``reason`` is the condition reason OVN-Kubernetes reports."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+# --------------------------------------------------------------------------- UDN / CUDN model
+
+
+def network_of(obj: Dict[str, Any]) -> Dict[str, Any]:
+    """Normalise a UDN or CUDN into one plain dict the other functions use."""
+    kind = obj.get("kind")
+    m = meta(obj)
+    spec = obj.get("spec") or {}
+    if kind == "ClusterUserDefinedNetwork":
+        body = spec.get("network") or {}
+        ovn_name = "cluster_udn_%s" % m["name"]
+    else:
+        body = spec
+        ovn_name = "%s_%s" % (m.get("namespace"), m["name"])
+    topology = body.get("topology") or ""
+    layer = body.get(topology[:1].lower() + topology[1:]) or {}
+    ipam = layer.get("ipam") or {}
+    if topology == "Layer3":
+        subnets = [(s.get("cidr"), s.get("hostSubnet")) for s in layer.get("subnets") or []]
+    else:
+        subnets = [(s, None) for s in layer.get("subnets") or []]
+    return {
+        "kind": kind,
+        "name": m.get("name"),
+        "namespace": m.get("namespace"),
+        "ovn_name": ovn_name,
+        "topology": topology,
+        "role": layer.get("role") or "",
+        "subnets": subnets,
+        "mtu": layer.get("mtu"),
+        "join_subnets": layer.get("joinSubnets") or [],
+        "persistent": ipam.get("lifecycle") == "Persistent",
+        "ipam_enabled": ipam.get("mode", "Enabled") != "Disabled",
+        "selector": spec.get("namespaceSelector") if kind == "ClusterUserDefinedNetwork" else None,
+        "deleting": bool(m.get("deletionTimestamp")),
+    }
+
+
+def network_id(obj: Dict[str, Any]) -> str:
+    """``ns/name`` for a UDN, ``name`` for a CUDN (how the failure-injection list names networks)."""
+    m = meta(obj)
+    return "%s/%s" % (m["namespace"], m["name"]) if m.get("namespace") else m["name"]
+
+
+def target_namespaces(net: Dict[str, Any], namespaces: List[Dict[str, Any]]) -> List[str]:
+    """Namespaces the network's NAD must exist in (UDN: its own; CUDN: those its selector matches)."""
+    if net["kind"] != "ClusterUserDefinedNetwork":
+        return [net["namespace"]]
+    return sorted(
+        meta(ns)["name"] for ns in namespaces
+        if not meta(ns).get("deletionTimestamp") and selector_matches(net["selector"], labels_of(ns))
+    )
+
+
+def nad_config(net: Dict[str, Any], namespace: str, config: Dict[str, Any]) -> Dict[str, Any]:
+    """The CNI config OVN-Kubernetes writes into the NAD of a network."""
+    if net["topology"] == "Layer3":
+        subnets = ",".join("%s/%s" % (c, h) if h else c for c, h in net["subnets"])
+    else:
+        subnets = ",".join(c for c, _ in net["subnets"])
+    cfg = {
+        "cniVersion": "1.0.0",
+        "type": CNI_TYPE,
+        "name": net["ovn_name"],
+        "netAttachDefName": "%s/%s" % (namespace, net["name"]),
+        "topology": net["topology"].lower(),
+        "role": net["role"].lower(),
+        "mtu": net["mtu"] or config.get("mtu", DEFAULTS["mtu"]),
+    }
+    if subnets:
+        cfg["subnets"] = subnets
+    if net["persistent"]:
+        cfg["allowPersistentIPs"] = True
+    if net["role"] == "Primary":
+        families = set(ipaddress.ip_network(c, strict=False).version for c, _ in net["subnets"])
+        cfg["joinSubnet"] = ",".join(net["join_subnets"] or [DEFAULT_JOIN[f] for f in sorted(families)])
+    return cfg
+
+
+def nad_body(net: Dict[str, Any], owner: Dict[str, Any], namespace: str, config: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "apiVersion": NADS.api_version,
+        "kind": NADS.kind,
+        "metadata": {
+            "name": net["name"],
+            "namespace": namespace,
+            "labels": {UDN_LABEL: ""},
+            "ownerReferences": [owner_ref(owner)],
+        },
+        "spec": {"config": json.dumps(nad_config(net, namespace, config), sort_keys=True)},
+    }
+
+
+def validate_network(net, namespaces_by_name, targets, config, net_id) -> None:
+    """Raise NetworkError when the network cannot be created (the reasons OVN-Kubernetes reports)."""
+    if net_id in (config.get("network_fail") or []):
+        raise NetworkError("SyncError", "failed to sync network %s: injected failure" % net_id)
+    if net["role"] == "Primary":
+        bad = [ns for ns in targets if PRIMARY_LABEL not in labels_of(namespaces_by_name.get(ns))]
+        if bad:
+            raise NetworkError(
+                "InvalidPrimaryNetworkError",
+                'invalid primary network state for namespace "%s": a valid primary user defined network or '
+                'network attachment definition custom resource, and required namespace label "%s" must both '
+                "be present" % (bad[0], PRIMARY_LABEL),
+            )
+
+
+def network_conditions(obj, net, targets, error: Optional[NetworkError], now) -> List[Dict[str, Any]]:
+    """The status conditions the network should carry."""
+    conds = (obj.get("status") or {}).get("conditions") or []
+    if error is not None:
+        return set_condition(conds, "NetworkCreated", "False", error.reason, error.message, now)
+    if net["kind"] == "ClusterUserDefinedNetwork":
+        message = "NetworkAttachmentDefinition has been created in following namespaces: [%s]" % ", ".join(targets)
+    else:
+        message = "NetworkAttachmentDefinition has been created"
+    conds = set_condition(conds, "NetworkCreated", "True", "NetworkAttachmentDefinitionCreated", message, now)
+    return set_condition(conds, "NetworkAllocationSucceeded", "True", "NetworkAllocationSucceeded",
+                         "Network allocation succeeded for all synced nodes.", now)
+
+
+def reconcile_network(obj, cache, config, now) -> Result:
+    """UDN/CUDN → NADs in target namespaces + status conditions."""
+    result = Result()
+    net = network_of(obj)
+    if net["deleting"]:
+        return result
+    namespaces = cache.list(NAMESPACES)
+    by_name = dict((meta(n)["name"], n) for n in namespaces)
+    targets = target_namespaces(net, namespaces)
+    if net["kind"] != "ClusterUserDefinedNetwork" and net["namespace"] not in by_name:
+        return result.then(1.0)
+    uid = meta(obj).get("uid")
+    error = None
+    try:
+        validate_network(net, by_name, targets, config, network_id(obj))
+    except NetworkError as exc:
+        error = exc
+    if error is None and net["role"] == "Primary":
+        for ns in targets:
+            other = primary_nad(ns, cache)
+            if other and other["nad_key"] != "%s/%s" % (ns, net["name"]):
+                error = NetworkError("NetworkAttachmentDefinitionSyncError",
+                                     "primary network already exists in namespace %s: %s" % (ns, other["nad_key"]))
+    if error is None:
+        for ns in targets:
+            existing = cache.get(NADS, ns, net["name"])
+            if existing is None:
+                result.actions.append(create(NADS, nad_body(net, obj, ns, config)))
+            elif not owned_by(existing, uid):
+                error = NetworkError(
+                    "NetworkAttachmentDefinitionSyncError",
+                    "foreign NetworkAttachmentDefinition with the desired name already exist [%s/%s]"
+                    % (ns, net["name"]),
+                )
+    # A CUDN whose selector no longer matches a namespace: remove the NAD it made there.
+    for nad in cache.list(NADS):
+        if owned_by(nad, uid) and meta(nad)["namespace"] not in targets:
+            result.actions.append(delete(NADS, nad))
+    conds = network_conditions(obj, net, targets, error, now)
+    if not conditions_equal(conds, (obj.get("status") or {}).get("conditions")):
+        result.actions.append(patch_status(UDNS if net["kind"] != "ClusterUserDefinedNetwork" else CUDNS, obj,
+                                           status={"conditions": conds}))
+    if error is not None:
+        result.then(5.0)
+    return result
+
+
+# --------------------------------------------------------------------------- NAD model and IPAM
+
+
+def parse_nad(nad: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The OVN network a NAD describes, or None when it is not an OVN-Kubernetes NAD."""
+    try:
+        cfg = json.loads((nad.get("spec") or {}).get("config") or "{}")
+    except ValueError:
+        return None
+    if cfg.get("type") != CNI_TYPE:
+        return None
+    subnets = []
+    for item in [s.strip() for s in (cfg.get("subnets") or "").split(",") if s.strip()]:
+        parts = item.split("/")
+        if len(parts) == 3:
+            subnets.append(("%s/%s" % (parts[0], parts[1]), int(parts[2])))
+        else:
+            subnets.append((item, None))
+    m = meta(nad)
+    return {
+        "ovn_name": cfg.get("name"),
+        "nad_key": "%s/%s" % (m.get("namespace"), m.get("name")),
+        "topology": cfg.get("topology", "layer3"),
+        "role": cfg.get("role", "secondary"),
+        "subnets": subnets,
+        "persistent": bool(cfg.get("allowPersistentIPs")),
+        "mtu": cfg.get("mtu"),
+    }
+
+
+def primary_nad(namespace: str, cache) -> Optional[Dict[str, Any]]:
+    """The primary-role OVN NAD of ``namespace`` (as parsed by :func:`parse_nad`), if any."""
+    for nad in cache.list(NADS, namespace):
+        net = parse_nad(nad)
+        if net and net["role"] == "primary" and not meta(nad).get("deletionTimestamp"):
+            return net
+    return None
+
+
+def host_subnets(cidr: str, host_prefix: int) -> List[ipaddress._BaseNetwork]:
+    net = ipaddress.ip_network(cidr, strict=False)
+    if host_prefix is None or host_prefix <= net.prefixlen:
+        return [net]
+    return list(net.subnets(new_prefix=host_prefix))
+
+
+def node_subnets_annotation(node: Dict[str, Any]) -> Dict[str, List[str]]:
+    raw = annotations_of(node).get(NODE_SUBNETS)
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    return dict((k, v if isinstance(v, list) else [v]) for k, v in data.items())
+
+
+def allocate_node_subnets(ovn_name: str, subnets, node_name: str, nodes: List[Dict[str, Any]]) -> List[str]:
+    """Per-node host subnets of a Layer3 network: what the node already has, else the lowest free slice."""
+    current = node_subnets_annotation(next((n for n in nodes if meta(n)["name"] == node_name), {}))
+    if current.get(ovn_name):
+        return current[ovn_name]
+    taken = set()
+    for node in nodes:
+        if meta(node)["name"] != node_name:
+            taken.update(node_subnets_annotation(node).get(ovn_name) or [])
+    out = []
+    for cidr, host_prefix in subnets:
+        for candidate in host_subnets(cidr, host_prefix):
+            if str(candidate) not in taken:
+                out.append(str(candidate))
+                break
+        else:
+            raise NetworkError("SyncError", "no free host subnet left in %s for node %s" % (cidr, node_name))
+    return out
+
+
+def reserved(net: ipaddress._BaseNetwork) -> set:
+    """Network address, gateway (.1), management port (.2) and the IPv4 broadcast address."""
+    out = {net.network_address, net.network_address + 1, net.network_address + 2}
+    if net.version == 4:
+        out.add(net.broadcast_address)
+    return out
+
+
+def next_free(net_cidr: str, used: set) -> str:
+    """Lowest free address of ``net_cidr`` as ``ip/prefix``."""
+    net = ipaddress.ip_network(net_cidr, strict=False)
+    skip = reserved(net)
+    for offset, host in enumerate(net.hosts() if net.version == 4 else _v6_hosts(net)):
+        if offset > 1_000_000:
+            break
+        if host not in skip and str(host) not in used:
+            return "%s/%d" % (host, net.prefixlen)
+    raise NetworkError("SyncError", "subnet %s is exhausted" % net_cidr)
+
+
+def _v6_hosts(net):
+    addr = net.network_address + 1
+    while addr in net:
+        yield addr
+        addr += 1
+
+
+def live_pod(pod: Dict[str, Any]) -> bool:
+    """A pod whose addresses are still allocated (not finished, not being deleted)."""
+    phase = (pod.get("status") or {}).get("phase")
+    return phase not in ("Succeeded", "Failed") and not meta(pod).get("deletionTimestamp")
+
+
+def pod_networks(pod: Dict[str, Any]) -> Dict[str, Any]:
+    raw = annotations_of(pod).get(POD_NETWORKS)
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {}
+
+
+def used_ips(cache, ovn_name: str, nad_keys: set, skip_pod_uid: Optional[str] = None) -> set:
+    """Addresses of a network held by live pods (matched by NAD key) and by IPAMClaims of the network."""
+    used = set()
+    for pod in cache.list(PODS):
+        if meta(pod).get("uid") == skip_pod_uid or not live_pod(pod):
+            continue
+        for key, entry in pod_networks(pod).items():
+            if key in nad_keys:
+                used.update(ip.split("/")[0] for ip in entry.get("ip_addresses") or [])
+    for claim in cache.list(IPAMCLAIMS):
+        if (claim.get("spec") or {}).get("network") == ovn_name:
+            used.update(ip.split("/")[0] for ip in (claim.get("status") or {}).get("ips") or [])
+    return used
+
+
+def nad_keys_of_network(cache, ovn_name: str) -> set:
+    """Every ``ns/nad`` key naming the same OVN network (a CUDN has one NAD per namespace)."""
+    keys = set()
+    for nad in cache.list(NADS):
+        net = parse_nad(nad)
+        if net and net["ovn_name"] == ovn_name:
+            keys.add(net["nad_key"])
+    return keys
+
+
+def allocate_for_network(net, node_name, cache, pod_uid) -> Tuple[List[str], List[str], List[Dict[str, str]], Dict]:
+    """Addresses for one pod on ``net``: ``(ip_addresses, gateway_ips, routes, node_annotation_update)``."""
+    node_update = {}
+    if net["topology"] == "layer3":
+        nodes = cache.list(NODES)
+        ranges = allocate_node_subnets(net["ovn_name"], net["subnets"], node_name, nodes)
+        node_update = {net["ovn_name"]: ranges}
+    else:
+        ranges = [c for c, _ in net["subnets"]]
+    used = used_ips(cache, net["ovn_name"], nad_keys_of_network(cache, net["ovn_name"]) | {net["nad_key"]},
+                    skip_pod_uid=pod_uid)
+    ips = [next_free(r, used) for r in ranges]
+    gateways = [str(ipaddress.ip_network(r, strict=False).network_address + 1) for r in ranges]
+    routes = []
+    if net["topology"] == "layer3":
+        for (cidr, _), gw in zip(net["subnets"], gateways):
+            routes.append({"dest": cidr, "nextHop": gw})
+    return ips, gateways, routes, node_update
+
+
+def pod_entry(ips: List[str], gateways: List[str], routes, role: str) -> Dict[str, Any]:
+    entry = {
+        "ip_addresses": ips,
+        "mac_address": mac_for_ip(ips[0]),
+        "gateway_ips": gateways,
+        "routes": routes,
+        "ip_address": ips[0],
+        "gateway_ip": gateways[0] if gateways else "",
+        "role": role,
+    }
+    return entry
+
+
+def parse_networks_annotation(value: Optional[str], namespace: str) -> List[Dict[str, str]]:
+    """``k8s.v1.cni.cncf.io/networks``: ``a,ns/b,c@ifname`` or a JSON list of selection elements."""
+    if not value or not value.strip():
+        return []
+    value = value.strip()
+    out = []
+    if value.startswith("["):
+        for item in json.loads(value):
+            out.append({"namespace": item.get("namespace") or namespace, "name": item["name"],
+                        "interface": item.get("interface")})
+        return out
+    for item in [v.strip() for v in value.split(",") if v.strip()]:
+        ns, _, rest = item.rpartition("/")
+        name, _, ifname = rest.partition("@")
+        out.append({"namespace": ns or namespace, "name": name, "interface": ifname or None})
+    return out
+
+
+def default_entry(pod, node, cache, role) -> Optional[Dict[str, Any]]:
+    """The ``default`` pod-networks entry: the pod IPs kwok/the API report, prefixed by the node pod CIDR."""
+    status_ips = [p.get("ip") for p in (pod.get("status") or {}).get("podIPs") or [] if p.get("ip")]
+    cidrs = (node.get("spec") or {}).get("podCIDRs") or ([node["spec"]["podCIDR"]] if (node.get("spec") or {}).get("podCIDR") else [])
+    ips, gws = [], []
+    for ip in status_ips:
+        addr = ipaddress.ip_address(ip)
+        cidr = next((c for c in cidrs if addr in ipaddress.ip_network(c)), None)
+        prefix = ipaddress.ip_network(cidr).prefixlen if cidr else (24 if addr.version == 4 else 64)
+        net = ipaddress.ip_interface("%s/%d" % (ip, prefix)).network
+        ips.append("%s/%d" % (ip, prefix))
+        gws.append(str(net.network_address + 1))
+    if not ips:
+        return None
+    return pod_entry(ips, gws, [], role)
+
+
+def network_status_annotation(default: Dict, primary: Optional[Dict], secondaries: List[Tuple[str, str, Dict]]):
+    """The multus network-status list for the computed pod-networks entries."""
+
+    def plain(entry):
+        return [ip.split("/")[0] for ip in entry["ip_addresses"]]
+
+    out = [{"name": "ovn-kubernetes", "interface": "eth0", "ips": plain(default), "mac": default["mac_address"],
+            "dns": {}}]
+    if primary is None:
+        out[0]["default"] = True
+    else:
+        out.append({"name": "ovn-kubernetes", "interface": "ovn-udn1", "ips": plain(primary),
+                    "mac": primary["mac_address"], "default": True, "dns": {}})
+    for nad_key, ifname, entry in secondaries:
+        out.append({"name": nad_key, "interface": ifname, "ips": plain(entry), "mac": entry["mac_address"],
+                    "dns": {}})
+    return out
+
+
+def reconcile_pod(pod, cache, config, now) -> Result:
+    """Annotate a scheduled pod with pod-networks and network-status (once, like the real CNI)."""
+    result = Result()
+    m = meta(pod)
+    spec = pod.get("spec") or {}
+    if spec.get("hostNetwork") or not spec.get("nodeName") or not live_pod(pod):
+        return result
+    if POD_NETWORKS in annotations_of(pod):
+        return result
+    namespace = m["namespace"]
+    ns_obj = cache.get(NAMESPACES, None, namespace)
+    node = cache.get(NODES, None, spec["nodeName"]) or {"metadata": {"name": spec["nodeName"]}}
+    if ns_obj is None:
+        return result.then(1.0)
+    labelled = PRIMARY_LABEL in labels_of(ns_obj)
+    primary = primary_nad(namespace, cache) if labelled else None
+    if labelled and primary is None:
+        # Real OVN-K: CNI ADD fails until the namespace's primary UDN exists; retry.
+        return result.then(2.0)
+    default = default_entry(pod, node, cache, "infrastructure-locked" if primary else "primary")
+    if default is None:
+        return result.then(0.5)
+    networks = {DEFAULT_NETWORK: default}
+    node_updates = {}
+    primary_entry = None
+    claim_action = None
+    if primary:
+        claim_name = annotations_of(pod).get(IPAMCLAIM_ANNOTATION)
+        claim = cache.get(IPAMCLAIMS, namespace, claim_name) if claim_name else None
+        if claim_name and primary["persistent"] and claim is None:
+            return result.then(1.0)  # claim not there yet (ipam-extensions creates it)
+        held = ((claim or {}).get("status") or {}).get("ips") if primary["persistent"] else None
+        if held:
+            ranges = [c for c, _ in primary["subnets"]]
+            gws = [str(ipaddress.ip_network(r, strict=False).network_address + 1) for r in ranges]
+            ordered = sorted(held, key=lambda ip: ipaddress.ip_interface(ip).version)
+            primary_entry = pod_entry(ordered, gws, [], "primary")
+        else:
+            ips, gws, routes, upd = allocate_for_network(primary, spec["nodeName"], cache, m.get("uid"))
+            node_updates.update(upd)
+            primary_entry = pod_entry(ips, gws, routes, "primary")
+            if claim is not None and primary["persistent"]:
+                conds = set_condition((claim.get("status") or {}).get("conditions"), "IPsAllocated", "True",
+                                      "SuccessfulAllocation", "IPs allocated: %s" % ", ".join(ips), now)
+                claim_action = patch_status(IPAMCLAIMS, claim, status={
+                    "ips": ips, "ownerPod": {"name": m["name"]}, "conditions": conds})
+        networks[primary["nad_key"]] = primary_entry
+    secondaries = []
+    for idx, sel in enumerate(parse_networks_annotation(annotations_of(pod).get(NETWORKS), namespace), start=1):
+        nad = cache.get(NADS, sel["namespace"], sel["name"])
+        if nad is None:
+            return result.then(2.0)  # multus: NAD not found, pod sandbox retries
+        net = parse_nad(nad)
+        if net is None:
+            continue
+        ips, gws, routes, upd = allocate_for_network(net, spec["nodeName"], cache, m.get("uid"))
+        node_updates.update(upd)
+        entry = pod_entry(ips, gws, routes, "secondary")
+        networks[net["nad_key"]] = entry
+        secondaries.append((net["nad_key"], sel["interface"] or "net%d" % idx, entry))
+    current = node_subnets_annotation(node)
+    missing = dict((k, v) for k, v in node_updates.items() if current.get(k) != v)
+    if missing:
+        merged = dict(current)
+        merged.update(missing)
+        result.actions.append(patch(NODES, None, spec["nodeName"], {
+            "metadata": {"annotations": {NODE_SUBNETS: json.dumps(merged, sort_keys=True)}}}))
+    if claim_action:
+        result.actions.append(claim_action)
+    status = network_status_annotation(default, primary_entry, secondaries)
+    result.actions.append(patch(PODS, pod, body={"metadata": {"annotations": {
+        POD_NETWORKS: json.dumps(networks, sort_keys=True),
+        NETWORK_STATUS: json.dumps(status, indent=1),
+    }}}))
+    return result
+
+
+# --------------------------------------------------------------------------- controller
+
+
+class OvnkSimulator(Controller):
+    name = "ovnk"
+    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS)
+
+    def __init__(self, kube, config, **kw):
+        merged = dict(DEFAULTS)
+        merged.update(config or {})
+        super().__init__(kube, merged, **kw)
+
+    def handlers(self):
+        return {UDNS.plural: reconcile_network, CUDNS.plural: reconcile_network, PODS.plural: reconcile_pod}
+
+    def fanout(self, res, obj):
+        ns, name = meta(obj).get("namespace") or "", meta(obj).get("name")
+        if res in (UDNS, CUDNS, PODS):
+            return [(res.plural, ns, name)]
+        if res is NAMESPACES:
+            keys = [(CUDNS.plural, "", meta(c)["name"]) for c in self.cache.list(CUDNS)]
+            keys += [(UDNS.plural, name, meta(u)["name"]) for u in self.cache.list(UDNS, name)]
+            keys += [(PODS.plural, name, meta(p)["name"]) for p in self.cache.list(PODS, name)]
+            return keys
+        if res is NADS:
+            keys = [(PODS.plural, ns, meta(p)["name"]) for p in self.cache.list(PODS, ns)
+                    if POD_NETWORKS not in annotations_of(p)]
+            for ref in meta(obj).get("ownerReferences") or []:
+                if ref.get("kind") == "ClusterUserDefinedNetwork":
+                    keys.append((CUDNS.plural, "", ref["name"]))
+                elif ref.get("kind") == "UserDefinedNetwork":
+                    keys.append((UDNS.plural, ns, ref["name"]))
+            return keys
+        if res is IPAMCLAIMS:
+            return [(PODS.plural, ns, meta(p)["name"]) for p in self.cache.list(PODS, ns)
+                    if annotations_of(p).get(IPAMCLAIM_ANNOTATION) == name]
+        return []

@@ -1,0 +1,327 @@
+"""Unit tests of the OVN-Kubernetes stand-in's decisions (pure functions over fixture objects)."""
+
+import ipaddress
+import json
+
+import pytest
+from conftest import load
+
+from simulators import ovnk
+from simulators.common import CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache, find_condition, meta
+from simulators.fake import FakeKube, drive
+
+NOW = 1_800_000_000.0
+
+
+def make_cache(extra=None):
+    objs = load("cluster.yml") + load("networks.yml") + list(extra or [])
+    by_kind = {}
+    kinds = {"Node": NODES, "Namespace": NAMESPACES, "UserDefinedNetwork": UDNS, "ClusterUserDefinedNetwork": CUDNS,
+             "Pod": PODS, "NetworkAttachmentDefinition": NADS, "IPAMClaim": IPAMCLAIMS}
+    for obj in objs:
+        by_kind.setdefault(kinds[obj["kind"]], []).append(obj)
+    return Cache.from_objects(by_kind)
+
+
+def sim(cache, **config):
+    controller = ovnk.OvnkSimulator(FakeKube(cache, NOW), config, cache=cache, clock=lambda: NOW)
+    return controller
+
+
+def pod(name, namespace, node, ip, annotations=None, uid=None):
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "uid": uid or "pod-%s-%s" % (namespace, name),
+                     "annotations": dict(annotations or {})},
+        "spec": {"nodeName": node, "containers": [{"name": "c", "image": "agnhost"}]},
+        "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]},
+    }
+
+
+def pod_nets(cache, namespace, name):
+    return json.loads(cache.get(PODS, namespace, name)["metadata"]["annotations"][ovnk.POD_NETWORKS])
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def test_udn_gets_nad_and_ready_conditions():
+    cache = make_cache()
+    drive(sim(cache))
+    udn = cache.get(UDNS, "blue", "blue-network")
+    created = find_condition(udn["status"]["conditions"], "NetworkCreated")
+    assert created["status"] == "True"
+    assert created["reason"] == "NetworkAttachmentDefinitionCreated"
+    assert find_condition(udn["status"]["conditions"], "NetworkAllocationSucceeded")["status"] == "True"
+    nad = cache.get(NADS, "blue", "blue-network")
+    cfg = json.loads(nad["spec"]["config"])
+    assert cfg["name"] == "blue_blue-network"
+    assert cfg["topology"] == "layer3" and cfg["role"] == "primary"
+    assert cfg["subnets"] == "103.103.0.0/16/24"
+    assert cfg["netAttachDefName"] == "blue/blue-network"
+    assert nad["metadata"]["ownerReferences"][0]["uid"] == "udn-blue"
+
+
+def test_cudn_nads_follow_namespace_selector():
+    cache = make_cache()
+    controller = sim(cache)
+    drive(controller)
+    assert cache.get(NADS, "red", "colored-enterprise") is not None
+    assert cache.get(NADS, "yellow", "colored-enterprise") is not None
+    assert cache.get(NADS, "blue", "colored-enterprise") is None
+    cudn = cache.get(CUDNS, "", "colored-enterprise")
+    created = find_condition(cudn["status"]["conditions"], "NetworkCreated")
+    assert created["message"].endswith("[red, yellow]")
+    cfg = json.loads(cache.get(NADS, "red", "colored-enterprise")["spec"]["config"])
+    assert cfg["name"] == "cluster_udn_colored-enterprise" and cfg["allowPersistentIPs"] is True
+
+    # Narrow the selector: the NAD in yellow goes away.
+    cudn = dict(cudn, spec=dict(cudn["spec"], namespaceSelector={"matchLabels": {"kubernetes.io/metadata.name": "red"}}))
+    cache.put(CUDNS, cudn)
+    drive(controller)
+    assert cache.get(NADS, "yellow", "colored-enterprise") is None
+    assert cache.get(NADS, "red", "colored-enterprise") is not None
+
+
+def test_cudn_picks_up_a_namespace_created_later():
+    cache = make_cache()
+    controller = sim(cache)
+    drive(controller)
+    cache.put(NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "red", "uid": "ns-red", "labels": {"kubernetes.io/metadata.name": "red",
+                                                   ovnk.PRIMARY_LABEL: ""}}})
+    cudn = cache.get(CUDNS, "", "colored-enterprise")
+    cudn["spec"]["namespaceSelector"] = {"matchLabels": {"tenant": "x"}}
+    drive(controller)
+    assert cache.get(NADS, "red", "colored-enterprise") is None
+    cache.put(NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "late", "uid": "ns-late", "labels": {"tenant": "x", ovnk.PRIMARY_LABEL: ""}}})
+    drive(controller)
+    assert cache.get(NADS, "late", "colored-enterprise") is not None
+
+
+def test_primary_udn_in_unlabelled_namespace_fails():
+    udn = {"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
+           "metadata": {"name": "p", "namespace": "unlabelled", "uid": "udn-p"},
+           "spec": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["10.9.0.0/16"]}}}
+    cache = make_cache([udn])
+    drive(sim(cache))
+    cond = find_condition(cache.get(UDNS, "unlabelled", "p")["status"]["conditions"], "NetworkCreated")
+    assert cond["status"] == "False"
+    assert cond["reason"] == "InvalidPrimaryNetworkError"
+    assert cache.get(NADS, "unlabelled", "p") is None
+
+
+def test_secondary_udn_needs_no_label():
+    cache = make_cache()
+    drive(sim(cache))
+    cond = find_condition(cache.get(UDNS, "unlabelled", "secondary-net")["status"]["conditions"], "NetworkCreated")
+    assert cond["status"] == "True"
+    cfg = json.loads(cache.get(NADS, "unlabelled", "secondary-net")["spec"]["config"])
+    assert "joinSubnet" not in cfg and cfg["role"] == "secondary"
+
+
+def test_injected_network_failure():
+    cache = make_cache()
+    drive(sim(cache, network_fail=["blue/blue-network"]))
+    cond = find_condition(cache.get(UDNS, "blue", "blue-network")["status"]["conditions"], "NetworkCreated")
+    assert (cond["status"], cond["reason"]) == ("False", "SyncError")
+    assert cache.get(NADS, "blue", "blue-network") is None
+
+
+def test_conditions_keep_transition_time_when_unchanged():
+    obj = {"kind": "UserDefinedNetwork", "metadata": {"name": "x", "namespace": "blue"}, "status": {"conditions": [
+        {"type": "NetworkCreated", "status": "True", "reason": "NetworkAttachmentDefinitionCreated",
+         "message": "m", "lastTransitionTime": "2020-01-01T00:00:00Z"}]}}
+    conds = ovnk.network_conditions(obj, {"kind": "UserDefinedNetwork"}, ["blue"], None, NOW)
+    assert find_condition(conds, "NetworkCreated")["lastTransitionTime"] == "2020-01-01T00:00:00Z"
+    failed = ovnk.network_conditions(obj, {"kind": "UserDefinedNetwork"}, ["blue"],
+                                     ovnk.NetworkError("SyncError", "boom"), NOW)
+    assert find_condition(failed, "NetworkCreated")["lastTransitionTime"] != "2020-01-01T00:00:00Z"
+
+
+def test_second_primary_network_in_a_namespace_is_refused():
+    extra = {"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
+             "metadata": {"name": "blue-two", "namespace": "blue", "uid": "udn-b2",
+                          "creationTimestamp": "2026-11-27T07:00:00Z"},
+             "spec": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["10.50.0.0/16"]}}}
+    cache = make_cache()
+    controller = sim(cache)
+    drive(controller)
+    cache.put(UDNS, extra)
+    drive(controller)
+    cond = find_condition(cache.get(UDNS, "blue", "blue-two")["status"]["conditions"], "NetworkCreated")
+    assert cond["status"] == "False"
+    assert cache.get(NADS, "blue", "blue-two") is None
+
+
+# --------------------------------------------------------------------------- pods
+
+
+def test_pod_on_layer3_primary_udn():
+    cache = make_cache([pod("app-blue-0", "blue", "ovn-k-helm-worker", "10.244.1.5"),
+                        pod("app-blue-1", "blue", "ovn-k-helm-worker2", "10.244.2.5")])
+    drive(sim(cache))
+    nets0 = pod_nets(cache, "blue", "app-blue-0")
+    nets1 = pod_nets(cache, "blue", "app-blue-1")
+    assert nets0["default"]["role"] == "infrastructure-locked"
+    assert nets0["default"]["ip_addresses"] == ["10.244.1.5/24"]
+    entry0, entry1 = nets0["blue/blue-network"], nets1["blue/blue-network"]
+    assert entry0["role"] == "primary"
+    # Different nodes get different /24 slices of 103.103.0.0/16; .1 gateway, .2 management port.
+    net0 = ipaddress.ip_interface(entry0["ip_addresses"][0]).network
+    net1 = ipaddress.ip_interface(entry1["ip_addresses"][0]).network
+    assert net0 != net1 and net0.prefixlen == 24 and net0.subnet_of(ipaddress.ip_network("103.103.0.0/16"))
+    assert entry0["ip_addresses"][0].endswith(".3/24")
+    assert entry0["gateway_ips"] == [str(net0.network_address + 1)]
+    ip = entry0["ip_addresses"][0].split("/")[0]
+    assert entry0["mac_address"] == "0a:58:" + ":".join("%02x" % int(o) for o in ip.split("."))
+    node = cache.get(NODES, None, "ovn-k-helm-worker")
+    assert json.loads(node["metadata"]["annotations"][ovnk.NODE_SUBNETS])["blue_blue-network"] == [str(net0)]
+    status = json.loads(cache.get(PODS, "blue", "app-blue-0")["metadata"]["annotations"][ovnk.NETWORK_STATUS])
+    assert [(s["interface"], s.get("default", False)) for s in status] == [("eth0", False), ("ovn-udn1", True)]
+    assert status[1]["ips"] == [ip]
+
+
+def test_two_pods_on_one_node_get_distinct_ips():
+    cache = make_cache([pod("a", "blue", "ovn-k-helm-worker", "10.244.1.5"),
+                        pod("b", "blue", "ovn-k-helm-worker", "10.244.1.6")])
+    drive(sim(cache))
+    a = pod_nets(cache, "blue", "a")["blue/blue-network"]["ip_addresses"]
+    b = pod_nets(cache, "blue", "b")["blue/blue-network"]["ip_addresses"]
+    assert a != b
+    assert ipaddress.ip_interface(a[0]).network == ipaddress.ip_interface(b[0]).network
+
+
+def test_overlapping_networks_allocate_independently():
+    cache = make_cache([pod("a", "blue", "ovn-k-helm-worker", "10.244.1.5"),
+                        pod("o", "overlapping-with-blue", "ovn-k-helm-worker", "10.244.1.6")])
+    drive(sim(cache))
+    a = pod_nets(cache, "blue", "a")["blue/blue-network"]["ip_addresses"]
+    o = pod_nets(cache, "overlapping-with-blue", "o")["overlapping-with-blue/overlapping-with-blue-network"]["ip_addresses"]
+    assert a == o  # same subnet, separate networks: the same address is fine
+
+
+def test_layer2_cudn_pods_share_one_range_across_namespaces():
+    cache = make_cache([pod("r", "red", "ovn-k-helm-worker", "10.244.1.5"),
+                        pod("y", "yellow", "ovn-k-helm-worker2", "10.244.2.5")])
+    drive(sim(cache))
+    r = pod_nets(cache, "red", "r")["red/colored-enterprise"]
+    y = pod_nets(cache, "yellow", "y")["yellow/colored-enterprise"]
+    assert {r["ip_addresses"][0], y["ip_addresses"][0]} == {"192.168.0.3/16", "192.168.0.4/16"}
+    assert r["gateway_ips"] == ["192.168.0.1"]
+
+
+def test_pod_in_default_namespace_is_primary_on_default_network():
+    cache = make_cache([pod("app-default-0", "default", "ovn-k-helm-worker", "10.244.1.9")])
+    drive(sim(cache))
+    nets = pod_nets(cache, "default", "app-default-0")
+    assert list(nets) == ["default"] and nets["default"]["role"] == "primary"
+    status = json.loads(cache.get(PODS, "default", "app-default-0")["metadata"]["annotations"][ovnk.NETWORK_STATUS])
+    assert status == [{"name": "ovn-kubernetes", "interface": "eth0", "ips": ["10.244.1.9"],
+                       "mac": ovnk.mac_for_ip("10.244.1.9"), "dns": {}, "default": True}]
+
+
+def test_pod_waits_for_primary_udn_in_labelled_namespace():
+    ns = {"apiVersion": "v1", "kind": "Namespace",
+          "metadata": {"name": "empty", "labels": {ovnk.PRIMARY_LABEL: ""}}}
+    p = pod("p", "empty", "ovn-k-helm-worker", "10.244.1.7")
+    cache = make_cache([ns, p])
+    result = ovnk.reconcile_pod(p, cache, dict(ovnk.DEFAULTS), NOW)
+    assert result.actions == [] and result.requeue is not None
+
+
+def test_pod_without_pod_ip_yet_is_retried():
+    p = pod("p", "default", "ovn-k-helm-worker", "10.244.1.7")
+    p["status"] = {"phase": "Pending"}
+    result = ovnk.reconcile_pod(p, make_cache([p]), dict(ovnk.DEFAULTS), NOW)
+    assert result.actions == [] and result.requeue is not None
+
+
+def test_secondary_network_attachment_gets_net1():
+    p = pod("s", "unlabelled", "ovn-k-helm-worker", "10.244.1.8", {ovnk.NETWORKS: "secondary-net"})
+    cache = make_cache([p])
+    drive(sim(cache))
+    nets = pod_nets(cache, "unlabelled", "s")
+    assert nets["unlabelled/secondary-net"]["role"] == "secondary"
+    assert nets["unlabelled/secondary-net"]["ip_addresses"] == ["10.100.0.3/24", "fd10:100::3/64"]
+    status = json.loads(cache.get(PODS, "unlabelled", "s")["metadata"]["annotations"][ovnk.NETWORK_STATUS])
+    assert status[1]["interface"] == "net1" and status[1]["name"] == "unlabelled/secondary-net"
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("a", [("ns", "a", None)]),
+    ("a, other/b@eth9", [("ns", "a", None), ("other", "b", "eth9")]),
+    ('[{"name": "c", "namespace": "x", "interface": "n2"}]', [("x", "c", "n2")]),
+    ("", []),
+])
+def test_parse_networks_annotation(value, expected):
+    got = ovnk.parse_networks_annotation(value, "ns")
+    assert [(g["namespace"], g["name"], g["interface"]) for g in got] == expected
+
+
+def test_persistent_ips_survive_a_new_launcher_pod():
+    claim = {"apiVersion": "k8s.cni.cncf.io/v1alpha1", "kind": "IPAMClaim",
+             "metadata": {"name": "vm1.happy", "namespace": "red", "uid": "claim-1"},
+             "spec": {"network": "cluster_udn_colored-enterprise", "interface": "ovn-udn1"}}
+    first = pod("virt-launcher-vm1-aaaaa", "red", "ovn-k-helm-worker", "10.244.1.5",
+                {ovnk.IPAMCLAIM_ANNOTATION: "vm1.happy"})
+    other = pod("plain", "red", "ovn-k-helm-worker", "10.244.1.6")
+    cache = make_cache([claim, first, other])
+    controller = sim(cache)
+    drive(controller)
+    ip = pod_nets(cache, "red", "virt-launcher-vm1-aaaaa")["red/colored-enterprise"]["ip_addresses"]
+    claim = cache.get(IPAMCLAIMS, "red", "vm1.happy")
+    assert claim["status"]["ips"] == ip
+    assert find_condition(claim["status"]["conditions"], "IPsAllocated")["status"] == "True"
+    # The source pod finishes; a new pod for the same VM lands on another node, the plain pod keeps its IP.
+    cache.get(PODS, "red", "virt-launcher-vm1-aaaaa")["status"]["phase"] = "Succeeded"
+    cache.put(PODS, pod("virt-launcher-vm1-bbbbb", "red", "ovn-k-helm-worker2", "10.244.2.5",
+                        {ovnk.IPAMCLAIM_ANNOTATION: "vm1.happy"}))
+    cache.put(PODS, pod("newcomer", "red", "ovn-k-helm-worker2", "10.244.2.6"))
+    drive(controller)
+    assert pod_nets(cache, "red", "virt-launcher-vm1-bbbbb")["red/colored-enterprise"]["ip_addresses"] == ip
+    assert pod_nets(cache, "red", "newcomer")["red/colored-enterprise"]["ip_addresses"] != ip
+
+
+def test_launcher_pod_waits_for_its_claim():
+    p = pod("virt-launcher-vm1-aaaaa", "red", "ovn-k-helm-worker", "10.244.1.5",
+            {ovnk.IPAMCLAIM_ANNOTATION: "vm1.happy"})
+    cache = make_cache([p])
+    drive(sim(cache))
+    assert ovnk.POD_NETWORKS not in cache.get(PODS, "red", p["metadata"]["name"])["metadata"]["annotations"]
+
+
+def test_finished_pods_release_their_ips():
+    cache = make_cache([pod("a", "red", "ovn-k-helm-worker", "10.244.1.5")])
+    controller = sim(cache)
+    drive(controller)
+    first = pod_nets(cache, "red", "a")["red/colored-enterprise"]["ip_addresses"]
+    cache.get(PODS, "red", "a")["status"]["phase"] = "Failed"
+    cache.put(PODS, pod("b", "red", "ovn-k-helm-worker", "10.244.1.6"))
+    drive(controller)
+    assert pod_nets(cache, "red", "b")["red/colored-enterprise"]["ip_addresses"] == first
+
+
+def test_host_network_and_annotated_pods_are_left_alone():
+    p = pod("h", "blue", "ovn-k-helm-worker", "172.18.0.3")
+    p["spec"]["hostNetwork"] = True
+    assert ovnk.reconcile_pod(p, make_cache([p]), dict(ovnk.DEFAULTS), NOW).actions == []
+    q = pod("q", "blue", "ovn-k-helm-worker", "10.244.1.3", {ovnk.POD_NETWORKS: "{}"})
+    assert ovnk.reconcile_pod(q, make_cache([q]), dict(ovnk.DEFAULTS), NOW).actions == []
+
+
+def test_layer3_host_subnets_exhaust():
+    net = {"ovn_name": "n", "subnets": [("10.0.0.0/23", 24)]}
+    nodes = [{"metadata": {"name": "a", "annotations": {ovnk.NODE_SUBNETS: json.dumps({"n": ["10.0.0.0/24"]})}}},
+             {"metadata": {"name": "b", "annotations": {ovnk.NODE_SUBNETS: json.dumps({"n": ["10.0.1.0/24"]})}}},
+             {"metadata": {"name": "c"}}]
+    assert ovnk.allocate_node_subnets("n", net["subnets"], "a", nodes) == ["10.0.0.0/24"]
+    with pytest.raises(ovnk.NetworkError):
+        ovnk.allocate_node_subnets("n", net["subnets"], "c", nodes)
+
+
+def test_next_free_skips_gateway_and_management_port_ipv6():
+    assert ovnk.next_free("fd00:10::/64", set()) == "fd00:10::3/64"
+    with pytest.raises(ovnk.NetworkError):
+        ovnk.next_free("10.0.0.0/30", set())
