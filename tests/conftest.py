@@ -41,3 +41,43 @@ def upstream_dir() -> pathlib.Path:
         "upstream schemas not found: set UDN_LAB_UPSTREAM_DIR to a folder with the upstream CRDs "
         "(ovn-kubernetes-v1.3.0/, kubevirt-v1.8.4/swagger.json, ...)"
     )
+
+
+def _ansible_env(extra=None):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        ANSIBLE_NOCOLOR="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture
+def run_module(tmp_path_factory):
+    """Run one module through Ansible on localhost and return its result dict (with ``failed``/``msg``)."""
+    import json
+    import subprocess
+
+    def run(name, args, check=False, diff=False, env=None):
+        tree = tmp_path_factory.mktemp("tree")
+        extra = {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
+                 "ANSIBLE_CALLBACK_TREE_DIR": str(tree)}
+        extra.update(env or {})
+        cmd = ["ansible", "localhost", "-c", "local", "-i", "localhost,", "-m", name, "-a", json.dumps(args)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=_ansible_env(extra), capture_output=True, text=True,
+                              check=False, timeout=600)
+        result_file = tree / "localhost"
+        if not result_file.exists():
+            raise AssertionError("ansible produced no result (rc=%s)\nstdout:\n%s\nstderr:\n%s"
+                                 % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+        result = json.loads(result_file.read_text())
+        result.setdefault("failed", proc.returncode != 0)
+        return result
+
+    return run

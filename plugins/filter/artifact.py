@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 name: artifact
 short_description: Resolve one entry of the lab's version matrix into a download source
 version_added: 0.1.0
-author: ovnk.udn_lab contributors
+author: ovnk.udn_lab maintainers (@ovnk)
 description:
   - Looks up an artifact in the version matrix (C(versions.yml), variable C(udn_lab_versions_default)),
     expands the C({version}), C({os}) and C({arch}) placeholders of its C(url), C(file) and C(image) and

@@ -25,7 +25,7 @@ class ArtifactError(ValueError):
 
 
 def _placeholders(template):
-    return set(field for _, field, _, _ in string.Formatter().parse(template) if field)
+    return set(parsed[1] for parsed in string.Formatter().parse(template) if parsed[1])
 
 
 def expand(template, values, where):

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The whole test suite, in stages: `hack/test.sh all` (what `make test` and CI run) or one stage:
+#   lint       yamllint, ansible-lint (production profile), syntax check of every playbook, changelog lint
+#   sanity     ansible-test sanity on a physical copy laid out as ansible_collections/ovnk/udn_lab
+#   build      ansible-galaxy collection build + install of the tarball, ansible-doc of every plugin and role
+#   pytest     unit, integration and scenario tests (tests/), the last stage so its summary closes the run
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+# shellcheck disable=SC1091
+. .venv/bin/activate
+export ANSIBLE_CONFIG="$here/ansible.cfg"
+export ANSIBLE_PYTHON_INTERPRETER="$here/.venv/bin/python"
+export MOLECULE_GLOB="molecule/*/molecule.yml"
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/udn-lab-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# Copy the tracked (and new, not ignored) files of this checkout to $1/ansible_collections/ovnk/udn_lab.
+copy_collection() {
+  local dest="$1/ansible_collections/ovnk/udn_lab"
+  mkdir -p "$dest"
+  git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+    [[ -e "$f" ]] && printf '%s\0' "$f"
+  done | tar --null -T - -cf - | tar -xf - -C "$dest"
+  for dep in kubernetes/core kubevirt/core; do
+    mkdir -p "$1/ansible_collections/$dep"
+    cp -a ".collections/ansible_collections/$dep/." "$1/ansible_collections/$dep/"
+  done
+  printf '%s\n' "$dest"
+}
+
+stage_lint() {
+  step "yamllint"
+  yamllint -s .
+  step "ansible-lint (production profile)"
+  ansible-lint --profile production --offline
+  step "syntax check of every playbook"
+  local pb
+  for pb in site.yml playbooks/*.yml; do
+    ansible-playbook --syntax-check "$pb" >/dev/null
+    echo "ok: $pb"
+  done
+  step "changelog fragments"
+  antsibull-changelog lint
+}
+
+stage_sanity() {
+  step "ansible-test sanity"
+  local cache="$HOME/.ansible/test/cache"
+  mkdir -p "$cache"
+  local pip_version
+  pip_version=$(python - <<'PY'
+import re, pathlib, ansible_test
+src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+print(re.search(r"pip='([0-9.]+)'", src.read_text()).group(1))
+PY
+)
+  local get_pip="$cache/get_pip_${pip_version//./_}.py"
+  [[ -f "$get_pip" ]] || cp hack/ansible-test-get-pip.py "$get_pip"
+  local dest py root="${XDG_CACHE_HOME:-$HOME/.cache}/ovnk-udn-lab/ansible-test"
+  # A persistent copy keeps ansible-test's per-test virtualenvs (tests/output) between runs.
+  if [[ -d "$root/ansible_collections/ovnk/udn_lab" ]]; then
+    find "$root/ansible_collections/ovnk/udn_lab" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
+    find "$root/ansible_collections/ovnk/udn_lab/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
+  fi
+  dest=$(copy_collection "$root")
+  py=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  local excludes=() path
+  # Test scaffolding that is not collection content (scenario playbooks, simulator programs).
+  for path in molecule/ tests/sim/; do
+    [[ -e "$dest/$path" ]] && excludes+=(--exclude "$path")
+  done
+  (cd "$dest" && ansible-test sanity --venv --python "$py" --color no "${excludes[@]}" ${UDN_LAB_SANITY_ARGS:-})
+}
+
+stage_build() {
+  step "ansible-galaxy collection build + install"
+  local out="$work/build" inst="$work/installed"
+  mkdir -p "$out" "$inst"
+  ansible-galaxy collection build --force --output-path "$out" . >/dev/null
+  local tarball
+  tarball=$(ls "$out"/ovnk-udn_lab-*.tar.gz)
+  echo "built $(basename "$tarball")"
+  ansible-galaxy collection install --offline --no-deps -p "$inst" "$tarball" >/dev/null
+  cp -a .collections/ansible_collections/kubernetes "$inst/ansible_collections/"
+  cp -a .collections/ansible_collections/kubevirt "$inst/ansible_collections/"
+  step "ansible-doc of every plugin and role (from the installed tarball)"
+  local plugin role type
+  for type in module filter; do
+    local dir=modules
+    [[ $type == filter ]] && dir=filter
+    for plugin in plugins/"$dir"/*.py; do
+      [[ "$(basename "$plugin")" == __init__.py ]] && continue
+      if [[ $type == filter ]]; then
+        # A filter file may hold several filters; document each name the file registers.
+        mapfile -t names < <(python - "$plugin" <<'PY'
+import ast, sys
+tree = ast.parse(open(sys.argv[1]).read())
+names = []
+for node in ast.walk(tree):
+    if isinstance(node, ast.FunctionDef) and node.name == "filters":
+        for ret in ast.walk(node):
+            if isinstance(ret, ast.Dict):
+                names.extend(k.value for k in ret.keys if isinstance(k, ast.Constant))
+print("\n".join(names))
+PY
+)
+      else
+        names=("$(basename "$plugin" .py)")
+      fi
+      for name in "${names[@]}"; do
+        [[ -n "$name" ]] || continue
+        ANSIBLE_COLLECTIONS_PATH="$inst" ansible-doc -t "$type" "ovnk.udn_lab.$name" >/dev/null
+        echo "ok: ansible-doc -t $type ovnk.udn_lab.$name"
+      done
+    done
+  done
+  for role in roles/*/; do
+    role=$(basename "$role")
+    ANSIBLE_COLLECTIONS_PATH="$inst" ansible-doc -t role "ovnk.udn_lab.$role" >/dev/null
+    echo "ok: ansible-doc -t role ovnk.udn_lab.$role"
+  done
+}
+
+stage_pytest() {
+  step "pytest"
+  local rc=0
+  python -m pytest tests "$@" || rc=$?
+  # 5 = no test collected: the suite must never pass by running nothing.
+  return "$rc"
+}
+
+stage=${1:-all}
+shift || true
+case "$stage" in
+  lint) stage_lint ;;
+  sanity) stage_sanity ;;
+  build) stage_build ;;
+  pytest) stage_pytest "$@" ;;
+  all)
+    stage_lint
+    stage_sanity
+    stage_build
+    stage_pytest "$@"
+    ;;
+  *) echo "usage: $0 [all|lint|sanity|build|pytest]" >&2; exit 2 ;;
+esac
