@@ -1,0 +1,774 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connectivity probes: command shapes, target resolution, poll-until-match, truth tables, JUnit.
+
+Everything here is pure or takes its I/O as an injected callable, so it is unit-tested with fakes:
+
+* :func:`validate_probes` / :func:`expand_families` – input checks and per-family expansion.
+* :func:`resolve_target` – a declared target (pod, service, NodePort, Kubernetes API, DNS name, address)
+  to ``host``/``port`` through a *lookup* object (``get_pod``, ``get_service``, ``list_nodes``).
+* :func:`probe_command` – the argv run INSIDE a pod (agnhost image: ``/agnhost connect``, ``curl``,
+  ``ping``). A simulated data plane runs the very same argv in a network namespace.
+* :func:`classify` – an exec result (rc, stdout, stderr, error) → ``.`` reachable, ``X`` blocked, ``?`` unknown.
+* :func:`poll_until_match` – repeat one probe until it shows the expected mark (absorbs CNI lag).
+* :func:`run_probes` – all probes concurrently (bounded), results in declaration order.
+* :func:`truth_tables`, :func:`summarize`, :func:`junit_xml`, :func:`reproduce_command` – reporting.
+* :class:`KubernetesExecTransport` / :class:`HostTransport` – the two ways a probe command runs.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import shlex
+import socket
+import subprocess
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
+
+REACHABLE = "."
+BLOCKED = "X"
+UNKNOWN = "?"
+EXPECT_MARKS = {"reachable": REACHABLE, "blocked": BLOCKED}
+MARK_WORDS = {REACHABLE: "reachable", BLOCKED: "blocked", UNKNOWN: "no answer"}
+
+PROTOCOLS = ("icmp", "tcp", "http")
+TARGET_KINDS = ("pod", "service", "nodeport", "kubernetes_api", "dns", "address")
+FAMILIES = ovn.FAMILIES
+DEFAULT_HTTP_PATH = "/hostname"
+AGNHOST = "/agnhost"
+
+STATUS_CORRECT = "correct"
+STATUS_WRONG = "wrong"
+STATUS_UNKNOWN = "unknown"
+
+
+class Unresolved(Exception):
+    """A target that cannot be turned into an address yet (no annotation, no ClusterIP, no node IP…)."""
+
+
+# --------------------------------------------------------------------------- input
+
+
+def validate_probes(probes):
+    """List of error messages (empty when valid). Each message names the probe and the fix."""
+    errors = []
+    seen = set()
+    for index, probe in enumerate(probes or []):
+        pid = probe.get("id") or "#{0}".format(index)
+        where = "probe {0!r}".format(pid)
+        if not probe.get("id"):
+            errors.append("{0}: set an id (unique name of the probe)".format(where))
+        elif pid in seen:
+            errors.append("{0}: id used twice; every probe id must be unique".format(where))
+        seen.add(pid)
+        if probe.get("expect") not in EXPECT_MARKS:
+            errors.append("{0}: expect must be reachable or blocked, got {1!r}".format(where, probe.get("expect")))
+        protocol = probe.get("protocol") or "tcp"
+        if protocol not in PROTOCOLS:
+            errors.append("{0}: protocol must be one of {1}, got {2!r}".format(where, ", ".join(PROTOCOLS), protocol))
+        if probe.get("family") not in (None, "") + FAMILIES:
+            errors.append("{0}: family must be ipv4 or ipv6, got {1!r}".format(where, probe.get("family")))
+        src = probe.get("from") or {}
+        if not src.get("host") and not (src.get("namespace") and (src.get("pod") or src.get("selector"))):
+            errors.append("{0}: from needs namespace and pod (or selector), or host: true".format(where))
+        dst = probe.get("to") or {}
+        kind = dst.get("kind") or "pod"
+        if kind not in TARGET_KINDS:
+            errors.append("{0}: to.kind must be one of {1}, got {2!r}".format(where, ", ".join(TARGET_KINDS), kind))
+            continue
+        if kind in ("pod", "service", "nodeport") and not (dst.get("namespace") and dst.get("name")):
+            errors.append("{0}: to.kind {1} needs to.namespace and to.name".format(where, kind))
+        if kind == "dns" and not dst.get("name"):
+            errors.append("{0}: to.kind dns needs to.name (the DNS name)".format(where))
+        if kind == "address" and not dst.get("address"):
+            errors.append("{0}: to.kind address needs to.address (an IP, or a dict ipv4/ipv6 → IP)".format(where))
+        if protocol != "icmp" and kind in ("pod", "dns", "address") and not probe.get("port"):
+            errors.append("{0}: protocol {1} needs a port".format(where, protocol))
+        port = probe.get("port")
+        if port is not None and not (isinstance(port, int) and 0 < port < 65536):
+            errors.append("{0}: port must be 1-65535, got {1!r}".format(where, port))
+    return errors
+
+
+def expand_families(probes, families):
+    """One probe per family in ``families`` for each probe without ``family`` (id gets ``/<family>`` when
+    more than one family is asked); probes with a family are kept once, if their family is asked."""
+    families = [f for f in families or ["ipv4"] if f in FAMILIES] or ["ipv4"]
+    out = []
+    for probe in probes or []:
+        if probe.get("family"):
+            if probe["family"] in families:
+                out.append(dict(probe))
+            continue
+        for fam in families:
+            item = dict(probe)
+            item["family"] = fam
+            if len(families) > 1:
+                item["id"] = "{0}/{1}".format(probe["id"], fam)
+            out.append(item)
+    return out
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def source_label(src):
+    if src.get("host"):
+        return "host"
+    who = src.get("pod") or "[{0}]".format(src.get("selector"))
+    label = "{0}/{1}".format(src.get("namespace"), who)
+    if src.get("container"):
+        label += ":" + src["container"]
+    return label
+
+
+def target_label(probe):
+    dst = probe.get("to") or {}
+    kind = dst.get("kind") or "pod"
+    if kind == "pod":
+        name = "{0}/{1} ({2})".format(dst.get("namespace"), dst.get("name"), dst.get("network") or "primary")
+    elif kind == "service":
+        name = "svc {0}/{1}".format(dst.get("namespace"), dst.get("name"))
+    elif kind == "nodeport":
+        name = "nodeport {0}/{1}{2}".format(dst.get("namespace"), dst.get("name"),
+                                            "@" + dst["node"] if dst.get("node") else "")
+    elif kind == "kubernetes_api":
+        name = "kubernetes API"
+    elif kind == "dns":
+        name = dst.get("name")
+    else:
+        addr = dst.get("address")
+        name = addr.get(probe.get("family") or "ipv4") if isinstance(addr, dict) else addr
+    proto = probe.get("protocol") or "tcp"
+    port = probe.get("port")
+    return "{0} {1}{2} {3}".format(name, proto, "/{0}".format(port) if port else "", probe.get("family") or "ipv4")
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def _family_address(addresses, family):
+    for addr in addresses or []:
+        if addr and ovn.ip_family(addr) == family:
+            return ovn.strip_prefix(addr)
+    return None
+
+
+def _service_port(svc, probe, node_port=False):
+    ports = (svc.get("spec") or {}).get("ports") or []
+    want = (probe.get("to") or {}).get("service_port")
+    chosen = None
+    for port in ports:
+        if want is None or want in (port.get("name"), port.get("port")):
+            chosen = port
+            break
+    if chosen is None:
+        raise Unresolved("service {0}/{1} has no port {2!r}".format(
+            svc["metadata"].get("namespace"), svc["metadata"].get("name"), want))
+    if node_port:
+        if not chosen.get("nodePort"):
+            raise Unresolved("service {0}/{1} has no nodePort (type {2})".format(
+                svc["metadata"].get("namespace"), svc["metadata"].get("name"), svc["spec"].get("type")))
+        return chosen["nodePort"]
+    return chosen.get("port")
+
+
+def node_address(node, family):
+    """The InternalIP of ``node`` for ``family`` (None when the node has none)."""
+    addrs = [a.get("address") for a in (node.get("status") or {}).get("addresses") or [] if a.get("type") == "InternalIP"]
+    return _family_address(addrs, family)
+
+
+def pick_node(nodes, wanted=None):
+    """The node named ``wanted``, else the first worker (no control-plane role label) by name, else the first."""
+    nodes = sorted(nodes or [], key=lambda n: n["metadata"]["name"])
+    if wanted:
+        return next((n for n in nodes if n["metadata"]["name"] == wanted), None)
+    workers = [n for n in nodes if "node-role.kubernetes.io/control-plane" not in (n["metadata"].get("labels") or {})]
+    return (workers or nodes or [None])[0]
+
+
+def resolve_target(probe, lookup):
+    """``{"host", "port", "family", "address_kind"}`` for the probe's target; raises :class:`Unresolved`."""
+    dst = probe.get("to") or {}
+    kind = dst.get("kind") or "pod"
+    family = probe.get("family") or "ipv4"
+    port = probe.get("port")
+    if kind == "pod":
+        pod = lookup.get_pod(dst["namespace"], dst["name"])
+        if pod is None:
+            raise Unresolved("pod {0}/{1} not found".format(dst["namespace"], dst["name"]))
+        network = dst.get("network") or "primary"
+        try:
+            ips = ovn.pod_ips(pod, network, family)
+        except ovn.AnnotationError as exc:
+            raise Unresolved(str(exc))
+        if not ips:
+            raise Unresolved("pod {0}/{1} has no {2} address on network {3!r} yet".format(
+                dst["namespace"], dst["name"], family, network))
+        return {"host": ips[0], "port": port, "family": family}
+    if kind in ("service", "kubernetes_api"):
+        ns, name = (dst["namespace"], dst["name"]) if kind == "service" else ("default", "kubernetes")
+        svc = lookup.get_service(ns, name)
+        if svc is None:
+            raise Unresolved("service {0}/{1} not found".format(ns, name))
+        spec = svc.get("spec") or {}
+        addr = _family_address(spec.get("clusterIPs") or [spec.get("clusterIP")], family)
+        if not addr:
+            raise Unresolved("service {0}/{1} has no {2} ClusterIP".format(ns, name, family))
+        return {"host": addr, "port": port or _service_port(svc, probe), "family": family}
+    if kind == "nodeport":
+        svc = lookup.get_service(dst["namespace"], dst["name"])
+        if svc is None:
+            raise Unresolved("service {0}/{1} not found".format(dst["namespace"], dst["name"]))
+        node = pick_node(lookup.list_nodes(), dst.get("node"))
+        if node is None:
+            raise Unresolved("node {0!r} not found".format(dst.get("node") or "(any)"))
+        addr = node_address(node, family)
+        if not addr:
+            raise Unresolved("node {0} has no {1} InternalIP".format(node["metadata"]["name"], family))
+        return {"host": addr, "port": _service_port(svc, probe, node_port=True), "family": family,
+                "node": node["metadata"]["name"]}
+    if kind == "dns":
+        return {"host": dst["name"], "port": port, "family": family}
+    addr = dst.get("address")
+    if isinstance(addr, dict):
+        addr = addr.get(family)
+        if not addr:
+            raise Unresolved("no {0} address given in to.address".format(family))
+    return {"host": str(addr), "port": port, "family": family}
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def host_port(host, port):
+    """``host:port`` with IPv6 literals bracketed."""
+    if ovn.ip_family(host) == "ipv6":
+        return "[{0}]:{1}".format(host, port)
+    return "{0}:{1}".format(host, port)
+
+
+def probe_command(protocol, host, port=None, family="ipv4", timeout=3, path=DEFAULT_HTTP_PATH):
+    """The argv run in the source pod (agnhost image) for one attempt.
+
+    * ``tcp``: ``/agnhost connect <host:port> --timeout=<t>s --protocol=tcp`` (exit 0 = connected; on failure
+      stderr says TIMEOUT, REFUSED, DNS or OTHER).
+    * ``http``: ``curl`` printing the HTTP status (any HTTP answer = reachable).
+    * ``icmp``: ``ping -4|-6 -c 1 -W <t> <host>``.
+    """
+    timeout = max(1, int(timeout))
+    if protocol == "tcp":
+        return [AGNHOST, "connect", host_port(host, port), "--timeout={0}s".format(timeout), "--protocol=tcp"]
+    if protocol == "http":
+        path = path or "/"
+        if not path.startswith("/"):
+            path = "/" + path
+        return ["curl", "-sS", "-g", "-o", "/dev/null", "-w", "%{http_code}",
+                "--connect-timeout", str(timeout), "--max-time", str(timeout + 2),
+                "http://{0}{1}".format(host_port(host, port), path)]
+    if protocol == "icmp":
+        return ["ping", "-6" if family == "ipv6" else "-4", "-c", "1", "-W", str(timeout), host]
+    raise ValueError("unknown protocol {0!r}".format(protocol))
+
+
+def host_command(protocol, host, port=None, family="ipv4", timeout=3, path=DEFAULT_HTTP_PATH):
+    """A shell command doing the same check from the lab host (used in reproduce hints)."""
+    if protocol == "tcp":
+        hp = "[{0}]".format(host) if ovn.ip_family(host) == "ipv6" else host
+        return "timeout {0} bash -c '</dev/tcp/{1}/{2}' && echo connected".format(int(timeout), hp, port)
+    return " ".join(shlex.quote(a) for a in probe_command(protocol, host, port, family, timeout, path))
+
+
+# curl exit codes meaning "no connection" (blocked), not "could not tell"
+_CURL_BLOCKED = {6: "DNS", 7: "REFUSED/UNREACHABLE", 28: "TIMEOUT", 56: "RESET"}
+_NOT_FOUND_HINTS = ("executable file not found", "not found in $path", "no such file or directory")
+
+
+def classify(protocol, result):
+    """``(mark, detail)`` for one attempt. ``result``: dict rc, stdout, stderr, error (exec-level failure)."""
+    if result.get("error"):
+        return UNKNOWN, "exec failed: {0}".format(result["error"])
+    rc = result.get("rc")
+    out = (result.get("stdout") or "").strip()
+    err = (result.get("stderr") or "").strip()
+    text = (err + " " + out).strip()
+    if rc is None:
+        return UNKNOWN, "no exit status (command did not finish)"
+    if rc == 0:
+        if protocol == "http":
+            return REACHABLE, "HTTP {0}".format(out or "?")
+        return REACHABLE, "ok"
+    if rc in (126, 127) or any(h in text.lower() for h in _NOT_FOUND_HINTS):
+        return UNKNOWN, "probe command unusable in this container (rc {0}): {1}".format(rc, text[:200])
+    if protocol == "tcp":
+        for word in ("TIMEOUT", "REFUSED", "DNS"):
+            if word in text:
+                return BLOCKED, word
+        if "unreachable" in text.lower():
+            return BLOCKED, "UNREACHABLE"
+        return UNKNOWN, "rc {0}: {1}".format(rc, text[:200])
+    if protocol == "http":
+        if rc in _CURL_BLOCKED:
+            return BLOCKED, "curl rc {0} ({1})".format(rc, _CURL_BLOCKED[rc])
+        return UNKNOWN, "curl rc {0}: {1}".format(rc, text[:200])
+    if protocol == "icmp":
+        if rc == 1:
+            return BLOCKED, "no echo reply"
+        low = text.lower()
+        if "bad address" in low or "unknown host" in low or "unreachable" in low:
+            return BLOCKED, text[:200]
+        return UNKNOWN, "ping rc {0}: {1}".format(rc, text[:200])
+    return UNKNOWN, "rc {0}".format(rc)
+
+
+# --------------------------------------------------------------------------- transports
+
+
+class KubernetesExecTransport(object):
+    """Runs argv in a container through the Kubernetes exec API (``connect_get_namespaced_pod_exec``).
+
+    ``core_v1`` is a ``kubernetes.client.CoreV1Api``; ``stream_fn`` is ``kubernetes.stream.stream`` (injected
+    so tests use a fake websocket). Never raises: failures come back as ``{"error": ...}``.
+    """
+
+    def __init__(self, core_v1, stream_fn):
+        self.core_v1 = core_v1
+        self.stream_fn = stream_fn
+
+    def run(self, namespace, pod, container, command, timeout):
+        kwargs = dict(command=command, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+        if container:
+            kwargs["container"] = container
+        try:
+            resp = self.stream_fn(self.core_v1.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
+        except Exception as exc:  # ApiException (404 pod, 400 container), websocket/handshake errors
+            return {"rc": None, "stdout": "", "stderr": "", "error": _describe(exc)}
+        try:
+            resp.run_forever(timeout=timeout)
+            stdout = resp.read_stdout() if resp.peek_stdout() else ""
+            stderr = resp.read_stderr() if resp.peek_stderr() else ""
+            if resp.is_open():
+                return {"rc": None, "stdout": stdout, "stderr": stderr,
+                        "error": "command still running after {0}s".format(timeout)}
+            return {"rc": resp.returncode, "stdout": stdout, "stderr": stderr, "error": None}
+        except Exception as exc:
+            return {"rc": None, "stdout": "", "stderr": "", "error": _describe(exc)}
+        finally:
+            try:
+                resp.close()
+            except Exception:
+                pass
+
+
+def _describe(exc):
+    status = getattr(exc, "status", None)
+    if status:
+        return "HTTP {0} {1}".format(status, getattr(exc, "reason", "") or "").strip()
+    return "{0}: {1}".format(type(exc).__name__, exc)
+
+
+class HostTransport(object):
+    """Runs a probe from the machine running the module (the lab host): TCP and HTTP in Python, ICMP with
+    the local ``ping``. Returns the same result shape as the exec transport, classified the same way."""
+
+    def __init__(self, connect=None, run_cmd=None):
+        self.connect = connect or socket.create_connection
+        self.run_cmd = run_cmd or _run_local
+
+    def probe(self, protocol, host, port, family, timeout, path):
+        if protocol == "icmp":
+            return self.run_cmd(probe_command("icmp", host, port, family, timeout, path), timeout + 5)
+        try:
+            sock = self.connect((host, port), timeout)
+        except socket.timeout:
+            return {"rc": 1 if protocol == "tcp" else 28, "stdout": "", "stderr": "TIMEOUT", "error": None}
+        except ConnectionRefusedError:
+            return {"rc": 1, "stdout": "", "stderr": "REFUSED", "error": None} if protocol == "tcp" else \
+                {"rc": 7, "stdout": "", "stderr": "connection refused", "error": None}
+        except socket.gaierror as exc:
+            return {"rc": 1 if protocol == "tcp" else 6, "stdout": "", "stderr": "DNS: {0}".format(exc), "error": None}
+        except OSError as exc:
+            return {"rc": 1 if protocol == "tcp" else 7, "stdout": "", "stderr": "unreachable: {0}".format(exc),
+                    "error": None}
+        if protocol == "tcp":
+            sock.close()
+            return {"rc": 0, "stdout": "", "stderr": "", "error": None}
+        try:
+            sock.settimeout(timeout)
+            request = "GET {0} HTTP/1.0\r\nHost: {1}\r\n\r\n".format(path or "/", host_port(host, port))
+            sock.sendall(request.encode("ascii"))
+            head = sock.recv(64).decode("latin-1")
+        except socket.timeout:
+            return {"rc": 28, "stdout": "", "stderr": "timeout reading the answer", "error": None}
+        except OSError as exc:
+            return {"rc": 56, "stdout": "", "stderr": str(exc), "error": None}
+        finally:
+            sock.close()
+        parts = head.split()
+        if len(parts) >= 2 and parts[0].startswith("HTTP/"):
+            return {"rc": 0, "stdout": parts[1], "stderr": "", "error": None}
+        return {"rc": 52, "stdout": "", "stderr": "no HTTP answer: {0!r}".format(head[:40]), "error": None}
+
+
+def _run_local(argv, timeout):
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False)
+    except FileNotFoundError:
+        return {"rc": 127, "stdout": "", "stderr": "{0}: not found in $PATH".format(argv[0]), "error": None}
+    except subprocess.TimeoutExpired:
+        return {"rc": None, "stdout": "", "stderr": "", "error": "timed out after {0}s".format(timeout)}
+    return {"rc": proc.returncode, "stdout": proc.stdout.decode("utf-8", "replace"),
+            "stderr": proc.stderr.decode("utf-8", "replace"), "error": None}
+
+
+# --------------------------------------------------------------------------- running
+
+
+def poll_until_match(attempt, expected, timeout, interval, clock=time.monotonic, sleep=time.sleep, stable=1):
+    """Call ``attempt() -> (mark, detail)`` until it returns ``expected`` ``stable`` times in a row or the
+    ``timeout`` (seconds, on ``clock``) is spent. Returns ``{"mark", "detail", "attempts", "history"}`` of
+    the last attempt; ``history`` keeps the distinct marks seen, in order."""
+    deadline = clock() + timeout
+    attempts = 0
+    streak = 0
+    history = []
+    while True:
+        mark, detail = attempt()
+        attempts += 1
+        if not history or history[-1] != mark:
+            history.append(mark)
+        streak = streak + 1 if mark == expected else 0
+        if streak >= max(1, stable):
+            break
+        if clock() + interval > deadline:
+            break
+        sleep(interval)
+    return {"mark": mark, "detail": detail, "attempts": attempts, "history": "".join(history)}
+
+
+def status_of(expected_mark, observed_mark):
+    if observed_mark == expected_mark:
+        return STATUS_CORRECT
+    if observed_mark == UNKNOWN:
+        return STATUS_UNKNOWN
+    return STATUS_WRONG
+
+
+def run_probes(probes, run_one, concurrency=8):
+    """Run ``run_one(probe) -> result dict`` for every probe with at most ``concurrency`` at a time.
+    Results come back in the order of ``probes``; an exception in one probe becomes an unknown result."""
+    results = [None] * len(probes)
+    lock = threading.Lock()
+    queue = list(enumerate(probes))
+
+    def worker():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                index, probe = queue.pop(0)
+            try:
+                results[index] = run_one(probe)
+            except Exception as exc:  # a bug or an unexpected client error must not hide the other probes
+                results[index] = base_result(probe)
+                results[index].update(observed=UNKNOWN, status=STATUS_UNKNOWN,
+                                      detail="probe crashed: {0}".format(_describe(exc)))
+
+    threads = [threading.Thread(target=worker) for dummy in range(max(1, min(concurrency, len(probes))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def base_result(probe):
+    """The reporting fields of a probe before it ran."""
+    src = probe.get("from") or {}
+    return {
+        "id": probe.get("id"),
+        "claim": probe.get("claim") or "",
+        "phase": probe.get("phase") or "",
+        "from": source_label(src),
+        "to": target_label(probe),
+        "protocol": probe.get("protocol") or "tcp",
+        "port": probe.get("port"),
+        "family": probe.get("family") or "ipv4",
+        "expect": probe.get("expect"),
+        "expected": EXPECT_MARKS.get(probe.get("expect"), UNKNOWN),
+        "observed": UNKNOWN,
+        "status": STATUS_UNKNOWN,
+        "detail": "",
+        "attempts": 0,
+        "history": "",
+        "address": None,
+        "command": [],
+        "reproduce": None,
+    }
+
+
+def reproduce_command(probe, command, kubeconfig=None, context=None, pod=None):
+    """The one command a person runs to see what the probe saw."""
+    src = probe.get("from") or {}
+    if src.get("host"):
+        return command if isinstance(command, str) else " ".join(shlex.quote(str(a)) for a in command)
+    parts = ["kubectl"]
+    if kubeconfig:
+        parts.append("--kubeconfig={0}".format(kubeconfig))
+    if context:
+        parts.append("--context={0}".format(context))
+    parts += ["exec", "-n", src.get("namespace"), pod or src.get("pod")]
+    if src.get("container"):
+        parts += ["-c", src["container"]]
+    parts.append("--")
+    parts += list(command)
+    return " ".join(shlex.quote(str(a)) for a in parts)
+
+
+def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, attempt_timeout=3, stable=1,
+                kubeconfig=None, context=None, clock=time.monotonic, sleep=time.sleep):
+    """``run_one(probe) -> result`` for :func:`run_probes`: resolves source and target on every attempt (so
+    a pod that gets its address late is picked up), runs the command, classifies, polls until it matches.
+
+    ``lookup`` has ``get_pod(ns, name)``, ``get_service(ns, name)``, ``list_nodes()``,
+    ``find_pod(ns, selector)`` and ``forget(kind, ns, name)`` (drop a cached object so it is read again).
+    """
+    def run_one(probe):
+        result = base_result(probe)
+        src = probe.get("from") or {}
+        protocol = probe.get("protocol") or "tcp"
+        expected = EXPECT_MARKS[probe["expect"]]
+        state = {}
+
+        def attempt():
+            try:
+                target = resolve_target(probe, lookup)
+            except Unresolved as exc:
+                dst = probe.get("to") or {}
+                if dst.get("namespace") and dst.get("name"):
+                    lookup.forget(dst.get("kind") or "pod", dst["namespace"], dst["name"])
+                return UNKNOWN, "target unresolved: {0}".format(exc)
+            state["address"] = host_port(target["host"], target["port"]) if target.get("port") else target["host"]
+            if src.get("host"):
+                state["command"] = host_command(protocol, target["host"], target["port"], target["family"],
+                                                attempt_timeout, probe.get("path") or DEFAULT_HTTP_PATH)
+                res = host_transport.probe(protocol, target["host"], target["port"], target["family"],
+                                           attempt_timeout, probe.get("path") or DEFAULT_HTTP_PATH)
+                return classify(protocol, res)
+            pod = src.get("pod")
+            if not pod:
+                found = lookup.find_pod(src["namespace"], src["selector"])
+                if found is None:
+                    return UNKNOWN, "no running pod matches {0} in {1}".format(src["selector"], src["namespace"])
+                pod = found["metadata"]["name"]
+            state["pod"] = pod
+            command = probe_command(protocol, target["host"], target["port"], target["family"], attempt_timeout,
+                                    probe.get("path") or DEFAULT_HTTP_PATH)
+            state["command"] = command
+            res = pod_transport.run(src["namespace"], pod, src.get("container"), command, attempt_timeout + 5)
+            return classify(protocol, res)
+
+        polled = poll_until_match(attempt, expected, timeout, interval, clock=clock, sleep=sleep, stable=stable)
+        result.update(observed=polled["mark"], detail=polled["detail"], attempts=polled["attempts"],
+                      history=polled["history"], address=state.get("address"),
+                      command=state.get("command") or [])
+        result["status"] = status_of(expected, polled["mark"])
+        if result["command"]:
+            result["reproduce"] = reproduce_command(probe, result["command"], kubeconfig, context, state.get("pod"))
+        if isinstance(result["command"], str):
+            result["command"] = ["sh", "-c", result["command"]]
+        return result
+
+    return run_one
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def _matrix(results, cell, title, legend):
+    rows = []
+    cols = []
+    for res in results:
+        if res["from"] not in rows:
+            rows.append(res["from"])
+        if res["to"] not in cols:
+            cols.append(res["to"])
+    grid = dict(((res["from"], res["to"]), cell(res)) for res in results)
+    width = max([len(r) for r in rows] + [4])
+    numw = max(2, len(str(len(cols))))
+    lines = ["{0} ({1})".format(title, legend)]
+    lines.append(" " * width + " " + " ".join(str(i + 1).rjust(numw) for i in range(len(cols))))
+    for row in rows:
+        lines.append(row.ljust(width) + " " + " ".join(grid.get((row, col), "").rjust(numw) for col in cols))
+    lines.append("targets:")
+    for i, col in enumerate(cols):
+        lines.append("  {0} {1}".format(str(i + 1).rjust(numw), col))
+    return "\n".join(lines)
+
+
+def truth_tables(results):
+    """``{"expected", "observed", "diff"}`` text matrices: rows = sources, numbered columns = targets.
+    expected/observed cells: ``.`` reachable, ``X`` blocked, ``?`` no answer. diff cells: ``.`` as
+    expected, ``X`` wrong, ``?`` unknown."""
+    legend = ". reachable, X blocked, ? no answer"
+    diff_marks = {STATUS_CORRECT: REACHABLE, STATUS_WRONG: BLOCKED, STATUS_UNKNOWN: UNKNOWN}
+    return {
+        "expected": _matrix(results, lambda r: r["expected"], "expected", legend),
+        "observed": _matrix(results, lambda r: r["observed"], "observed", legend),
+        "diff": _matrix(results, lambda r: diff_marks[r["status"]], "diff", ". as expected, X wrong, ? unknown"),
+    }
+
+
+def summarize(results):
+    counts = {"total": len(results), STATUS_CORRECT: 0, STATUS_WRONG: 0, STATUS_UNKNOWN: 0}
+    for res in results:
+        counts[res["status"]] += 1
+    counts["line"] = "connectivity: {total} probes, {correct} correct, {wrong} wrong, {unknown} unknown".format(**counts)
+    return counts
+
+
+def probe_lines(results):
+    """One line per probe, declaration order: ``[ok|WRONG|UNKNOWN] id: claim — expected X, observed Y``."""
+    tag = {STATUS_CORRECT: "ok", STATUS_WRONG: "WRONG", STATUS_UNKNOWN: "UNKNOWN"}
+    lines = []
+    for res in results:
+        lines.append("[{0}] {1}: {2} -> {3}: expected {4}, observed {5} ({6}){7}".format(
+            tag[res["status"]], res["id"], res["from"], res["to"], MARK_WORDS.get(res["expected"]),
+            MARK_WORDS.get(res["observed"]), res["detail"],
+            " — " + res["claim"] if res["claim"] else ""))
+    return lines
+
+
+def junit_xml(results, suite_name="connectivity_matrix"):
+    """A JUnit XML report: one testcase per probe; wrong → <failure>, unknown → <error>."""
+    counts = summarize(results)
+    suites = ET.Element("testsuites", name=suite_name, tests=str(counts["total"]),
+                        failures=str(counts[STATUS_WRONG]), errors=str(counts[STATUS_UNKNOWN]))
+    suite = ET.SubElement(suites, "testsuite", name=suite_name, tests=str(counts["total"]),
+                          failures=str(counts[STATUS_WRONG]), errors=str(counts[STATUS_UNKNOWN]), skipped="0")
+    for res in results:
+        case = ET.SubElement(suite, "testcase", classname="{0}.{1}".format(suite_name, res["phase"] or "probes"),
+                             name="{0}: {1} -> {2}".format(res["id"], res["from"], res["to"]))
+        text = "{0}\nexpected {1}, observed {2} after {3} attempt(s): {4}\nreproduce: {5}".format(
+            res["claim"], MARK_WORDS.get(res["expected"]), MARK_WORDS.get(res["observed"]), res["attempts"],
+            res["detail"], res["reproduce"] or "-")
+        if res["status"] == STATUS_WRONG:
+            node = ET.SubElement(case, "failure", message="expected {0}, observed {1}".format(
+                MARK_WORDS.get(res["expected"]), MARK_WORDS.get(res["observed"])), type="mismatch")
+            node.text = text
+        elif res["status"] == STATUS_UNKNOWN:
+            node = ET.SubElement(case, "error", message="no answer: {0}".format(res["detail"])[:300], type="unknown")
+            node.text = text
+        out = ET.SubElement(case, "system-out")
+        out.text = text
+    return ET.tostring(suites, encoding="unicode")
+
+
+# --------------------------------------------------------------------------- cluster lookups
+
+
+class KubernetesLookup(object):
+    """Reads pods, services, nodes and namespaces through a ``CoreV1Api`` as plain JSON dicts (camelCase, as
+    kubectl shows them), caching each object until :meth:`forget` drops it. Thread-safe."""
+
+    def __init__(self, core_v1):
+        self.core_v1 = core_v1
+        self._cache = {}
+        self._lock = threading.Lock()
+
+    def _read(self, key, fn, *args, **kwargs):
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        try:
+            resp = fn(*args, _preload_content=False, **kwargs)
+            value = json_loads(resp.data)
+        except Exception as exc:
+            if getattr(exc, "status", None) == 404:
+                value = None
+            else:
+                raise
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def forget(self, kind, namespace, name):
+        kind = {"nodeport": "service"}.get(kind, kind)
+        with self._lock:
+            self._cache.pop((kind, namespace, name), None)
+            self._cache.pop(("service", "default", "kubernetes"), None)
+            self._cache.pop(("nodes",), None)
+
+    def get_pod(self, namespace, name):
+        return self._read(("pod", namespace, name), self.core_v1.read_namespaced_pod, name, namespace)
+
+    def get_service(self, namespace, name):
+        return self._read(("service", namespace, name), self.core_v1.read_namespaced_service, name, namespace)
+
+    def get_namespace(self, name):
+        return self._read(("namespace", name), self.core_v1.read_namespace, name)
+
+    def list_nodes(self):
+        return (self._read(("nodes",), self.core_v1.list_node) or {}).get("items") or []
+
+    def list_pods(self, namespace, selector=None):
+        resp = self.core_v1.list_namespaced_pod(namespace, label_selector=selector or "", _preload_content=False)
+        return json_loads(resp.data).get("items") or []
+
+    def find_pod(self, namespace, selector):
+        running = [p for p in self.list_pods(namespace, selector) if (p.get("status") or {}).get("phase") == "Running"
+                   and not (p.get("metadata") or {}).get("deletionTimestamp")]
+        running.sort(key=lambda p: p["metadata"]["name"])
+        return running[0] if running else None
+
+
+def json_loads(data):
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    return json.loads(data)
+
+
+def preflight(probes, lookup):
+    """Errors for probes naming a namespace, pod or service that does not exist (checked before any probe
+    runs, so a typo fails fast with the names that do exist)."""
+    errors = []
+
+    def check_pod(pid, role, namespace, name):
+        if lookup.get_pod(namespace, name) is not None:
+            return
+        if lookup.get_namespace(namespace) is None:
+            errors.append("probe {0!r}: {1} namespace {2!r} not found".format(pid, role, namespace))
+            return
+        names = sorted(p["metadata"]["name"] for p in lookup.list_pods(namespace))
+        errors.append("probe {0!r}: {1} pod {2}/{3} not found (pods in {2}: {4})".format(
+            pid, role, namespace, name, ", ".join(names) or "none"))
+
+    def check_service(pid, namespace, name):
+        if lookup.get_service(namespace, name) is not None:
+            return
+        if lookup.get_namespace(namespace) is None:
+            errors.append("probe {0!r}: target namespace {1!r} not found".format(pid, namespace))
+            return
+        errors.append("probe {0!r}: target service {1}/{2} not found".format(pid, namespace, name))
+
+    for probe in probes:
+        pid = probe.get("id")
+        src = probe.get("from") or {}
+        if not src.get("host"):
+            if src.get("pod"):
+                check_pod(pid, "source", src["namespace"], src["pod"])
+            elif lookup.get_namespace(src["namespace"]) is None:
+                errors.append("probe {0!r}: source namespace {1!r} not found".format(pid, src["namespace"]))
+        dst = probe.get("to") or {}
+        kind = dst.get("kind") or "pod"
+        if kind == "pod":
+            check_pod(pid, "target", dst["namespace"], dst["name"])
+        elif kind in ("service", "nodeport"):
+            check_service(pid, dst["namespace"], dst["name"])
+    return errors

@@ -1,0 +1,409 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: connectivity_matrix
+short_description: Prove declared pod connectivity claims with an expected vs observed truth table
+version_added: 0.1.0
+author:
+  - ovnk.udn_lab contributors
+description:
+  - Runs declared probes from a pod container (through the Kubernetes exec API) or from the host running the
+    module to a target, and compares what it observes with what each probe expects.
+  - "A target is a pod (by name, resolved to its address on its primary network, the default network, the
+    infrastructure-locked default network or a secondary network from the C(k8s.ovn.org/pod-networks)
+    annotation), a ClusterIP service, a NodePort on a node IP, the Kubernetes API service, a DNS name or an
+    address."
+  - Probes run concurrently (at most O(concurrency) at a time); each is repeated until it shows the expected
+    result or O(timeout) is spent, which absorbs the delay until the CNI programs a new pod.
+  - "Returns expected, observed and diff truth tables (V(.) reachable, V(X) blocked, V(?) no answer), a one-line
+    summary, a JSON-ready report, JUnit XML and, for every probe that does not match, a command reproducing it."
+  - Before any probe runs, every source and target pod, service and namespace is checked to exist; a missing one
+    fails the task naming the probe and what exists instead.
+  - Commands run inside the pod come from the agnhost test image (C(/agnhost connect), C(curl), C(ping)).
+  - Probes only read; the module never changes the cluster and also runs in check mode.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  probes:
+    description:
+      - The probes, in the order they are reported.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      id:
+        description: Unique name of the probe (used in tables, JUnit and failure messages).
+        type: str
+        required: true
+      claim:
+        description: The sentence this probe proves, for humans.
+        type: str
+        default: ""
+      phase:
+        description: Free label grouping probes (for example the workshop step); reported and used as JUnit class.
+        type: str
+        default: ""
+      tags:
+        description: Free labels (for example V(egress)); reported only.
+        type: list
+        elements: str
+        default: []
+      from:
+        description: Where the probe runs.
+        type: dict
+        required: true
+        suboptions:
+          host:
+            description: Run from the machine running the module instead of a pod.
+            type: bool
+            default: false
+          namespace:
+            description: Namespace of the source pod.
+            type: str
+          pod:
+            description: Name of the source pod.
+            type: str
+          selector:
+            description: Label selector choosing the source pod (first running pod by name) when O(probes[].from.pod) is not set.
+            type: str
+          container:
+            description: Container to exec into (the pod's default container when unset).
+            type: str
+      to:
+        description: What the probe tries to reach.
+        type: dict
+        required: true
+        suboptions:
+          kind:
+            description:
+              - V(pod) a pod's address on O(probes[].to.network); V(service) a service ClusterIP; V(nodeport) a
+                service's NodePort on a node InternalIP; V(kubernetes_api) the ClusterIP of C(default/kubernetes);
+                V(dns) a DNS name; V(address) a literal address.
+            type: str
+            choices: [pod, service, nodeport, kubernetes_api, dns, address]
+            default: pod
+          namespace:
+            description: Namespace of the target pod or service.
+            type: str
+          name:
+            description: Name of the target pod or service, or the DNS name for V(dns).
+            type: str
+          network:
+            description:
+              - For V(pod) targets, which of the pod's networks to use.
+              - V(primary) (the primary UDN, else the default network), V(default), V(infrastructure-locked), or a
+                network attachment C(<namespace>/<name>) or C(<name>) (namespace of the target pod).
+            type: str
+            default: primary
+          node:
+            description: For V(nodeport), the node whose InternalIP is used (default the first worker by name).
+            type: str
+          service_port:
+            description: For services, the port name or number to use (default the first port).
+            type: raw
+          address:
+            description: For V(address), an IP address, or a dict C(ipv4)/C(ipv6) to an address.
+            type: raw
+      protocol:
+        description: V(icmp) (ping), V(tcp) (connect) or V(http) (any HTTP answer counts as reachable).
+        type: str
+        choices: [icmp, tcp, http]
+        default: tcp
+      port:
+        description: Target port; for services the service port is used when unset.
+        type: int
+      path:
+        description: HTTP path.
+        type: str
+        default: /hostname
+      family:
+        description: IP family of the target address; unset means one probe per family in O(ip_families).
+        type: str
+        choices: [ipv4, ipv6]
+      expect:
+        description: What the probe must observe.
+        type: str
+        choices: [reachable, blocked]
+        required: true
+  ip_families:
+    description: Families probes without O(probes[].family) are expanded to (ids get a C(/<family>) suffix when two).
+    type: list
+    elements: str
+    choices: [ipv4, ipv6]
+    default: [ipv4]
+  concurrency:
+    description: At most this many probes run at the same time.
+    type: int
+    default: 8
+  timeout:
+    description: Seconds each probe is repeated until it matches its expectation.
+    type: int
+    default: 60
+  interval:
+    description: Seconds between two attempts of one probe.
+    type: float
+    default: 2
+  attempt_timeout:
+    description: Seconds one attempt (connect, HTTP request, echo reply) may take.
+    type: int
+    default: 3
+  stable_attempts:
+    description: Consecutive matching attempts needed before a probe counts as matching.
+    type: int
+    default: 1
+  fail_on_mismatch:
+    description: Fail the task when a probe is wrong (or unknown, see O(fail_on_unknown)); V(false) only reports.
+    type: bool
+    default: true
+  fail_on_unknown:
+    description: Count probes without an answer (exec failed, target unresolved) as failures.
+    type: bool
+    default: true
+requirements:
+  - kubernetes >= 29.0.0 (Python client, only when a probe runs from a pod or names a cluster object)
+notes:
+  - The reproduce commands use C(kubectl exec) with O(kubeconfig) and O(context) when they are set.
+  - Host probes use Python sockets for V(tcp) and V(http) and the local C(ping) for V(icmp).
+seealso:
+  - module: kubernetes.core.k8s_exec
+"""
+
+EXAMPLES = r"""
+- name: Prove the blue network is isolated from the green one
+  ovnk.udn_lab.connectivity_matrix:
+    kubeconfig: "{{ udn_lab_kubeconfig }}"
+    probes:
+      - id: blue-to-blue
+        claim: pods of one UDN reach each other on their primary address
+        from: {namespace: blue, pod: app-blue-0}
+        to: {kind: pod, namespace: blue, name: app-blue-1}
+        protocol: tcp
+        port: 8080
+        expect: reachable
+      - id: blue-to-green
+        claim: a UDN is isolated from another UDN
+        from: {namespace: blue, pod: app-blue-0}
+        to: {kind: pod, namespace: green, name: app-green-1}
+        protocol: tcp
+        port: 8080
+        expect: blocked
+      - id: host-to-nodeport
+        from: {host: true}
+        to: {kind: nodeport, namespace: blue, name: service-blue}
+        protocol: http
+        expect: reachable
+  register: matrix
+
+- name: Show the diff table
+  ansible.builtin.debug:
+    msg: "{{ matrix.tables.diff.splitlines() }}"
+
+- name: Only report, on both families
+  ovnk.udn_lab.connectivity_matrix:
+    probes: "{{ my_probes }}"
+    ip_families: [ipv4, ipv6]
+    fail_on_mismatch: false
+  register: matrix
+"""
+
+RETURN = r"""
+results:
+  description: One entry per probe (after family expansion), in declaration order.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: blue-to-green
+      claim: a UDN is isolated from another UDN
+      phase: ""
+      from: blue/app-blue-0
+      to: green/app-green-1 (primary) tcp/8080 ipv4
+      protocol: tcp
+      port: 8080
+      family: ipv4
+      expect: blocked
+      expected: X
+      observed: X
+      status: correct
+      detail: TIMEOUT
+      attempts: 1
+      history: X
+      address: 203.203.2.4:8080
+      command: [/agnhost, connect, "203.203.2.4:8080", --timeout=3s, --protocol=tcp]
+      reproduce: kubectl exec -n blue app-blue-0 -- /agnhost connect 203.203.2.4:8080 --timeout=3s --protocol=tcp
+tables:
+  description: Text truth tables, rows = sources and numbered columns = targets (legend under each table).
+  returned: always
+  type: dict
+  contains:
+    expected:
+      description: Expected marks (V(.) reachable, V(X) blocked).
+      type: str
+    observed:
+      description: Observed marks (V(.) reachable, V(X) blocked, V(?) no answer).
+      type: str
+    diff:
+      description: V(.) as expected, V(X) wrong, V(?) unknown.
+      type: str
+summary:
+  description: Counts of probes by status and a one-line text.
+  returned: always
+  type: dict
+  sample: {total: 18, correct: 17, wrong: 1, unknown: 0, line: "connectivity: 18 probes, 17 correct, 1 wrong, 0 unknown"}
+lines:
+  description: One line per probe with its status, expected and observed result.
+  returned: always
+  type: list
+  elements: str
+mismatches:
+  description: The results whose status is not correct, each with its RV(results[].reproduce) command.
+  returned: always
+  type: list
+  elements: dict
+junit_xml:
+  description: JUnit XML (one testcase per probe; wrong probes are failures, unknown ones errors).
+  returned: always
+  type: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes as P
+from ansible_collections.ovnk.udn_lab.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_from_module
+
+try:
+    from kubernetes import client as k8s_client
+    from kubernetes.stream import stream as k8s_stream
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError:
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = traceback.format_exc()
+
+FROM_SPEC = dict(
+    host=dict(type="bool", default=False),
+    namespace=dict(type="str"),
+    pod=dict(type="str"),
+    selector=dict(type="str"),
+    container=dict(type="str"),
+)
+TO_SPEC = dict(
+    kind=dict(type="str", choices=list(P.TARGET_KINDS), default="pod"),
+    namespace=dict(type="str"),
+    name=dict(type="str"),
+    network=dict(type="str", default="primary"),
+    node=dict(type="str"),
+    service_port=dict(type="raw"),
+    address=dict(type="raw"),
+)
+PROBE_SPEC = {
+    "id": dict(type="str", required=True),
+    "claim": dict(type="str", default=""),
+    "phase": dict(type="str", default=""),
+    "tags": dict(type="list", elements="str", default=[]),
+    "from": dict(type="dict", required=True, options=FROM_SPEC),
+    "to": dict(type="dict", required=True, options=TO_SPEC),
+    "protocol": dict(type="str", choices=list(P.PROTOCOLS), default="tcp"),
+    "port": dict(type="int"),
+    "path": dict(type="str", default=P.DEFAULT_HTTP_PATH),
+    "family": dict(type="str", choices=list(P.FAMILIES)),
+    "expect": dict(type="str", choices=list(P.EXPECT_MARKS), required=True),
+}
+
+
+def argument_spec():
+    spec = dict(AUTH_ARG_SPEC)
+    spec.update(
+        probes=dict(type="list", elements="dict", required=True, options=PROBE_SPEC),
+        ip_families=dict(type="list", elements="str", choices=list(P.FAMILIES), default=["ipv4"]),
+        concurrency=dict(type="int", default=8),
+        timeout=dict(type="int", default=60),
+        interval=dict(type="float", default=2),
+        attempt_timeout=dict(type="int", default=3),
+        stable_attempts=dict(type="int", default=1),
+        fail_on_mismatch=dict(type="bool", default=True),
+        fail_on_unknown=dict(type="bool", default=True),
+    )
+    return spec
+
+
+def needs_cluster(probes):
+    """True when a probe runs in a pod or names a cluster object."""
+    for probe in probes:
+        if not probe["from"].get("host") or probe["to"].get("kind") not in ("dns", "address"):
+            return True
+    return False
+
+
+def build_cluster(module):
+    """``(lookup, pod_transport)`` over a real API server (kubernetes.core connection options)."""
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    dyn = client_from_module(module)
+    core_v1 = k8s_client.CoreV1Api(dyn.client)
+    return P.KubernetesLookup(core_v1), P.KubernetesExecTransport(core_v1, k8s_stream)
+
+
+def run_module(module, build=build_cluster, host_transport=None, clock=None, sleep=None):
+    params = module.params
+    probes = P.expand_families(params["probes"], params["ip_families"])
+    errors = P.validate_probes(probes)
+    if params["concurrency"] < 1 or params["timeout"] < 0 or params["interval"] < 0 or params["attempt_timeout"] < 1:
+        errors.append("concurrency and attempt_timeout must be >= 1, timeout and interval >= 0")
+    if errors:
+        module.fail_json(msg="invalid probes: " + "; ".join(errors), errors=errors, changed=False)
+
+    lookup, pod_transport = (None, None)
+    if needs_cluster(probes):
+        try:
+            lookup, pod_transport = build(module)
+            errors = P.preflight(probes, lookup)
+        except Exception as exc:
+            module.fail_json(msg="cannot read the cluster: {0}".format(P._describe(exc)), changed=False)
+        if errors:
+            module.fail_json(msg="probes name objects that do not exist: " + "; ".join(errors),
+                             errors=errors, changed=False)
+
+    kwargs = {}
+    if clock is not None:
+        kwargs["clock"] = clock
+    if sleep is not None:
+        kwargs["sleep"] = sleep
+    runner = P.make_runner(lookup, pod_transport, host_transport or P.HostTransport(),
+                           timeout=params["timeout"], interval=params["interval"],
+                           attempt_timeout=params["attempt_timeout"], stable=params["stable_attempts"],
+                           kubeconfig=params.get("kubeconfig"), context=params.get("context"), **kwargs)
+    results = P.run_probes(probes, runner, params["concurrency"])
+    summary = P.summarize(results)
+    mismatches = [r for r in results if r["status"] != P.STATUS_CORRECT]
+    out = dict(
+        changed=False,
+        results=results,
+        tables=P.truth_tables(results),
+        summary=summary,
+        lines=P.probe_lines(results),
+        mismatches=mismatches,
+        junit_xml=P.junit_xml(results),
+    )
+    failing = summary[P.STATUS_WRONG] + (summary[P.STATUS_UNKNOWN] if params["fail_on_unknown"] else 0)
+    if failing and params["fail_on_mismatch"]:
+        repro = ["{0}: {1}".format(r["id"], r["reproduce"] or r["detail"]) for r in mismatches]
+        module.fail_json(msg="{0}; reproduce: {1}".format(summary["line"], " | ".join(repro)), **out)
+    module.exit_json(**out)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()

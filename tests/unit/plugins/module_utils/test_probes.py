@@ -1,0 +1,576 @@
+"""Tests for plugins/module_utils/probes.py: commands, classification, polling, tables, JUnit, transports."""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import socket
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes as P
+
+
+class FakeClock(object):
+    """A clock that only moves when the code under test sleeps (no real waiting, no timing)."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def pod(ns, name, networks=None, pod_ips=None, phase="Running", labels=None):
+    ann = {"k8s.ovn.org/pod-networks": json.dumps(networks)} if networks is not None else {}
+    return {"metadata": {"name": name, "namespace": ns, "annotations": ann, "labels": labels or {}},
+            "status": {"phase": phase, "podIPs": [{"ip": ip} for ip in pod_ips or []]}}
+
+
+def udn_pod(ns, name, udn_ip, default_ip, nad):
+    return pod(ns, name, {
+        "default": {"ip_addresses": [default_ip + "/24"], "role": "infrastructure-locked"},
+        "{0}/{1}".format(ns, nad): {"ip_addresses": [udn_ip + "/24"], "role": "primary"},
+    })
+
+
+class FakeLookup(object):
+    def __init__(self, pods=(), services=(), nodes=(), namespaces=()):
+        self.pods = dict(((p["metadata"]["namespace"], p["metadata"]["name"]), p) for p in pods)
+        self.services = dict(((s["metadata"]["namespace"], s["metadata"]["name"]), s) for s in services)
+        self.nodes = list(nodes)
+        self.namespaces = set(namespaces) | set(ns for ns, dummy in self.pods) | set(ns for ns, dummy in self.services)
+        self.forgotten = []
+
+    def get_pod(self, ns, name):
+        return self.pods.get((ns, name))
+
+    def get_service(self, ns, name):
+        return self.services.get((ns, name))
+
+    def get_namespace(self, name):
+        return {"metadata": {"name": name}} if name in self.namespaces else None
+
+    def list_nodes(self):
+        return self.nodes
+
+    def list_pods(self, ns, selector=None):
+        return [p for (pns, dummy), p in sorted(self.pods.items()) if pns == ns]
+
+    def find_pod(self, ns, selector):
+        key, value = selector.split("=")
+        for p in self.list_pods(ns):
+            if p["metadata"]["labels"].get(key) == value:
+                return p
+        return None
+
+    def forget(self, kind, ns, name):
+        self.forgotten.append((kind, ns, name))
+
+
+BLUE0 = udn_pod("blue", "app-blue-0", "103.103.1.4", "10.244.1.4", "blue-network")
+BLUE1 = udn_pod("blue", "app-blue-1", "103.103.2.5", "10.244.2.5", "blue-network")
+GREEN1 = udn_pod("green", "app-green-1", "203.203.2.6", "10.244.2.6", "green-network")
+SVC_BLUE = {"metadata": {"name": "service-blue", "namespace": "blue"},
+            "spec": {"type": "NodePort", "clusterIP": "10.96.10.10", "clusterIPs": ["10.96.10.10", "fd00:10:96::a"],
+                     "ports": [{"name": "web", "port": 80, "targetPort": 8080, "nodePort": 31080}]}}
+KUBERNETES = {"metadata": {"name": "kubernetes", "namespace": "default"},
+              "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443}]}}
+NODES = [
+    {"metadata": {"name": "lab-control-plane", "labels": {"node-role.kubernetes.io/control-plane": ""}},
+     "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.2"}]}},
+    {"metadata": {"name": "lab-worker", "labels": {}},
+     "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.3"},
+                              {"type": "InternalIP", "address": "fc00:f853:ccd:e793::3"},
+                              {"type": "Hostname", "address": "lab-worker"}]}},
+]
+LOOKUP = FakeLookup([BLUE0, BLUE1, GREEN1], [SVC_BLUE, KUBERNETES], NODES)
+
+
+def probe(pid, to, expect="reachable", protocol="tcp", port=8080, src=None, **extra):
+    item = {"id": pid, "claim": "claim " + pid, "from": src or {"namespace": "blue", "pod": "app-blue-0"},
+            "to": to, "protocol": protocol, "port": port, "expect": expect, "family": "ipv4"}
+    item.update(extra)
+    return item
+
+
+# ------------------------------------------------------------------ validation and expansion
+
+def test_validate_reports_each_problem_by_probe():
+    bad = [
+        probe("a", {"kind": "pod", "namespace": "blue", "name": "x"}),
+        probe("a", {"kind": "pod", "namespace": "blue"}, expect="maybe"),
+        probe("c", {"kind": "dns"}, protocol="udp"),
+        probe("d", {"kind": "address", "address": "1.1.1.1"}, port=None, src={"namespace": "blue"}),
+        probe("e", {"kind": "pod", "namespace": "blue", "name": "x"}, port=70000),
+    ]
+    errors = P.validate_probes(bad)
+    text = "\n".join(errors)
+    assert "probe 'a': id used twice" in text
+    assert "probe 'a': expect must be reachable or blocked, got 'maybe'" in text
+    assert "probe 'a': to.kind pod needs to.namespace and to.name" in text
+    assert "probe 'c': protocol must be one of icmp, tcp, http, got 'udp'" in text
+    assert "probe 'c': to.kind dns needs to.name" in text
+    assert "probe 'd': from needs namespace and pod (or selector), or host: true" in text
+    assert "probe 'd': protocol tcp needs a port" in text
+    assert "probe 'e': port must be 1-65535" in text
+    assert P.validate_probes([probe("ok", {"kind": "pod", "namespace": "blue", "name": "x"})]) == []
+
+
+def test_expand_families():
+    base = probe("p", {"kind": "pod", "namespace": "blue", "name": "x"})
+    del base["family"]
+    fixed = dict(base, id="v6only", family="ipv6")
+    assert [p["id"] for p in P.expand_families([base, fixed], ["ipv4"])] == ["p"]
+    out = P.expand_families([base, fixed], ["ipv4", "ipv6"])
+    assert [(p["id"], p["family"]) for p in out] == [("p/ipv4", "ipv4"), ("p/ipv6", "ipv6"), ("v6only", "ipv6")]
+
+
+# ------------------------------------------------------------------ resolution
+
+@pytest.mark.parametrize("to,family,expected", [
+    ({"kind": "pod", "namespace": "blue", "name": "app-blue-1"}, "ipv4", ("103.103.2.5", 8080)),
+    ({"kind": "pod", "namespace": "blue", "name": "app-blue-1", "network": "infrastructure-locked"}, "ipv4",
+     ("10.244.2.5", 8080)),
+    ({"kind": "service", "namespace": "blue", "name": "service-blue"}, "ipv6", ("fd00:10:96::a", 8080)),
+    ({"kind": "kubernetes_api"}, "ipv4", ("10.96.0.1", 8080)),
+    ({"kind": "dns", "name": "kubernetes.default.svc"}, "ipv4", ("kubernetes.default.svc", 8080)),
+    ({"kind": "address", "address": {"ipv4": "8.8.8.8", "ipv6": "2001:4860:4860::8888"}}, "ipv6",
+     ("2001:4860:4860::8888", 8080)),
+])
+def test_resolve(to, family, expected):
+    res = P.resolve_target(probe("r", to, family=family), LOOKUP)
+    assert (res["host"], res["port"]) == expected
+
+
+def test_resolve_service_port_defaults_to_service_port():
+    res = P.resolve_target(probe("r", {"kind": "kubernetes_api"}, port=None), LOOKUP)
+    assert (res["host"], res["port"]) == ("10.96.0.1", 443)
+
+
+def test_resolve_nodeport_picks_first_worker_and_family():
+    res = P.resolve_target(probe("n", {"kind": "nodeport", "namespace": "blue", "name": "service-blue"}, port=None,
+                                 family="ipv6"), LOOKUP)
+    assert res == {"host": "fc00:f853:ccd:e793::3", "port": 31080, "family": "ipv6", "node": "lab-worker"}
+    res = P.resolve_target(probe("n", {"kind": "nodeport", "namespace": "blue", "name": "service-blue",
+                                       "node": "lab-control-plane"}, port=None), LOOKUP)
+    assert res["host"] == "172.18.0.2"
+
+
+@pytest.mark.parametrize("to,family,msg", [
+    ({"kind": "pod", "namespace": "blue", "name": "app-blue-9"}, "ipv4", "pod blue/app-blue-9 not found"),
+    ({"kind": "pod", "namespace": "blue", "name": "app-blue-1"}, "ipv6", "no ipv6 address on network 'primary'"),
+    ({"kind": "service", "namespace": "default", "name": "kubernetes"}, "ipv6", "no ipv6 ClusterIP"),
+    ({"kind": "nodeport", "namespace": "default", "name": "kubernetes"}, "ipv4", "has no nodePort"),
+])
+def test_resolve_unresolved(to, family, msg):
+    with pytest.raises(P.Unresolved, match=msg):
+        P.resolve_target(probe("u", to, family=family, port=None), LOOKUP)
+
+
+# ------------------------------------------------------------------ commands and classification
+
+def test_probe_commands():
+    assert P.probe_command("tcp", "103.103.2.5", 8080) == [
+        "/agnhost", "connect", "103.103.2.5:8080", "--timeout=3s", "--protocol=tcp"]
+    assert P.probe_command("tcp", "fd00::5", 8080)[2] == "[fd00::5]:8080"
+    http = P.probe_command("http", "fd00::5", 80, "ipv6", 2, "hostname")
+    assert http[0] == "curl" and http[-1] == "http://[fd00::5]:80/hostname" and "2" in http
+    assert P.probe_command("icmp", "fd00::5", None, "ipv6", 2) == ["ping", "-6", "-c", "1", "-W", "2", "fd00::5"]
+    with pytest.raises(ValueError):
+        P.probe_command("sctp", "1.2.3.4", 1)
+    assert P.host_command("tcp", "fd00::5", 80) == "timeout 3 bash -c '</dev/tcp/[fd00::5]/80' && echo connected"
+
+
+@pytest.mark.parametrize("protocol,result,mark", [
+    ("tcp", {"rc": 0}, P.REACHABLE),
+    ("tcp", {"rc": 1, "stderr": "TIMEOUT\n"}, P.BLOCKED),
+    ("tcp", {"rc": 1, "stderr": "REFUSED\n"}, P.BLOCKED),
+    ("tcp", {"rc": 1, "stderr": "DNS: lookup nope: no such host"}, P.BLOCKED),
+    ("tcp", {"rc": 1, "stderr": "OTHER: permission denied"}, P.UNKNOWN),
+    ("tcp", {"rc": 127, "stderr": "exec: \"/agnhost\": stat /agnhost: no such file or directory"}, P.UNKNOWN),
+    ("http", {"rc": 0, "stdout": "200"}, P.REACHABLE),
+    ("http", {"rc": 28, "stderr": "curl: (28) Connection timed out"}, P.BLOCKED),
+    ("http", {"rc": 7}, P.BLOCKED),
+    ("http", {"rc": 3, "stderr": "URL malformed"}, P.UNKNOWN),
+    ("icmp", {"rc": 0}, P.REACHABLE),
+    ("icmp", {"rc": 1, "stdout": "1 packets transmitted, 0 received"}, P.BLOCKED),
+    ("icmp", {"rc": 2, "stderr": "ping: permission denied (are you root?)"}, P.UNKNOWN),
+    ("tcp", {"rc": None, "error": "HTTP 404 Not Found"}, P.UNKNOWN),
+    ("tcp", {"rc": None}, P.UNKNOWN),
+])
+def test_classify(protocol, result, mark):
+    assert P.classify(protocol, result)[0] == mark
+
+
+# ------------------------------------------------------------------ polling
+
+def test_poll_until_match_absorbs_lag():
+    clock = FakeClock()
+    answers = iter([(P.UNKNOWN, "no address yet"), (P.BLOCKED, "TIMEOUT"), (P.REACHABLE, "ok")])
+    out = P.poll_until_match(lambda: next(answers), P.REACHABLE, timeout=30, interval=2, clock=clock,
+                             sleep=clock.sleep)
+    assert out == {"mark": P.REACHABLE, "detail": "ok", "attempts": 3, "history": "?X."}
+    assert clock.sleeps == [2, 2]
+
+
+def test_poll_gives_up_at_deadline_with_last_observation():
+    clock = FakeClock()
+    calls = []
+
+    def attempt():
+        calls.append(clock())
+        return P.BLOCKED, "TIMEOUT"
+
+    out = P.poll_until_match(attempt, P.REACHABLE, timeout=10, interval=3, clock=clock, sleep=clock.sleep)
+    assert out["mark"] == P.BLOCKED and out["attempts"] == 4 and calls == [0, 3, 6, 9]
+
+
+def test_poll_stable_needs_consecutive_matches():
+    clock = FakeClock()
+    answers = iter([P.BLOCKED, P.REACHABLE, P.BLOCKED, P.BLOCKED])
+    out = P.poll_until_match(lambda: (next(answers), ""), P.BLOCKED, timeout=60, interval=1, clock=clock,
+                             sleep=clock.sleep, stable=2)
+    assert out["attempts"] == 4 and out["history"] == "X.X"
+
+
+# ------------------------------------------------------------------ runner with a fake exec endpoint
+
+class FakeExec(object):
+    """Answers like agnhost would in a lab where blue pods reach blue and nothing else."""
+
+    def __init__(self, reachable, fail_first=0):
+        self.reachable = set(reachable)
+        self.fail_first = fail_first
+        self.calls = []
+
+    def run(self, namespace, pod, container, command, timeout):
+        self.calls.append((namespace, pod, container, tuple(command)))
+        if self.fail_first:
+            self.fail_first -= 1
+            return {"rc": 1, "stdout": "", "stderr": "TIMEOUT", "error": None}
+        addr = command[2] if command[0] == P.AGNHOST else command[-1]
+        if addr in self.reachable:
+            return {"rc": 0, "stdout": "", "stderr": "", "error": None}
+        return {"rc": 1, "stdout": "", "stderr": "TIMEOUT", "error": None}
+
+
+class FakeHost(object):
+    def __init__(self, answer):
+        self.answer = answer
+
+    def probe(self, protocol, host, port, family, timeout, path):
+        return self.answer
+
+
+def run(probes, transport, host=None, timeout=10, **kw):
+    clock = FakeClock()
+    runner = P.make_runner(LOOKUP, transport, host or FakeHost({"rc": 0}), timeout=timeout, interval=1,
+                           clock=clock, sleep=clock.sleep, **kw)
+    return P.run_probes(probes, runner, concurrency=3)
+
+
+def test_runner_matrix_and_reproduce():
+    probes = [
+        probe("blue-blue", {"kind": "pod", "namespace": "blue", "name": "app-blue-1"}),
+        probe("blue-green", {"kind": "pod", "namespace": "green", "name": "app-green-1"}, expect="blocked"),
+        probe("blue-locked", {"kind": "pod", "namespace": "blue", "name": "app-blue-1",
+                              "network": "infrastructure-locked"}, expect="blocked"),
+        probe("wrong", {"kind": "pod", "namespace": "green", "name": "app-green-1"},
+              src={"namespace": "blue", "pod": "app-blue-0", "container": "agnhost-container"}),
+    ]
+    fake = FakeExec(["103.103.2.5:8080"])
+    results = run(probes, fake, kubeconfig="/tmp/kc")
+    assert [r["id"] for r in results] == ["blue-blue", "blue-green", "blue-locked", "wrong"]
+    assert [r["status"] for r in results] == ["correct", "correct", "correct", "wrong"]
+    wrong = results[3]
+    assert wrong["observed"] == P.BLOCKED and wrong["expected"] == P.REACHABLE
+    assert wrong["attempts"] == 11  # t = 0, 1, ..., 10
+    assert wrong["reproduce"] == ("kubectl --kubeconfig=/tmp/kc exec -n blue app-blue-0 -c agnhost-container -- "
+                                  "/agnhost connect 203.203.2.6:8080 --timeout=3s --protocol=tcp")
+    assert ("blue", "app-blue-0", None, tuple(P.probe_command("tcp", "10.244.2.5", 8080))) in fake.calls
+    summary = P.summarize(results)
+    assert summary["line"] == "connectivity: 4 probes, 3 correct, 1 wrong, 0 unknown"
+
+
+def test_runner_polls_through_cni_lag():
+    fake = FakeExec(["103.103.2.5:8080"], fail_first=2)
+    results = run([probe("blue-blue", {"kind": "pod", "namespace": "blue", "name": "app-blue-1"})], fake)
+    assert results[0]["status"] == "correct" and results[0]["attempts"] == 3 and results[0]["history"] == "X."
+
+
+def test_runner_unknown_when_target_never_resolves():
+    lookup_pod = pod("blue", "app-blue-2", networks={})
+    lookup = FakeLookup([BLUE0, lookup_pod])
+    clock = FakeClock()
+    runner = P.make_runner(lookup, FakeExec([]), FakeHost({}), timeout=4, interval=2, clock=clock, sleep=clock.sleep)
+    res = runner(probe("late", {"kind": "pod", "namespace": "blue", "name": "app-blue-2"}))
+    assert res["status"] == "unknown" and res["observed"] == P.UNKNOWN
+    assert "no ipv4 address" in res["detail"] and ("pod", "blue", "app-blue-2") in lookup.forgotten
+
+
+def test_runner_selector_source_and_host_source():
+    labelled = dict(BLUE0, metadata=dict(BLUE0["metadata"], labels={"app": "blue"}))
+    clock = FakeClock()
+    fake = FakeExec(["103.103.2.5:8080"])
+    runner = P.make_runner(FakeLookup([labelled, BLUE1], [SVC_BLUE], NODES), fake, FakeHost({"rc": 0, "stdout": "200"}),
+                           timeout=0, interval=1, clock=clock, sleep=clock.sleep)
+    res = runner(probe("sel", {"kind": "pod", "namespace": "blue", "name": "app-blue-1"},
+                       src={"namespace": "blue", "selector": "app=blue"}))
+    assert res["status"] == "correct" and fake.calls[0][1] == "app-blue-0"
+    res = runner(probe("np", {"kind": "nodeport", "namespace": "blue", "name": "service-blue"}, protocol="http",
+                       port=None, src={"host": True}))
+    assert res["status"] == "correct" and res["from"] == "host" and res["address"] == "172.18.0.3:31080"
+    assert res["reproduce"].startswith("curl ") and "http://172.18.0.3:31080/hostname" in res["reproduce"]
+
+
+def test_run_probes_turns_crash_into_unknown():
+    def boom(p):
+        raise RuntimeError("kaboom")
+    res = P.run_probes([probe("x", {"kind": "pod", "namespace": "a", "name": "b"})], boom)
+    assert res[0]["status"] == "unknown" and "kaboom" in res[0]["detail"]
+
+
+# ------------------------------------------------------------------ reporting
+
+def _results():
+    fake = FakeExec(["103.103.2.5:8080"])
+    return run([
+        probe("blue-blue", {"kind": "pod", "namespace": "blue", "name": "app-blue-1"}),
+        probe("blue-green", {"kind": "pod", "namespace": "green", "name": "app-green-1"}, expect="reachable"),
+        probe("green-blue", {"kind": "pod", "namespace": "blue", "name": "app-blue-1"}, expect="blocked",
+              src={"namespace": "green", "pod": "app-green-1"}),
+    ], fake) + [dict(P.base_result(probe("svc", {"kind": "service", "namespace": "blue", "name": "service-blue"})),
+                     observed=P.UNKNOWN, status="unknown", detail="exec failed: HTTP 404")]
+
+
+def test_truth_tables():
+    tables = P.truth_tables(_results())
+    assert tables["expected"].splitlines()[:4] == [
+        "expected (. reachable, X blocked, ? no answer)",
+        "                   1  2  3",
+        "blue/app-blue-0    .  .  .",
+        "green/app-green-1  X      ",
+    ]
+    # the fake data plane lets everyone reach 103.103.2.5, so green -> blue is wrongly reachable
+    observed = tables["observed"].splitlines()
+    assert observed[2:4] == ["blue/app-blue-0    .  X  ?", "green/app-green-1  .      "]
+    diff = tables["diff"].splitlines()
+    assert diff[0] == "diff (. as expected, X wrong, ? unknown)"
+    assert diff[2:4] == ["blue/app-blue-0    .  X  ?", "green/app-green-1  X      "]
+    assert "   1 blue/app-blue-1 (primary) tcp/8080 ipv4" in tables["diff"].splitlines()
+    assert "   3 svc blue/service-blue tcp/8080 ipv4" in tables["diff"].splitlines()
+
+
+def test_probe_lines():
+    lines = P.probe_lines(_results())
+    assert lines[0].startswith("[ok] blue-blue: blue/app-blue-0 -> blue/app-blue-1 (primary) tcp/8080 ipv4: expected "
+                               "reachable, observed reachable")
+    assert lines[1].startswith("[WRONG] blue-green:")
+    assert lines[3].startswith("[UNKNOWN] svc:")
+
+
+def test_junit_is_well_formed_and_counts():
+    xml = P.junit_xml(_results())
+    root = ET.fromstring(xml)
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "4" and suite.get("failures") == "2" and suite.get("errors") == "1"
+    cases = suite.findall("testcase")
+    assert [c.find("failure") is not None for c in cases] == [False, True, True, False]
+    assert cases[3].find("error") is not None
+    assert "reproduce: kubectl exec -n blue app-blue-0 -- /agnhost connect 203.203.2.6:8080" in cases[1].find(
+        "failure").text
+
+
+# ------------------------------------------------------------------ transports
+
+class FakeWS(object):
+    """The parts of kubernetes.stream.ws_client.WSClient the transport uses."""
+
+    def __init__(self, stdout="", stderr="", returncode=0, still_open=False, fail_run=None):
+        self._stdout, self._stderr, self.returncode = stdout, stderr, returncode
+        self.still_open, self.fail_run = still_open, fail_run
+        self.closed = False
+        self.run_timeout = None
+
+    def run_forever(self, timeout=None):
+        self.run_timeout = timeout
+        if self.fail_run:
+            raise self.fail_run
+
+    def peek_stdout(self):
+        return bool(self._stdout)
+
+    def peek_stderr(self):
+        return bool(self._stderr)
+
+    def read_stdout(self):
+        return self._stdout
+
+    def read_stderr(self):
+        return self._stderr
+
+    def is_open(self):
+        return self.still_open
+
+    def close(self):
+        self.closed = True
+
+
+class FakeCore(object):
+    def connect_get_namespaced_pod_exec(self, *args, **kwargs):  # the stream fake calls nothing; identity only
+        raise AssertionError("stream() must be given the method, not call it")
+
+
+class ApiError(Exception):
+    def __init__(self, status, reason):
+        super(ApiError, self).__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def test_exec_transport_calls_stream_like_the_api_wants():
+    core = FakeCore()
+    ws = FakeWS(stderr="TIMEOUT\n", returncode=1)
+    seen = {}
+
+    def stream(method, name, namespace, **kwargs):
+        seen.update(method=method, name=name, namespace=namespace, **kwargs)
+        return ws
+
+    out = P.KubernetesExecTransport(core, stream).run("red", "app-red-0", "agnhost-container-8080",
+                                                      ["/agnhost", "connect", "1.2.3.4:9090"], 8)
+    assert out == {"rc": 1, "stdout": "", "stderr": "TIMEOUT\n", "error": None}
+    assert seen["method"] == core.connect_get_namespaced_pod_exec
+    assert (seen["name"], seen["namespace"], seen["container"]) == ("app-red-0", "red", "agnhost-container-8080")
+    assert seen["command"] == ["/agnhost", "connect", "1.2.3.4:9090"]
+    assert seen["stdin"] is False and seen["tty"] is False and seen["_preload_content"] is False
+    assert ws.run_timeout == 8 and ws.closed
+
+
+def test_exec_transport_without_container_and_errors():
+    seen = {}
+
+    def stream(method, name, namespace, **kwargs):
+        seen.update(kwargs)
+        return FakeWS(stdout="200", returncode=0)
+
+    assert P.KubernetesExecTransport(FakeCore(), stream).run("blue", "p", None, ["curl"], 5)["rc"] == 0
+    assert "container" not in seen
+
+    def missing(method, name, namespace, **kwargs):
+        raise ApiError(404, "Not Found")
+
+    out = P.KubernetesExecTransport(FakeCore(), missing).run("blue", "gone", None, ["x"], 5)
+    assert out["error"] == "HTTP 404 Not Found" and P.classify("tcp", out)[0] == P.UNKNOWN
+    hung = P.KubernetesExecTransport(FakeCore(), lambda *a, **k: FakeWS(still_open=True)).run("b", "p", None, ["x"], 5)
+    assert "still running" in hung["error"]
+    broken = P.KubernetesExecTransport(FakeCore(), lambda *a, **k: FakeWS(fail_run=OSError("reset"))).run(
+        "b", "p", None, ["x"], 5)
+    assert broken["error"] == "OSError: reset"
+
+
+class FakeSock(object):
+    def __init__(self, answer=b"HTTP/1.1 200 OK\r\n"):
+        self.answer, self.sent, self.closed = answer, b"", False
+
+    def settimeout(self, t):
+        pass
+
+    def sendall(self, data):
+        self.sent += data
+
+    def recv(self, n):
+        return self.answer
+
+    def close(self):
+        self.closed = True
+
+
+def test_host_transport_tcp_http_and_failures():
+    sock = FakeSock()
+    host = P.HostTransport(connect=lambda addr, timeout: sock)
+    assert P.classify("tcp", host.probe("tcp", "172.18.0.3", 31080, "ipv4", 3, "/")) == (P.REACHABLE, "ok")
+    out = host.probe("http", "172.18.0.3", 31080, "ipv4", 3, "/hostname")
+    assert P.classify("http", out) == (P.REACHABLE, "HTTP 200") and sock.sent.startswith(b"GET /hostname HTTP/1.0")
+
+    def refuse(addr, timeout):
+        raise ConnectionRefusedError()
+
+    def slow(addr, timeout):
+        raise socket.timeout()
+
+    assert P.classify("tcp", P.HostTransport(connect=refuse).probe("tcp", "h", 1, "ipv4", 3, "/"))[0] == P.BLOCKED
+    assert P.classify("http", P.HostTransport(connect=refuse).probe("http", "h", 1, "ipv4", 3, "/"))[0] == P.BLOCKED
+    assert P.classify("http", P.HostTransport(connect=slow).probe("http", "h", 1, "ipv4", 3, "/"))[0] == P.BLOCKED
+    garbage = P.HostTransport(connect=lambda a, t: FakeSock(b"SSH-2.0"))
+    assert P.classify("http", garbage.probe("http", "h", 22, "ipv4", 3, "/"))[0] == P.UNKNOWN
+
+
+def test_host_transport_icmp_uses_local_ping():
+    seen = []
+
+    def run_cmd(argv, timeout):
+        seen.append(argv)
+        return {"rc": 127, "stdout": "", "stderr": "ping: not found in $PATH", "error": None}
+
+    out = P.HostTransport(run_cmd=run_cmd).probe("icmp", "8.8.8.8", None, "ipv4", 2, "/")
+    assert seen == [["ping", "-4", "-c", "1", "-W", "2", "8.8.8.8"]] and P.classify("icmp", out)[0] == P.UNKNOWN
+
+
+# ------------------------------------------------------------------ lookups and preflight
+
+class FakeResp(object):
+    def __init__(self, obj):
+        self.data = json.dumps(obj).encode()
+
+
+class FakeCoreV1(object):
+    def __init__(self, pods, namespaces):
+        self.pods, self.namespaces, self.reads = pods, namespaces, 0
+
+    def read_namespaced_pod(self, name, namespace, _preload_content=True):
+        self.reads += 1
+        for p in self.pods:
+            if (p["metadata"]["namespace"], p["metadata"]["name"]) == (namespace, name):
+                return FakeResp(p)
+        raise ApiError(404, "Not Found")
+
+    def read_namespace(self, name, _preload_content=True):
+        if name in self.namespaces:
+            return FakeResp({"metadata": {"name": name}})
+        raise ApiError(404, "Not Found")
+
+    def list_namespaced_pod(self, namespace, label_selector="", _preload_content=True):
+        return FakeResp({"items": [p for p in self.pods if p["metadata"]["namespace"] == namespace]})
+
+
+def test_kubernetes_lookup_caches_and_forgets():
+    core = FakeCoreV1([BLUE0], ["blue"])
+    lookup = P.KubernetesLookup(core)
+    assert lookup.get_pod("blue", "app-blue-0")["metadata"]["name"] == "app-blue-0"
+    lookup.get_pod("blue", "app-blue-0")
+    assert core.reads == 1
+    lookup.forget("pod", "blue", "app-blue-0")
+    lookup.get_pod("blue", "app-blue-0")
+    assert core.reads == 2
+    assert lookup.get_pod("blue", "nope") is None
+    assert lookup.find_pod("blue", "x=y")["metadata"]["name"] == "app-blue-0"
+
+
+def test_preflight_names_missing_objects():
+    lookup = P.KubernetesLookup(FakeCoreV1([BLUE0, BLUE1], ["blue"]))
+    errors = P.preflight([
+        probe("typo", {"kind": "pod", "namespace": "blue", "name": "app-blue-9"}),
+        probe("nons", {"kind": "pod", "namespace": "blue", "name": "app-blue-1"},
+              src={"namespace": "purple", "pod": "app-purple-0"}),
+        probe("ok", {"kind": "pod", "namespace": "blue", "name": "app-blue-1"}),
+    ], lookup)
+    assert errors == [
+        "probe 'typo': target pod blue/app-blue-9 not found (pods in blue: app-blue-0, app-blue-1)",
+        "probe 'nons': source namespace 'purple' not found",
+    ]
