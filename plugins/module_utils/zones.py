@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE)
 """Pure decisions for OVN-Kubernetes node zone labels (plain dicts in, plain dicts out).
 
 OVN-Kubernetes in "single node zone" mode (interconnect, one zone per node) reads the zone of a node

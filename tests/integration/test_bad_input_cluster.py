@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Apache License 2.0 (see LICENSE)
+"""kind_cluster: each bad input fails before any change, with the variable named in the message."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+import pytest
+
+from test_render_cluster import run_role
+
+CASES = {
+    "bad pod CIDR": (
+        dict(kind_cluster_pod_subnet="10.244.0.0/33"),
+        r"kind_cluster_pod_subnet '10\.244\.0\.0/33' is not a CIDR",
+    ),
+    "bad service CIDR": (
+        dict(kind_cluster_service_subnet="fd00:10:96:::/112", kind_cluster_ip_family="ipv6"),
+        r"kind_cluster_service_subnet 'fd00:10:96:::/112' is not a CIDR",
+    ),
+    "garbage in a dual list": (
+        dict(kind_cluster_ip_family="dual", kind_cluster_pod_subnet="10.244.0.0/16,banana"),
+        r"kind_cluster_pod_subnet '10\.244\.0\.0/16,banana' is not a CIDR list",
+    ),
+    "pod subnet family mismatch": (
+        dict(kind_cluster_ip_family="ipv6", kind_cluster_pod_subnet="10.244.0.0/16"),
+        r"kind_cluster_pod_subnet '10\.244\.0\.0/16' does not match kind_cluster_ip_family ipv6",
+    ),
+    "service subnet not dual": (
+        dict(kind_cluster_ip_family="dual", kind_cluster_service_subnet="10.96.0.0/16"),
+        r"kind_cluster_service_subnet '10\.96\.0\.0/16' does not match kind_cluster_ip_family dual",
+    ),
+    "negative workers": (
+        dict(kind_cluster_workers=-1),
+        r"kind_cluster_workers '-1' must be an integer >= 0",
+    ),
+    "unknown ip family": (
+        dict(kind_cluster_ip_family="ipv5"),
+        r"kind_cluster_ip_family.*ipv4, ipv6, dual",
+    ),
+    "unknown runtime": (
+        dict(kind_cluster_runtime="containerd"),
+        r"kind_cluster_runtime.*auto, docker, podman",
+    ),
+    "unknown operation": (
+        dict(kind_cluster_operation="upgrade"),
+        r"kind_cluster_operation.*create, delete, render, existing",
+    ),
+    "bad cluster name": (
+        dict(kind_cluster_name="Bad_Name"),
+        r"kind_cluster_name 'Bad_Name' is not a valid kind cluster name",
+    ),
+    "missing runtime": (
+        dict(kind_cluster_runtime="docker", kind_cluster_runtime_bin="/nonexistent/bin/docker"),
+        r"kind_cluster_runtime_bin '/nonexistent/bin/docker' is not an executable command",
+    ),
+    "missing kind": (
+        # A runtime that answers `info` (true) so preflight passes; kind points nowhere.
+        dict(kind_cluster_runtime="docker", kind_cluster_runtime_bin="true", kind_cluster_manage_host_sysctls=False,
+             kind_cluster_kind_bin="/nonexistent/bin/kind"),
+        r"kind_cluster_kind_bin '/nonexistent/bin/kind' is not an executable command",
+    ),
+    "runtime that does not answer": (
+        dict(kind_cluster_runtime="podman", kind_cluster_runtime_bin="false"),
+        r"kind_cluster_runtime: '\S*false info' failed",
+    ),
+}
+
+
+def failure_message(result):
+    """The msg of the failed task (the assert's fail_msg or the argument spec error), on one line."""
+    text = re.sub(r"\s+", " ", result.stdout + result.stderr)
+    return text
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_fails_fast(repo_root, tmp_path, case):
+    variables, expected = CASES[case]
+    lab = tmp_path / "lab"
+    args = dict(kind_cluster_operation="create", kind_cluster_dir=str(lab), kind_cluster_render_dir=str(lab / "rendered"))
+    args.update(variables)
+    result = run_role(repo_root, tmp_path, **args)
+    assert result.returncode != 0, result.stdout
+    message = failure_message(result)
+    assert re.search(expected, message), message[-3000:]
+    # Nothing was created: no lab directory, no rendered config, no kubeconfig.
+    assert not lab.exists()
+
+
+@pytest.mark.parametrize("how", ["missing", "unreadable", "directory"])
+def test_existing_with_unusable_kubeconfig(repo_root, tmp_path, how):
+    kubeconfig = tmp_path / "kubeconfig"
+    if how == "unreadable":
+        if os.geteuid() == 0:
+            pytest.skip("root reads any file: an unreadable kubeconfig cannot be simulated")
+        kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+        kubeconfig.chmod(0)
+    elif how == "directory":
+        kubeconfig.mkdir()
+    result = run_role(repo_root, tmp_path, kind_cluster_operation="existing", kind_cluster_kubeconfig=str(kubeconfig),
+                      kind_cluster_dir=str(tmp_path / "lab"))
+    assert result.returncode != 0
+    expected = {"missing": "does not exist", "unreadable": "is not readable", "directory": "is not a regular file"}[how]
+    message = failure_message(result)
+    assert re.search(r"kind_cluster_kubeconfig '%s' %s" % (re.escape(str(kubeconfig)), expected), message), message[-3000:]
+    assert not (tmp_path / "lab").exists()
+
+
+def test_existing_with_kubeconfig_of_nothing(repo_root, tmp_path):
+    """A readable kubeconfig whose API does not answer fails with the kubeconfig named, not a bare timeout."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9', insecure-skip-tls-verify: true}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+    )
+    kubeconfig.chmod(0o600)
+    result = run_role(repo_root, tmp_path, kind_cluster_operation="existing", kind_cluster_kubeconfig=str(kubeconfig),
+                      kind_cluster_api_timeout=1)
+    assert result.returncode != 0
+    message = failure_message(result)
+    assert "did not answer" in message and "kind_cluster_kubeconfig '%s'" % kubeconfig in message, message[-3000:]
