@@ -25,6 +25,8 @@ import os
 import statistics
 import xml.etree.ElementTree as ET
 
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes
+
 CELL_OK = "."
 CELL_FAIL = "X"
 CELL_UNKNOWN = "?"
@@ -145,108 +147,98 @@ def _route_verdict(obs, gateways):
     return False, "default {0}; expected via {1}".format(seen, expected or "the UDN gateway")
 
 
+_CLAIMS = {
+    CHECK_ROUTE: "the default route goes through the UDN gateway",
+    CHECK_EGRESS: "the VM reaches an address outside the cluster",
+    CHECK_EAST_WEST: "VMs on the same cluster UDN reach each other by IP",
+}
+
+
+def _vm_target_label(obs, gateways):
+    fam = obs["family"]
+    if obs["check"] == CHECK_ROUTE:
+        return "gateway {0} ({1})".format(gateways.get(fam) or "?", fam)
+    if obs["check"] == CHECK_EGRESS:
+        return "egress {0} ({1})".format(obs.get("target") or "?", fam)
+    return "{0} ({1})".format(obs.get("target") or "?", fam)
+
+
 def evaluate_vm_checks(observations, gateways=None):
-    """Turn raw observations gathered inside the VMs into check results.
+    """Turn raw observations gathered inside the VMs into results shaped like the pod workshop's probes.
 
-    Each observation: ``{vm, check, family, target, rc, stdout, stderr, skipped}`` where ``check`` is one of
-    ``default-route`` (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west`` (rc of a ping).
-    ``gateways`` maps family → expected gateway (see :func:`gateways_by_family`).
+    Each observation: ``{vm, network, check, family, target, rc, stdout, stderr, skipped, reason}`` where
+    ``check`` is ``default-route`` (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west``
+    (rc of a ping). ``gateways`` maps network name → family → expected gateway (:func:`gateways_by_family`),
+    or family → gateway for a single network.
 
-    Returns a list of ``{vm, check, family, target, ok, cell, detail}`` with ``ok`` None for skipped checks.
+    Returns ``(results, skipped)``: ``results`` are dicts with the fields of module_utils probes results (id,
+    claim, phase, from, to, family, expected, observed, status, detail, ...) so its truth tables and JUnit
+    writer apply unchanged; ``skipped`` lists the checks not run (``{vm, check, family, target, reason}``).
     """
-    results = []
-    for obs in observations or []:
+    results, skipped = [], []
+    for index, obs in enumerate(observations or []):
         check = obs.get("check")
         if check not in VM_CHECKS:
             raise ReportError("unknown VM check {0!r}: use one of {1}".format(check, ", ".join(VM_CHECKS)))
         if obs.get("family") not in FAMILIES:
             raise ReportError("unknown address family {0!r} in VM check {1}".format(obs.get("family"), check))
-        base = {
-            "vm": obs.get("vm"),
-            "check": check,
-            "family": obs["family"],
-            "target": obs.get("target") or "",
-        }
+        gws = gateways or {}
+        if obs.get("network") in gws and isinstance(gws[obs["network"]], dict):
+            gws = gws[obs["network"]]
         if obs.get("skipped"):
-            base.update(ok=None, cell=CELL_UNKNOWN, detail=obs.get("reason") or "skipped")
-        elif check == CHECK_ROUTE:
-            ok, detail = _route_verdict(obs, gateways or {})
-            base.update(ok=ok, cell=CELL_OK if ok else CELL_FAIL, detail=detail)
-        else:
-            rc = obs.get("rc")
-            ok = rc == 0
-            text = (obs.get("stdout") or "").strip().splitlines()
-            summary = next((line for line in reversed(text) if "packet" in line), text[-1] if text else "")
-            if not ok:
-                err = (obs.get("stderr") or "").strip()
-                summary = "; ".join(x for x in ("rc={0}".format(rc), summary, err) if x)
-            base.update(ok=ok, cell=CELL_OK if ok else CELL_FAIL, detail=summary)
-        results.append(base)
-    return results
-
-
-def vm_truth_tables(results):
-    """Truth tables per family: rows are source VMs, columns are targets (``gateway``, ``egress``, peer VMs).
-
-    Cells: ``.`` passed, ``X`` failed, ``?`` skipped or not run. Returns ``{family: {"columns": [...],
-    "rows": [[vm, cell, ...], ...]}}``.
-    """
-    tables = {}
-    for fam in FAMILIES:
-        rows = [r for r in results if r["family"] == fam]
-        if not rows:
+            skipped.append({"vm": obs.get("vm"), "check": check, "family": obs["family"],
+                            "target": _vm_target_label(obs, gws), "reason": obs.get("reason") or "skipped"})
             continue
-        vms = sorted(set(r["vm"] for r in rows))
-        peers = sorted(set(r["target"] for r in rows if r["check"] == CHECK_EAST_WEST))
-        columns = ["gateway", "egress"] + peers
-        cells = {}
-        for r in rows:
-            col = {CHECK_ROUTE: "gateway", CHECK_EGRESS: "egress"}.get(r["check"], r["target"])
-            cells[(r["vm"], col)] = r["cell"]
-        table_rows = []
-        for vm in vms:
-            table_rows.append([vm] + [cells.get((vm, c), "-" if c == vm else CELL_UNKNOWN) for c in columns])
-        tables[fam] = {"columns": columns, "rows": table_rows}
-    return tables
+        if check == CHECK_ROUTE:
+            ok, detail = _route_verdict(obs, gws)
+        else:
+            ok = obs.get("rc") == 0
+            detail = "ping answered" if ok else "; ".join(
+                x for x in ("ping rc={0}".format(obs.get("rc")), (obs.get("stderr") or "").strip()[:200]) if x)
+        observed = CELL_OK if ok else CELL_FAIL
+        results.append({
+            "id": "vm-{0}".format(index + 1),
+            "claim": _CLAIMS[check],
+            "phase": "vm",
+            "check": check,
+            "from": str(obs.get("vm")),
+            "to": _vm_target_label(obs, gws),
+            "protocol": "icmp" if check != CHECK_ROUTE else "route",
+            "port": None,
+            "family": obs["family"],
+            "expect": "reachable",
+            "expected": CELL_OK,
+            "observed": observed,
+            "status": "correct" if ok else "wrong",
+            "ok": ok,
+            "detail": detail,
+            "attempts": 1,
+            "history": observed,
+            "address": obs.get("target"),
+            "command": [],
+            "reproduce": obs.get("reproduce"),
+        })
+    return results, skipped
 
 
-def pod_truth_tables(pod_results):
-    """Normalise pod connectivity results into the same table shape as :func:`vm_truth_tables`.
-
-    Accepts either ready tables (``{"tables": {name: {"columns", "rows"}}}``) or a list of probe results
-    ``{source, target, ok|passed, expected, observed}`` (one table, rows = sources, columns = targets; ``.`` when
-    the observation matched the expectation, ``X`` otherwise, ``?`` when unknown).
-    """
-    if not pod_results:
-        return {}
-    if isinstance(pod_results, dict) and isinstance(pod_results.get("tables"), dict):
-        return pod_results["tables"]
-    probes = pod_results.get("results") if isinstance(pod_results, dict) else pod_results
-    sources, targets, cells = [], [], {}
-    for probe in probes or []:
-        src, dst = str(probe.get("source")), str(probe.get("target"))
-        if src not in sources:
-            sources.append(src)
-        if dst not in targets:
-            targets.append(dst)
-        ok = _first(probe, "ok", "passed", "matched")
-        cells[(src, dst)] = CELL_UNKNOWN if ok is None else (CELL_OK if ok else CELL_FAIL)
-    return {"pods": {"columns": targets, "rows": [[s] + [cells.get((s, t), "-") for t in targets] for s in sources]}}
+def truth_tables_by_family(results):
+    """``{family: {"observed": text, "diff": text}}`` using the pod workshop's matrix writer (module_utils probes)."""
+    out = {}
+    for fam in FAMILIES:
+        rows = [r for r in results if r.get("family") == fam]
+        if rows:
+            tables = probes.truth_tables(rows)
+            out[fam] = {"observed": tables["observed"], "diff": tables["diff"]}
+    return out
 
 
-def _pod_cases(pod_results):
+def pod_results_list(pod_results):
+    """The probe results from what ``ovnk.udn_lab.connectivity_matrix`` returned (dict with ``results``) or a list."""
     if not pod_results:
         return []
-    probes = pod_results.get("results") if isinstance(pod_results, dict) else pod_results
-    cases = []
-    for probe in probes or []:
-        ok = _first(probe, "ok", "passed", "matched")
-        cases.append({
-            "name": "{0} -> {1}".format(probe.get("source"), probe.get("target")),
-            "ok": ok,
-            "detail": str(_first(probe, "detail", "message", "observed") or ""),
-        })
-    return cases
+    if isinstance(pod_results, dict):
+        return list(pod_results.get("results") or [])
+    return list(pod_results)
 
 
 # --------------------------------------------------------------------------- migrations
@@ -319,21 +311,35 @@ def migration_stats(rows):
 # --------------------------------------------------------------------------- the report
 
 
-def build_report(versions=None, cluster=None, networks=None, pod_results=None, vm_checks=None,
+def network_cidrs(network):
+    """Subnets of a network record: ``cidrs`` (list) or ``subnets`` (list, or dict family → CIDR)."""
+    if network.get("cidrs"):
+        return list(network["cidrs"])
+    subnets = network.get("subnets") or []
+    if isinstance(subnets, dict):
+        return [subnets[f] for f in FAMILIES if subnets.get(f)]
+    return list(subnets)
+
+
+def build_report(versions=None, cluster=None, networks=None, pod_results=None, vm_observations=None,
                  migrations=None, access=None, ip_family="ipv4", generated=None):
     """Assemble the whole report as a JSON-serialisable dict.
 
-    ``vm_checks`` are results of :func:`evaluate_vm_checks`; ``migrations`` are migration records (see
-    :func:`migration_row`); ``access`` is ``{vms: [{name, namespace, ip}], user, ssh_key, ssh_command,
-    console_password}`` (the password is shown to participants in report.md, on purpose).
+    ``pod_results``: what ``ovnk.udn_lab.connectivity_matrix`` returned (or its ``results``);
+    ``vm_observations``: raw checks from inside the VMs (see :func:`evaluate_vm_checks`; the gateways come from
+    ``networks``); ``migrations``: migration records (see :func:`migration_row`); ``access``: ``{vms: [{name,
+    namespace, ips}], user, ssh_command, console_command}``. The console password is never part of the dict.
     """
     families = families_for(ip_family)
-    vm_checks = list(vm_checks or [])
+    networks = list(networks or [])
+    gateways = dict((n.get("name"), gateways_by_family(network_cidrs(n))) for n in networks)
+    vm_results, vm_skipped = evaluate_vm_checks(vm_observations, gateways)
+    pods = pod_results_list(pod_results)
     rows = [migration_row(m) for m in (migrations or [])]
-    pod_cases = _pod_cases(pod_results)
     failures = []
-    failures += ["pod {0}".format(c["name"]) for c in pod_cases if c["ok"] is False]
-    failures += ["vm {vm} {check} {family} {target}".format(**r).strip() for r in vm_checks if r["ok"] is False]
+    failures += ["pod {0} -> {1}: {2}".format(r.get("from"), r.get("to"), r.get("status")) for r in pods
+                 if r.get("status") != probes.STATUS_CORRECT]
+    failures += ["vm {0} -> {1}: {2}".format(r["from"], r["to"], r["detail"]) for r in vm_results if not r["ok"]]
     failures += ["migration #{0} {1} {2}: {3}".format(r["index"], r["vm"], r["family"], "; ".join(r["problems"]))
                  for r in rows if not r["ok"]]
     return {
@@ -342,16 +348,20 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
         "families": families,
         "versions": dict(versions or {}),
         "cluster": dict(cluster or {}),
-        "networks": list(networks or []),
-        "pods": {"tables": pod_truth_tables(pod_results), "cases": pod_cases},
-        "vm_checks": {"tables": vm_truth_tables(vm_checks), "results": vm_checks},
+        "networks": [dict(n, cidrs=network_cidrs(n), gateways=gateways[n.get("name")]) for n in networks],
+        "pods": {"results": pods, "tables": probes.truth_tables(pods) if pods else {},
+                 "summary": probes.summarize(pods)["line"] if pods else "not run"},
+        "vm_checks": {"results": vm_results, "skipped": vm_skipped, "tables": truth_tables_by_family(vm_results)},
         "migrations": {"rows": rows, "stats": migration_stats(rows)},
         "access": dict(access or {}),
         "summary": {
-            "pod_checks": len(pod_cases),
-            "vm_checks": len(vm_checks),
+            "pod_checks": len(pods),
+            "vm_checks": len(vm_results),
+            "vm_checks_skipped": len(vm_skipped),
             "migrations": len(rows),
             "migrations_survived": sum(1 for r in rows if r["survived"] is True),
+            "outage_max_seconds": max([r["outage_seconds"] for r in rows if r["outage_seconds"] is not None] or [None],
+                                      key=lambda v: -1 if v is None else v),
             "failures": failures,
             "ok": not failures,
         },
@@ -375,18 +385,19 @@ def _md_table(columns, rows):
     return lines
 
 
-def _md_truth_tables(tables, empty):
-    if not tables:
-        return [empty, ""]
+def _md_text_tables(tables):
     out = []
-    for name, table in sorted(tables.items()):
-        out += ["**{0}** (`.` passed, `X` failed, `?` not run)".format(name), ""]
-        out += _md_table(["from \\ to"] + list(table["columns"]), table["rows"]) + [""]
+    for name in ("observed", "diff"):
+        if tables.get(name):
+            out += ["```", tables[name], "```", ""]
     return out
 
 
-def render_markdown(report, plot_file=None):
-    """The report as Markdown: one section per :data:`REPORT_SECTIONS` entry, then the summary."""
+def render_markdown(report, plot_file=None, console_password=None):
+    """The report as Markdown: one section per :data:`REPORT_SECTIONS` entry, then the summary.
+
+    ``console_password`` is shown to participants in the access section (it is never part of the report dict).
+    """
     out = ["# UDN lab report", ""]
     if report.get("generated"):
         out += ["Generated {0}; address families: {1}.".format(report["generated"], ", ".join(report["families"])), ""]
@@ -410,22 +421,34 @@ def render_markdown(report, plot_file=None):
     if nets:
         out += _md_table(
             ["network", "kind", "topology", "role", "subnets", "namespaces"],
-            [[n.get("name"), n.get("kind", "ClusterUserDefinedNetwork"), n.get("topology", ""), n.get("role", ""),
-              ", ".join(n.get("subnets") or []), ", ".join(n.get("namespaces") or [])] for n in nets])
+            [[n.get("name"), n.get("kind", "ClusterUserDefinedNetwork"), n.get("topology", "Layer2"),
+              n.get("role", "Primary"), ", ".join(n.get("cidrs") or []), ", ".join(n.get("namespaces") or [])]
+             for n in nets])
     else:
         out += ["No networks recorded."]
     out += [""]
 
     out += ["## Pod connectivity", ""]
-    out += _md_truth_tables(report["pods"]["tables"], "The pod workshop checks were not run.")
+    if report["pods"]["results"]:
+        out += [report["pods"]["summary"], ""] + _md_text_tables(report["pods"]["tables"])
+        out += ["- " + line for line in probes.probe_lines(report["pods"]["results"])
+                if not line.startswith("[ok]")] + [""]
+    else:
+        out += ["The pod workshop checks were not run.", ""]
 
     out += ["## VM checks", ""]
-    out += _md_truth_tables(report["vm_checks"]["tables"], "The VM checks were not run.")
-    failed = [r for r in report["vm_checks"]["results"] if r["ok"] is False]
-    for r in failed:
-        out.append("- FAILED {vm} {check} {family} {target}: {detail}".format(**r))
-    if failed:
+    vm = report["vm_checks"]
+    if vm["results"] or vm["skipped"]:
+        for fam, tables in sorted(vm["tables"].items()):
+            out += ["**{0}**".format(fam), ""] + _md_text_tables(tables)
+        for r in vm["results"]:
+            if not r["ok"]:
+                out.append("- FAILED {0} -> {1}: {2}".format(r["from"], r["to"], r["detail"]))
+        for r in vm["skipped"]:
+            out.append("- skipped {vm} -> {target}: {reason}".format(**r))
         out.append("")
+    else:
+        out += ["The VM checks were not run.", ""]
 
     out += ["## Live migration", ""]
     rows = report["migrations"]["rows"]
@@ -455,8 +478,8 @@ def render_markdown(report, plot_file=None):
             out += ["SSH (no console needed):", "", "```", access["ssh_command"], "```", ""]
         if access.get("console_command"):
             out += ["Console:", "", "```", access["console_command"], "```", ""]
-        if access.get("console_password"):
-            out += ["Console password: `{0}`".format(access["console_password"]), ""]
+        if console_password:
+            out += ["Console password for `{0}`: `{1}`".format(access.get("user", "fedora"), console_password), ""]
         out += _md_table(["VM", "namespace", "addresses"],
                          [[v.get("name"), v.get("namespace"), ", ".join(v.get("ips") or [])] for v in access["vms"]])
         out += [""]
@@ -472,34 +495,34 @@ def render_markdown(report, plot_file=None):
 
 
 def render_junit(report):
-    """JUnit XML: one testsuite each for pod checks, VM checks and migrations."""
+    """JUnit XML with three suites: pod connectivity and VM checks (written by module_utils probes, as the pod
+    workshop does) and live migration (one test case per migration and family)."""
     root = ET.Element("testsuites", name="udn-lab")
-    suites = [
-        ("pod-connectivity", [(c["name"], c["ok"], c["detail"]) for c in report["pods"]["cases"]]),
-        ("vm-checks", [("{vm} {check} {family} {target}".format(**r).strip(), r["ok"], r["detail"])
-                       for r in report["vm_checks"]["results"]]),
-        ("live-migration", [("migration #{0} {1} {2}".format(r["index"], r["vm"], r["family"]),
-                             r["ok"], "; ".join(r["problems"]) or "outage {0} s".format(_fmt(r["outage_seconds"])))
-                            for r in report["migrations"]["rows"]]),
-    ]
-    total = {"tests": 0, "failures": 0, "skipped": 0}
-    for name, cases in suites:
-        fails = sum(1 for c in cases if c[1] is False)
-        skips = sum(1 for c in cases if c[1] is None)
-        suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(cases)), failures=str(fails),
-                              errors="0", skipped=str(skips))
-        for case_name, ok, detail in cases:
-            case = ET.SubElement(suite, "testcase", classname="udn_lab." + name, name=case_name)
-            if ok is False:
-                ET.SubElement(case, "failure", message=detail[:200]).text = detail
-            elif ok is None:
-                ET.SubElement(case, "skipped", message=detail[:200])
-        total["tests"] += len(cases)
-        total["failures"] += fails
-        total["skipped"] += skips
-    for key, value in total.items():
-        root.set(key, str(value))
-    root.set("errors", "0")
+    for name, results in (("pod-connectivity", report["pods"]["results"]), ("vm-checks", report["vm_checks"]["results"])):
+        suite = ET.fromstring(probes.junit_xml(results, suite_name=name)).find("testsuite")
+        if name == "vm-checks":
+            for skip in report["vm_checks"]["skipped"]:
+                case = ET.SubElement(suite, "testcase", classname="vm-checks.vm",
+                                     name="{vm} -> {target}".format(**skip))
+                ET.SubElement(case, "skipped", message=skip["reason"])
+            suite.set("skipped", str(len(report["vm_checks"]["skipped"])))
+            suite.set("tests", str(len(results) + len(report["vm_checks"]["skipped"])))
+        root.append(suite)
+    rows = report["migrations"]["rows"]
+    suite = ET.SubElement(root, "testsuite", name="live-migration", tests=str(len(rows)),
+                          failures=str(sum(1 for r in rows if not r["ok"])), errors="0", skipped="0")
+    for r in rows:
+        case = ET.SubElement(suite, "testcase", classname="live-migration.{0}".format(r["family"]),
+                             name="migration #{0} {1} {2} -> {3}".format(r["index"], r["vm"], r["source_node"],
+                                                                         r["target_node"]))
+        text = "survived {0}, outage {1} s, retransmits {2}, recovery {3} s, IPs unchanged {4}".format(
+            _fmt(r["survived"]), _fmt(r["outage_seconds"]), _fmt(r["retransmits"]), _fmt(r["recovery_seconds"]),
+            _fmt(r["ips_unchanged"]))
+        if not r["ok"]:
+            ET.SubElement(case, "failure", message="; ".join(r["problems"])[:300], type="migration").text = text
+        ET.SubElement(case, "system-out").text = text
+    for key in ("tests", "failures", "errors", "skipped"):
+        root.set(key, str(sum(int(s.get(key) or 0) for s in root.findall("testsuite"))))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
@@ -589,3 +612,23 @@ def write_if_changed(path, content):
         handle.write(data)
     os.replace(tmp, path)
     return True
+
+
+def summary_lines(report, files=None):
+    """A few lines for the end of a playbook: result, checks, migrations (outage distribution), where the files are."""
+    summary = report["summary"]
+    lines = ["lab report: {0}".format("PASS" if summary["ok"] else "FAIL ({0} failures)".format(len(summary["failures"])))]
+    if report["pods"]["results"]:
+        lines.append(report["pods"]["summary"])
+    vm = report["vm_checks"]
+    if vm["results"] or vm["skipped"]:
+        lines.append("VM checks: {0} run, {1} passed, {2} skipped".format(
+            len(vm["results"]), sum(1 for r in vm["results"] if r["ok"]), len(vm["skipped"])))
+    for fam, stats in sorted(report["migrations"]["stats"].items()):
+        lines.append("migrations {0}: {1}/{2} streams survived, outage min/median/max {3}/{4}/{5} s".format(
+            fam, stats["survived"], stats["count"], _fmt(stats["outage_min"]), _fmt(stats["outage_median"]),
+            _fmt(stats["outage_max"])))
+    lines += ["failed: " + f for f in summary["failures"][:10]]
+    if files and files.get("markdown"):
+        lines.append("report: {0}".format(files["markdown"]))
+    return lines
