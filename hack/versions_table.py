@@ -20,7 +20,7 @@ def rows(matrix):
         if name == "sim" or not isinstance(entry, dict):
             continue
         version = entry.get("version", "")
-        source = entry.get("image") or entry.get("repository") or entry.get("url") or ""
+        source = entry.get("url") or entry.get("image") or entry.get("repository") or ""
         nested = [k for k, v in entry.items() if isinstance(v, dict) and "url" in v]
         if nested and not source:
             source = ", ".join(entry[k]["url"] for k in nested)

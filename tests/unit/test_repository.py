@@ -1,0 +1,102 @@
+"""Repository-wide conventions that no single plugin test sees (docs/DEVELOPING.md)."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROLES = sorted(p for p in (ROOT / "roles").iterdir() if p.is_dir())
+
+
+def _defaults(role):
+    """Every variable a role's defaults define (defaults/main.yml or the defaults/main/ directory)."""
+    files = [role / "defaults" / "main.yml"] if (role / "defaults" / "main.yml").exists() else sorted(
+        (role / "defaults" / "main").glob("*.yml"))
+    names = {}
+    for path in files:
+        names.update(yaml.safe_load(path.read_text()) or {})
+    return names
+
+
+def _spec_options(role):
+    specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    options = {}
+    for entry in specs.values():
+        options.update(entry.get("options") or {})
+    return options
+
+
+def test_readme_version_table_is_generated_from_versions_yml():
+    result = subprocess.run([sys.executable, str(ROOT / "hack" / "versions_table.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_readme_has_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## The two commands.*?```sh\n(.*?)```", readme, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make lab", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^exec make test$", ci, re.M), ".ci/run must run exactly the README's test command"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.name for r in ROLES])
+def test_role_defaults_match_argument_specs(role):
+    assert (role / "meta" / "argument_specs.yml").exists(), "%s has no meta/argument_specs.yml" % role.name
+    defaults, options = _defaults(role), _spec_options(role)
+    undocumented = sorted(set(defaults) - set(options))
+    assert not undocumented, "defaults without an argument_specs entry: %s" % undocumented
+    for name, value in defaults.items():
+        assert name.startswith(role.name + "_"), "public variable %s must start with %s_" % (name, role.name)
+        spec_default = options[name].get("default")
+        if isinstance(value, str) and "{{" in value:
+            continue  # templated defaults are documented in prose
+        if options[name].get("required"):
+            continue
+        assert spec_default == value, "%s: argument_specs default %r != defaults %r" % (name, spec_default, value)
+
+
+ROLES_WITH_VARS = [r for r in ROLES if (r / "vars" / "main.yml").exists()]
+
+
+@pytest.mark.parametrize("role", ROLES_WITH_VARS, ids=[r.name for r in ROLES_WITH_VARS])
+def test_role_internal_variables_are_prefixed(role):
+    vars_file = role / "vars" / "main.yml"
+    names = yaml.safe_load(vars_file.read_text()) or {}
+    wrong = [n for n in names if not n.startswith("__%s_" % role.name)]
+    assert not wrong, "internal variables must start with __%s_: %s" % (role.name, wrong)
+
+
+def test_every_module_is_in_the_readme_and_documented():
+    readme = (ROOT / "README.md").read_text()
+    modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+    assert modules
+    for name in modules:
+        assert "ovnk.udn_lab.%s" % name in readme, "README does not list module %s" % name
+        source = (ROOT / "plugins" / "modules" / (name + ".py")).read_text()
+        for block in ("DOCUMENTATION", "EXAMPLES", "RETURN"):
+            assert re.search(r"^%s = r?[\"']{3}" % block, source, re.M), "%s lacks %s" % (name, block)
+
+
+def test_no_machine_paths_in_tracked_files():
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    home = str(pathlib.Path.home())
+    offenders = []
+    for name in files:
+        path = ROOT / name
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue
+        if str(ROOT) + "/" in text or (home not in ("/", "") and home + "/" in text):
+            offenders.append(name)
+    assert not offenders, "files holding paths of this machine: %s" % offenders
