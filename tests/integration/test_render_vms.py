@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""workloads entry point `vms`, operation render: the seed's VMs and CUDN, schema-valid, per family; cloud-init."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+PLAYBOOKS = os.path.join("tests", "integration", "playbooks")
+SEED_IMAGE_ENTRY = "vm_disk"
+
+
+def run_playbook(repo_root, tmp_path, playbook, verbosity=0, **extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path / "home"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
+    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
+        env.pop(name, None)
+    (tmp_path / "home").mkdir(exist_ok=True)
+    variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local",
+                     udn_lab_dir=str(tmp_path / "lab"), udn_lab_render_dir=str(tmp_path / "lab" / "rendered"))
+    variables.update(extra)
+    cmd = ["ansible-playbook", "-i", "localhost,", os.path.join(PLAYBOOKS, playbook), "-e", json.dumps(variables)]
+    if verbosity:
+        cmd.append("-" + "v" * verbosity)
+    return subprocess.run(cmd, cwd=str(repo_root), env=env, capture_output=True, text=True, check=False)
+
+
+def render(repo_root, tmp_path, **extra):
+    result = run_playbook(repo_root, tmp_path, "vms_entry.yml", workloads_vm_operation="render", **extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = {}
+    for name in ("namespaces", "cudn", "cloud-init", "virtualmachines"):
+        path = tmp_path / "lab" / "rendered" / "workloads" / "vms-{0}.yaml".format(name)
+        out[name] = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def rendered_ipv4(repo_root, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("vms-ipv4")
+    docs, result = render(repo_root, tmp_path)
+    return docs, result, tmp_path
+
+
+def seed_image(repo_root):
+    versions = yaml.safe_load((repo_root / "versions.yml").read_text())["udn_lab_versions_default"]
+    return versions[SEED_IMAGE_ENTRY]["image"]
+
+
+# --------------------------------------------------------------------------- the seed's objects
+
+
+def test_vms_equal_the_seed(repo_root, rendered_ipv4):
+    docs, dummy, dummy2 = rendered_ipv4
+    vms = dict(((d["metadata"]["namespace"], d["metadata"]["name"]), d) for d in docs["virtualmachines"])
+    assert sorted(vms) == [("blue-namespace", "blue"), ("red-namespace", "red")]
+    assert seed_image(repo_root) == "quay.io/kubevirt/fedora-with-test-tooling-container-disk:v1.4.0"
+    for (namespace, name), vm in vms.items():
+        assert vm["apiVersion"] == "kubevirt.io/v1" and vm["kind"] == "VirtualMachine"
+        assert vm["spec"]["runStrategy"] == "Always"
+        spec = vm["spec"]["template"]["spec"]
+        assert spec["domain"]["devices"]["interfaces"] == [{"name": "happy", "binding": {"name": "l2bridge"}}]
+        assert spec["networks"] == [{"name": "happy", "pod": {}}]
+        assert spec["domain"]["resources"]["requests"]["memory"] == "2048M"
+        volumes = dict((v["name"], v) for v in spec["volumes"])
+        assert volumes["containerdisk"]["containerDisk"]["image"] == seed_image(repo_root)
+        assert volumes["cloudinitdisk"]["cloudInitNoCloud"]["secretRef"]["name"] == name + "-cloud-init"
+        disks = [d["name"] for d in spec["domain"]["devices"]["disks"]]
+        assert sorted(disks) == sorted(volumes)
+
+
+def test_cudn_equals_the_seed(rendered_ipv4):
+    docs, dummy, dummy2 = rendered_ipv4
+    assert len(docs["cudn"]) == 1
+    cudn = docs["cudn"][0]
+    assert (cudn["apiVersion"], cudn["kind"], cudn["metadata"]["name"]) == (
+        "k8s.ovn.org/v1", "ClusterUserDefinedNetwork", "happy-tenant")
+    assert cudn["spec"]["network"] == {
+        "topology": "Layer2",
+        "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"], "ipam": {"mode": "Enabled", "lifecycle": "Persistent"}},
+    }
+    expr = cudn["spec"]["namespaceSelector"]["matchExpressions"][0]
+    assert expr["key"] == "kubernetes.io/metadata.name" and expr["operator"] == "In"
+    assert sorted(expr["values"]) == ["blue-namespace", "red-namespace"]
+
+
+def test_namespaces_carry_the_primary_udn_label_and_every_object_the_lab_labels(rendered_ipv4):
+    docs, dummy, dummy2 = rendered_ipv4
+    assert sorted(ns["metadata"]["name"] for ns in docs["namespaces"]) == ["blue-namespace", "red-namespace"]
+    for ns in docs["namespaces"]:
+        assert ns["metadata"]["labels"]["k8s.ovn.org/primary-user-defined-network"] == ""
+    for kind_docs in docs.values():
+        for doc in kind_docs:
+            labels = doc["metadata"]["labels"]
+            assert labels["app.kubernetes.io/managed-by"] == "ovnk.udn_lab"
+            assert labels["udn-lab.ovnk.io/lab"] == "ovn-k-helm"
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def _strict(schema):
+    """Forbid properties a definition does not declare (a typo in a template then fails validation)."""
+    if isinstance(schema, dict):
+        if "properties" in schema and "additionalProperties" not in schema:
+            schema["additionalProperties"] = False
+        for value in schema.values():
+            _strict(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _strict(value)
+    return schema
+
+
+def test_virtualmachines_validate_against_kubevirt_swagger(upstream_dir, rendered_ipv4):
+    jsonschema = pytest.importorskip("jsonschema")
+    swagger = json.loads((upstream_dir / "kubevirt-v1.8.4" / "swagger.json").read_text())
+    schema = {"$ref": "#/definitions/v1.VirtualMachine", "definitions": _strict(copy.deepcopy(swagger["definitions"]))}
+    validator = jsonschema.Draft4Validator(schema)
+    docs, dummy, dummy2 = rendered_ipv4
+    for vm in docs["virtualmachines"]:
+        errors = sorted(validator.iter_errors(vm), key=lambda e: list(e.path))
+        assert not errors, ["{0}: {1}".format(list(e.path), e.message) for e in errors]
+    # The validator does catch a misspelt field.
+    broken = copy.deepcopy(docs["virtualmachines"][0])
+    broken["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"][0]["bindng"] = {"name": "l2bridge"}
+    assert list(validator.iter_errors(broken))
+
+
+def _crd_schema(upstream_dir):
+    crd = yaml.safe_load((upstream_dir / "ovn-kubernetes-v1.3.0" / "k8s.ovn.org_clusteruserdefinednetworks.yaml").read_text())
+    version = [v for v in crd["spec"]["versions"] if v["name"] == "v1"][0]
+    return _strict(copy.deepcopy(version["schema"]["openAPIV3Schema"]))
+
+
+def test_cudn_validates_against_the_crd(upstream_dir, rendered_ipv4):
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft7Validator(_crd_schema(upstream_dir))
+    docs, dummy, dummy2 = rendered_ipv4
+    for cudn in docs["cudn"]:
+        body = dict(cudn)
+        body["metadata"] = {}  # ObjectMeta is not described by the CRD schema
+        errors = list(validator.iter_errors(body))
+        assert not errors, [e.message for e in errors]
+
+
+def test_dual_stack_renders_both_families(repo_root, tmp_path, upstream_dir):
+    jsonschema = pytest.importorskip("jsonschema")
+    docs, dummy = render(repo_root, tmp_path, udn_lab_ip_family="dual")
+    subnets = docs["cudn"][0]["spec"]["network"]["layer2"]["subnets"]
+    assert subnets == ["192.168.0.0/16", "fd00:192:168::/64"]
+    body = dict(docs["cudn"][0], metadata={})
+    assert not list(jsonschema.Draft7Validator(_crd_schema(upstream_dir)).iter_errors(body))
+
+
+def test_ipv6_only_and_more_vms_and_tenants(repo_root, tmp_path):
+    networks = [
+        {"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"], "role": "Primary",
+         "subnets": {"ipv4": "192.168.0.0/16", "ipv6": "fd00:192:168::/64"}, "ipam_lifecycle": "Persistent"},
+        {"name": "other-tenant", "namespaces": ["green-namespace"], "subnets": {"ipv6": "fd00:10:20::/64"}},
+    ]
+    vms = [
+        {"name": "red", "namespace": "red-namespace", "network": "happy-tenant", "interface": "happy", "memory": "2048M"},
+        {"name": "blue", "namespace": "blue-namespace", "network": "happy-tenant", "interface": "happy", "memory": "2048M"},
+        {"name": "green", "namespace": "green-namespace", "network": "other-tenant", "interface": "green",
+         "memory": "1Gi", "cpu_cores": 2},
+    ]
+    docs, dummy = render(repo_root, tmp_path, udn_lab_ip_family="ipv6", workloads_vm_networks=networks,
+                         workloads_vm_vms=vms)
+    cudns = dict((c["metadata"]["name"], c) for c in docs["cudn"])
+    assert cudns["happy-tenant"]["spec"]["network"]["layer2"]["subnets"] == ["fd00:192:168::/64"]
+    assert cudns["other-tenant"]["spec"]["network"]["layer2"]["subnets"] == ["fd00:10:20::/64"]
+    assert "ipam" not in cudns["other-tenant"]["spec"]["network"]["layer2"]
+    green = [vm for vm in docs["virtualmachines"] if vm["metadata"]["name"] == "green"][0]
+    assert green["spec"]["template"]["spec"]["domain"]["cpu"] == {"cores": 2}
+    assert green["spec"]["template"]["spec"]["domain"]["resources"]["requests"]["memory"] == "1Gi"
+    assert sorted(ns["metadata"]["name"] for ns in docs["namespaces"]) == ["blue-namespace", "green-namespace",
+                                                                            "red-namespace"]
+
+
+# --------------------------------------------------------------------------- credentials and cloud-init
+
+
+def test_credentials_generated_once_private_and_rendered_masked(rendered_ipv4, repo_root):
+    docs, first, tmp_path = rendered_ipv4
+    ssh_dir = tmp_path / "lab" / "ssh"
+    key, password_file = ssh_dir / "id_ed25519", ssh_dir / "console-password"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    password = password_file.read_text().strip()
+    assert len(password) == 16 and password.isalnum()
+    public = (ssh_dir / "id_ed25519.pub").read_text().strip()
+    for secret in docs["cloud-init"]:
+        user_data = yaml.safe_load(secret["stringData"]["userdata"])
+        assert secret["stringData"]["userdata"].startswith("#cloud-config\n")
+        assert user_data["ssh_authorized_keys"] == [public]
+        assert user_data["password"] == "********"
+        assert user_data["user"] == "fedora"
+    rendered_text = "".join(p.read_text() for p in (tmp_path / "lab" / "rendered" / "workloads").iterdir())
+    assert password not in rendered_text
+    # A second run reuses the key and the password and changes nothing.
+    before = (key.read_bytes(), password_file.read_bytes())
+    again, second = render(repo_root, tmp_path)
+    assert (key.read_bytes(), password_file.read_bytes()) == before
+    assert "changed=0" in second.stdout, second.stdout
+    assert again == docs
+
+
+def test_cloud_init_with_the_real_password_and_no_leak_in_verbose_output(repo_root, tmp_path):
+    password = "Pa55-word-" + os.urandom(4).hex()
+    out_file = tmp_path / "cloud-init.yaml"
+    result = run_playbook(repo_root, tmp_path, "vms_cloud_init.yml", verbosity=3, workloads_vm_console_password=password,
+                          vms_cloud_init_dest=str(out_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+    secrets = [d for d in yaml.safe_load_all(out_file.read_text()) if d]
+    public = (tmp_path / "lab" / "ssh" / "id_ed25519.pub").read_text().strip()
+    assert len(secrets) == 2
+    for secret in secrets:
+        user_data = yaml.safe_load(secret["stringData"]["userdata"])
+        assert user_data["password"] == password
+        assert user_data["chpasswd"] == {"expire": False}
+        assert user_data["ssh_authorized_keys"] == [public]
+    # The password was handled by several tasks; with -vvv none of them shows it (the -e line is not echoed).
+    assert password not in result.stdout
+    assert password not in result.stderr
+    # An explicit password is not written to the lab directory.
+    assert not (tmp_path / "lab" / "ssh" / "console-password").exists()
