@@ -260,12 +260,12 @@ def resource_list_watch(resource, namespace=None, label_selector=None, field_sel
             timeout_seconds=timeout_seconds,
             allow_watch_bookmarks=True,
             serialize=False,
-            deserialize=False,
             _request_timeout=timeout_seconds + REQUEST_TIMEOUT_SLACK_SECONDS,
         )
         try:
             for event in stream:
-                yield {"type": event.get("type"), "object": event.get("object") or event.get("raw_object")}
+                raw = event.get("raw_object")
+                yield {"type": event.get("type"), "object": raw if isinstance(raw, dict) else to_plain(event.get("object"))}
         finally:
             watcher.stop()
 
