@@ -1,0 +1,535 @@
+#!/usr/bin/env python3
+"""Launch a simulated cluster: a real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler) run by kwokctl's binary runtime from the binaries tests/sim/build.py builds, with kwok faking
+the nodes and their pods. Nothing is downloaded at run time.
+
+    python tests/sim/launcher.py start --name ovn-k-helm --workers 2 --ip-family ipv4 --kubeconfig PATH
+    python tests/sim/launcher.py status --name ovn-k-helm [--json]
+    python tests/sim/launcher.py logs --name ovn-k-helm [COMPONENT]
+    python tests/sim/launcher.py stop --name ovn-k-helm
+    python tests/sim/launcher.py list
+
+Nodes are named and labelled like kind's: <name>-control-plane (label node-role.kubernetes.io/control-plane,
+taint node-role.kubernetes.io/control-plane:NoSchedule), <name>-worker, <name>-worker2, ...
+
+State: $UDN_LAB_SIM_HOME, else <sim cache>/clusters (see build.py): <name>/state.json (nodes, addresses,
+API port, kubeconfig), <name>/kwokctl.yaml, kwok/ (kwokctl's work dir, component logs under
+kwok/clusters/<name>/logs/). `stop` keeps the component logs of the run in <home>/logs/<name>/.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import build  # noqa: E402  (tests/sim/build.py: binaries and versions)
+
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller")
+# kwok CRDs enabled in the kwok controller: exec/logs/port-forward/attach run local commands for fake pods,
+# Stage lets simulators add their own lifecycle stages.
+KWOK_CRDS = ("Stage", "Attach", "ClusterAttach", "Exec", "ClusterExec", "PortForward", "ClusterPortForward",
+             "Logs", "ClusterLogs")
+# Node addresses, kind-like: the control plane is reachable on loopback (its API server listens there and its
+# serving certificate names 127.0.0.1 and ::1); workers get further loopback addresses (IPv4) or addresses of
+# kind's default IPv6 network (IPv6).
+IPV4_NODE = "127.0.0.{}"
+IPV6_WORKER = "fc00:f853:ccd:e793::{}"
+DEFAULT_POD_SUBNETS = {"ipv4": ["10.244.0.0/16"], "ipv6": ["fd00:10:244::/48"],
+                       "dual": ["10.244.0.0/16", "fd00:10:244::/48"]}
+DEFAULT_SERVICE_SUBNETS = {"ipv4": ["10.96.0.0/16"], "ipv6": ["fd00:10:96::/112"],
+                           "dual": ["10.96.0.0/16", "fd00:10:96::/112"]}
+
+
+class LaunchError(Exception):
+    pass
+
+
+def home():
+    return pathlib.Path(os.environ.get("UDN_LAB_SIM_HOME") or build.cache_dir() / "clusters")
+
+
+def state_dir(name):
+    return home() / name
+
+
+def kwok_workdir():
+    return home() / "kwok"
+
+
+def kwok_cluster_dir(name):
+    return kwok_workdir() / "clusters" / name
+
+
+def kept_logs_dir(name):
+    return home() / "logs" / name
+
+
+def bin_path(binary):
+    return build.bin_dir() / binary
+
+
+def env():
+    e = dict(os.environ)
+    e["KWOK_WORKDIR"] = str(kwok_workdir())
+    e["PATH"] = str(build.bin_dir()) + os.pathsep + e.get("PATH", "")
+    return e
+
+
+def kwokctl(*args, check=True, timeout=600):
+    proc = subprocess.run([str(bin_path("kwokctl"))] + list(args), env=env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise LaunchError("kwokctl %s failed (rc %d):\n%s" % (" ".join(args[:3]), proc.returncode, proc.stdout))
+    return proc
+
+
+def kubectl(kubeconfig, *args, stdin=None, check=True, timeout=120):
+    proc = subprocess.run([str(bin_path("kubectl")), "--kubeconfig", str(kubeconfig)] + list(args), input=stdin,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise LaunchError("kubectl %s failed (rc %d): %s" % (" ".join(args[:3]), proc.returncode, proc.stderr.strip()))
+    return proc
+
+
+# --------------------------------------------------------------------------- pure pieces
+
+
+def worker_names(name, workers):
+    """kind's names: <name>-worker, <name>-worker2, <name>-worker3, ..."""
+    return ["%s-worker%s" % (name, "" if i == 1 else i) for i in range(1, workers + 1)]
+
+
+def node_plan(name, workers, ip_family, pod_subnets, extra_labels=None):
+    """The nodes of a cluster as plain dicts: name, role, ipv4, ipv6, labels, taints, pod_cidrs."""
+    import ipaddress
+
+    names = ["%s-control-plane" % name] + worker_names(name, workers)
+    nodes = []
+    for index, node in enumerate(names):
+        role = "control-plane" if index == 0 else "worker"
+        ipv4 = IPV4_NODE.format(index + 1) if ip_family in ("ipv4", "dual") else None
+        ipv6 = ("::1" if index == 0 else IPV6_WORKER.format(index + 1)) if ip_family in ("ipv6", "dual") else None
+        labels = {
+            "kubernetes.io/hostname": node,
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+            "beta.kubernetes.io/os": "linux",
+            "beta.kubernetes.io/arch": "amd64",
+            "type": "kwok",
+        }
+        taints = []
+        if role == "control-plane":
+            labels["node-role.kubernetes.io/control-plane"] = ""
+            labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
+            taints.append({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
+        labels.update((extra_labels or {}).get(role, {}))
+        # per node pod CIDRs like kube-controller-manager --allocate-node-cidrs would give: /24 (IPv4), /64 (IPv6)
+        pod_cidrs = []
+        for subnet in pod_subnets:
+            net = ipaddress.ip_network(subnet, strict=False)
+            prefix = max(net.prefixlen, 24 if net.version == 4 else 64)
+            first = int(net.network_address) + (index << (net.max_prefixlen - prefix))
+            pod_cidrs.append(str(ipaddress.ip_network((first, prefix))))
+        nodes.append({"name": node, "role": role, "ipv4": ipv4, "ipv6": ipv6, "labels": labels, "taints": taints,
+                      "pod_cidrs": pod_cidrs})
+    return nodes
+
+
+def node_object(node, kube_version):
+    addresses = [{"type": "InternalIP", "address": a} for a in (node["ipv4"], node["ipv6"]) if a]
+    addresses.append({"type": "Hostname", "address": node["name"]})
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": node["name"],
+            "labels": node["labels"],
+            # kwok manages nodes carrying this annotation (kwokctl starts it with that selector)
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+        },
+        "spec": {"taints": node["taints"]},
+        "status": {
+            "addresses": addresses,
+            "allocatable": {"cpu": "32", "memory": "64Gi", "pods": "110", "ephemeral-storage": "100Gi"},
+            "capacity": {"cpu": "32", "memory": "64Gi", "pods": "110", "ephemeral-storage": "100Gi"},
+            "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux", "kubeletVersion": kube_version,
+                         "kubeProxyVersion": kube_version, "containerRuntimeVersion": "kwok",
+                         "osImage": "kwok simulated node", "kernelVersion": "", "machineID": "", "systemUUID": "",
+                         "bootID": ""},
+        },
+    }
+    if node["pod_cidrs"]:
+        obj["spec"]["podCIDR"] = node["pod_cidrs"][0]
+        obj["spec"]["podCIDRs"] = node["pod_cidrs"]
+    return obj
+
+
+def kwokctl_config(name, api_port, service_subnets, kube_version):
+    """The kwokctl configuration (a YAML stream; JSON documents are YAML)."""
+    binaries = {
+        "kubeApiserverBinary": "kube-apiserver",
+        "kubeControllerManagerBinary": "kube-controller-manager",
+        "kubeSchedulerBinary": "kube-scheduler",
+        "kubectlBinary": "kubectl",
+        "etcdBinary": "etcd",
+        "kwokControllerBinary": "kwok",
+    }
+    options = {key: str(bin_path(b)) for key, b in binaries.items()}
+    options.update(
+        runtime="binary",
+        kubeVersion=kube_version,
+        enableCRDs=list(KWOK_CRDS),
+        kubeApiserverCertSANs=["%s-control-plane" % name, "localhost", "127.0.0.1", "::1"],
+    )
+    if api_port:
+        options["kubeApiserverPort"] = api_port
+    doc = {
+        "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+        "kind": "KwokctlConfiguration",
+        "metadata": {"name": name},
+        "options": options,
+        "componentsPatches": [
+            {"name": "kube-apiserver",
+             "extraArgs": [{"key": "service-cluster-ip-range", "value": ",".join(service_subnets)}]},
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def kind_kubeconfig(raw, name, server=None):
+    """kwokctl's kubeconfig renamed like kind's (cluster, user and context `kind-<name>`), optionally re-pointed."""
+    import yaml
+
+    cfg = yaml.safe_load(raw)
+    ctx = "kind-" + name
+    cfg["clusters"] = [dict(c, name=ctx) for c in cfg["clusters"][:1]]
+    if server:
+        cfg["clusters"][0]["cluster"]["server"] = server
+    cfg["users"] = [dict(u, name=ctx) for u in cfg["users"][:1]]
+    cfg["contexts"] = [{"name": ctx, "context": {"cluster": ctx, "user": ctx}}]
+    cfg["current-context"] = ctx
+    cfg.pop("preferences", None)
+    return yaml.safe_dump(cfg, default_flow_style=False)
+
+
+def free_port(preferred):
+    """`preferred` when it is free on loopback, else 0 (kwokctl picks a random port)."""
+    if not preferred:
+        return 0
+    for family, addr in ((socket.AF_INET, "0.0.0.0"),):
+        s = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            s.bind((addr, preferred))
+        except OSError:
+            return 0
+        finally:
+            s.close()
+    return preferred
+
+
+# --------------------------------------------------------------------------- state
+
+
+def read_state(name):
+    try:
+        return json.loads((state_dir(name) / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_state(state):
+    d = state_dir(state["name"])
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+
+def list_clusters():
+    """Names of the clusters with a state file, sorted."""
+    if not home().is_dir():
+        return []
+    return sorted(p.name for p in home().iterdir() if (p / "state.json").is_file())
+
+
+def component_logs(name):
+    d = kwok_cluster_dir(name) / "logs"
+    return sorted(d.glob("*.log")) if d.is_dir() else []
+
+
+def print_logs(name, out=sys.stderr, lines=40):
+    for log in component_logs(name):
+        text = log.read_text(errors="replace").splitlines()
+        out.write("----- %s (last %d of %d lines) -----\n" % (log.name, min(lines, len(text)), len(text)))
+        out.write("\n".join(text[-lines:]) + "\n")
+    launcher_log = state_dir(name) / "launcher.log"
+    if launcher_log.exists():
+        out.write("----- launcher.log -----\n%s\n" % launcher_log.read_text(errors="replace")[-4000:])
+
+
+def keep_logs(name):
+    """Copy the component logs of `name` to <home>/logs/<name>/ (kept after stop); returns that directory."""
+    dest = kept_logs_dir(name)
+    if dest.exists():
+        shutil.rmtree(str(dest))
+    dest.mkdir(parents=True)
+    for log in component_logs(name):
+        shutil.copyfile(str(log), str(dest / log.name))
+    for f in ("launcher.log", "state.json", "kwokctl.yaml", "runtime.log"):
+        src = state_dir(name) / f
+        if src.exists():
+            shutil.copyfile(str(src), str(dest / f))
+    return dest
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_subnets=None, service_subnets=None,
+          node_labels=None, build_missing=False, timeout=300, log=sys.stderr):
+    """Start cluster `name` and return its state. Raises LaunchError (component logs printed to `log`)."""
+    if ip_family not in DEFAULT_POD_SUBNETS:
+        raise LaunchError("ip family %r: use ipv4, ipv6 or dual" % ip_family)
+    todo = build.missing(build.load_matrix())
+    if todo:
+        if not build_missing:
+            raise LaunchError("simulator binaries missing (%s): run `python tests/sim/build.py`"
+                              % "; ".join("%s: %s" % kv for kv in sorted(todo.items())))
+        build.build(out=log)
+    if read_state(name) or kwok_cluster_dir(name).exists():
+        raise LaunchError("cluster %r exists: stop it first (launcher.py stop --name %s)" % (name, name))
+    matrix = build.load_matrix()
+    kube_version = matrix["sim"]["kubernetes"]["version"]
+    pod_subnets = pod_subnets or DEFAULT_POD_SUBNETS[ip_family]
+    service_subnets = service_subnets or DEFAULT_SERVICE_SUBNETS[ip_family]
+    api_port = free_port(api_port)
+    d = state_dir(name)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "kwokctl.yaml").write_text(kwokctl_config(name, api_port, service_subnets, kube_version))
+    nodes = node_plan(name, workers, ip_family, pod_subnets, node_labels)
+    state = {"name": name, "workers": workers, "ip_family": ip_family, "kube_version": kube_version,
+             "pod_subnets": pod_subnets, "service_subnets": service_subnets, "nodes": nodes,
+             "kubeconfig": str(d / "kubeconfig"), "user_kubeconfig": str(kubeconfig) if kubeconfig else None,
+             "sysctls": {}, "started": time.time()}
+    write_state(state)
+    try:
+        with open(str(d / "launcher.log"), "a") as out:
+            out.write("$ kwokctl create cluster --name %s --config %s\n" % (name, d / "kwokctl.yaml"))
+            proc = kwokctl("create", "cluster", "--name", name, "--config", str(d / "kwokctl.yaml"),
+                           "--runtime", "binary", "--timeout", "%ds" % timeout, check=False, timeout=timeout + 60)
+            out.write(proc.stdout)
+        if proc.returncode != 0:
+            raise LaunchError("kwokctl create cluster failed (rc %d):\n%s" % (proc.returncode, proc.stdout[-3000:]))
+        raw = kwokctl("get", "kubeconfig", "--name", name).stdout
+        server = None
+        if ip_family == "ipv6":
+            port = raw.split("server: https://127.0.0.1:", 1)[1].split()[0] if "127.0.0.1:" in raw else None
+            server = "https://[::1]:%s" % port if port else None
+        (d / "kubeconfig").write_text(kind_kubeconfig(raw, name, server))
+        os.chmod(str(d / "kubeconfig"), 0o600)
+        state["api_server"] = api_server(d / "kubeconfig")
+        state["api_port"] = int(state["api_server"].rsplit(":", 1)[1])
+        write_state(state)
+        wait_ready(d / "kubeconfig", timeout)
+        kubectl(d / "kubeconfig", "apply", "-f", "-",
+                stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                  "items": [node_object(n, kube_version) for n in nodes]}))
+        wait_nodes(d / "kubeconfig", [n["name"] for n in nodes], timeout)
+        if kubeconfig:
+            write_kubeconfig(name, kubeconfig)
+    except (LaunchError, subprocess.TimeoutExpired, OSError) as exc:
+        log.write("sim launcher: starting %s failed: %s\n" % (name, exc))
+        print_logs(name, log)
+        raise LaunchError("starting %s failed: %s (logs above)" % (name, str(exc).splitlines()[0]))
+    return state
+
+
+def api_server(kubeconfig):
+    import yaml
+
+    return yaml.safe_load(pathlib.Path(kubeconfig).read_text())["clusters"][0]["cluster"]["server"]
+
+
+def write_kubeconfig(name, path, internal=False):
+    text = kubeconfig_text(name, internal)
+    path = pathlib.Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    os.chmod(str(path), 0o600)
+
+
+def kubeconfig_text(name, internal=False):
+    """The kubeconfig of `name`; internal: the server as the nodes see it (control-plane address and API port)."""
+    state = read_state(name)
+    if not state:
+        raise LaunchError("no cluster %r" % name)
+    text = (state_dir(name) / "kubeconfig").read_text()
+    if internal:
+        cp = state["nodes"][0]
+        host = cp["ipv4"] or "[%s]" % cp["ipv6"]
+        if state["ip_family"] == "ipv6":
+            host = "[%s]" % cp["ipv6"]
+        text = kind_kubeconfig(text, name, "https://%s:%d" % (host, state["api_port"]))
+    return text
+
+
+def wait_ready(kubeconfig, timeout):
+    deadline = time.time() + timeout
+    last = ""
+    while time.time() < deadline:
+        proc = kubectl(kubeconfig, "get", "--raw", "/readyz", check=False, timeout=30)
+        if proc.returncode == 0 and proc.stdout.strip() == "ok":
+            return
+        last = (proc.stderr or proc.stdout).strip()
+        time.sleep(1)
+    raise LaunchError("the API server did not become ready within %ds: %s" % (timeout, last))
+
+
+def wait_nodes(kubeconfig, names, timeout):
+    """Wait until every node exists and kwok reports it Ready."""
+    deadline = time.time() + timeout
+    missing = names
+    while time.time() < deadline:
+        proc = kubectl(kubeconfig, "get", "nodes", "-o", "json", check=False, timeout=30)
+        if proc.returncode == 0:
+            items = json.loads(proc.stdout)["items"]
+            ready = {n["metadata"]["name"] for n in items
+                     if any(c["type"] == "Ready" and c["status"] == "True"
+                            for c in n.get("status", {}).get("conditions", []))}
+            missing = [n for n in names if n not in ready]
+            if not missing:
+                return
+        time.sleep(1)
+    raise LaunchError("nodes not Ready within %ds: %s" % (timeout, ", ".join(missing)))
+
+
+def stop(name, log=sys.stderr):
+    """Delete cluster `name`, keeping its component logs; returns the kept logs directory (or None)."""
+    known = read_state(name) is not None or kwok_cluster_dir(name).exists()
+    if not known:
+        raise LaunchError("no cluster %r" % name)
+    kept = keep_logs(name)
+    if kwok_cluster_dir(name).exists():
+        proc = kwokctl("delete", "cluster", "--name", name, check=False, timeout=180)
+        if proc.returncode != 0:
+            log.write("sim launcher: kwokctl delete cluster %s: %s\n" % (name, proc.stdout.strip()))
+    if kwok_cluster_dir(name).exists():
+        shutil.rmtree(str(kwok_cluster_dir(name)), ignore_errors=True)
+    shutil.rmtree(str(state_dir(name)), ignore_errors=True)
+    return kept
+
+
+def status(name):
+    """State of `name` plus liveness: {'running': bool, 'components': {...}, ...}."""
+    state = read_state(name)
+    if not state:
+        raise LaunchError("no cluster %r" % name)
+    proc = kubectl(state_dir(name) / "kubeconfig", "get", "--raw", "/readyz", check=False, timeout=30)
+    state["running"] = proc.returncode == 0 and proc.stdout.strip() == "ok"
+    comp = kwokctl("get", "components", "--name", name, check=False, timeout=60)
+    state["components"] = comp.stdout.strip()
+    return state
+
+
+def record_sysctl(name, node, assignments):
+    """Remember `sysctl -w` inside a simulated node (the nodes are not containers: nothing to set)."""
+    state = read_state(name)
+    state.setdefault("sysctls", {}).setdefault(node, {}).update(assignments)
+    write_state(state)
+
+
+def find_node(node):
+    """(cluster state, node dict) of the node called `node` in any cluster, or (None, None)."""
+    for name in list_clusters():
+        state = read_state(name)
+        for n in state.get("nodes", []):
+            if n["name"] == node:
+                return state, n
+    return None, None
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _labels(values):
+    out = {}
+    for v in values or []:
+        role, _, kv = v.partition(":")
+        key, _, value = kv.partition("=")
+        out.setdefault(role, {})[key] = value
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd")
+    p = sub.add_parser("start", help="start a cluster and wait for its API server and nodes")
+    p.add_argument("--name", required=True)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--ip-family", default="ipv4", choices=sorted(DEFAULT_POD_SUBNETS))
+    p.add_argument("--kubeconfig", help="also write the kubeconfig here (0600)")
+    p.add_argument("--api-port", type=int, default=0, help="API server port (0: random; taken port: random)")
+    p.add_argument("--pod-subnet", action="append", help="pod subnet (repeat for dual-stack)")
+    p.add_argument("--service-subnet", action="append", help="service subnet (repeat for dual-stack)")
+    p.add_argument("--node-label", action="append", help="ROLE:KEY=VALUE, ROLE control-plane or worker")
+    p.add_argument("--build", action="store_true", help="build missing binaries first (tests/sim/build.py)")
+    p.add_argument("--timeout", type=int, default=300)
+    for cmd in ("stop", "status", "logs", "kubeconfig"):
+        q = sub.add_parser(cmd)
+        q.add_argument("--name", required=True)
+        if cmd == "status":
+            q.add_argument("--json", action="store_true")
+        if cmd == "logs":
+            q.add_argument("component", nargs="?", choices=COMPONENTS)
+        if cmd == "kubeconfig":
+            q.add_argument("--internal", action="store_true")
+    sub.add_parser("list")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "start":
+            state = start(args.name, args.workers, args.ip_family, args.kubeconfig, args.api_port, args.pod_subnet,
+                          args.service_subnet, _labels(args.node_label), args.build, args.timeout)
+            print("cluster %s: API %s, nodes %s, kubeconfig %s" % (
+                args.name, state["api_server"], ", ".join(n["name"] for n in state["nodes"]),
+                args.kubeconfig or state["kubeconfig"]))
+        elif args.cmd == "stop":
+            kept = stop(args.name)
+            print("cluster %s deleted; component logs kept in %s" % (args.name, kept))
+        elif args.cmd == "status":
+            st = status(args.name)
+            if args.json:
+                print(json.dumps(st, indent=2, sort_keys=True))
+            else:
+                print("cluster %s: %s, API %s" % (args.name, "running" if st["running"] else "NOT answering",
+                                                  st.get("api_server")))
+                print(st["components"])
+            return 0 if st["running"] else 1
+        elif args.cmd == "logs":
+            if args.component:
+                log = kwok_cluster_dir(args.name) / "logs" / (args.component + ".log")
+                if not log.exists():
+                    log = kept_logs_dir(args.name) / (args.component + ".log")
+                sys.stdout.write(log.read_text(errors="replace"))
+            else:
+                print_logs(args.name, sys.stdout, lines=200)
+        elif args.cmd == "kubeconfig":
+            sys.stdout.write(kubeconfig_text(args.name, args.internal))
+        elif args.cmd == "list":
+            print("\n".join(list_clusters()))
+        else:
+            parser.print_help()
+            return 2
+    except LaunchError as exc:
+        print("ERROR: %s" % exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
