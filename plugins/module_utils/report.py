@@ -551,13 +551,13 @@ def _plot_series(record):
     return xs, ys, outages, span
 
 
-def plot_migrations(migrations, path, width=10, height_per_migration=3.5, dpi=100):
-    """Throughput over time per family, the migration window shaded and every outage marked.
+def migration_figure(migrations, width=10, height_per_migration=3.5, dpi=100):
+    """A matplotlib figure: throughput over time per family, the migration window shaded, every outage marked.
 
     Reads the ``series``/``outages``/``window`` of ``ovnk.udn_lab.iperf3_migration`` analyses (module_utils
     iperf3); one panel per migration with every family overlaid, time 0 = migration start. (The iperf3
     helper's ``plot`` draws a single stream; the report needs the families side by side.) Needs matplotlib
-    (raises ImportError otherwise). Returns the image size in pixels ``(width, height)``.
+    (raises ImportError otherwise). The caller closes the figure.
     """
     import matplotlib
     matplotlib.use("Agg")
@@ -569,30 +569,38 @@ def plot_migrations(migrations, path, width=10, height_per_migration=3.5, dpi=10
     count = max(1, len(by_index))
     fig, axes = pyplot.subplots(count, 1, figsize=(width, height_per_migration * count), dpi=dpi, squeeze=False)
     colors = {"ipv4": "tab:blue", "ipv6": "tab:orange"}
+    for axis, (index, records) in zip(axes[:, 0], sorted(by_index.items(), key=lambda kv: str(kv[0]))):
+        shaded = False
+        for record in sorted(records, key=lambda r: str(r.get("family"))):
+            xs, ys, outages, span = _plot_series(record)
+            axis.plot(xs, ys, color=colors.get(record.get("family"), "tab:green"), linewidth=1.2,
+                      label=record.get("family"))
+            for o_start, o_end in outages:
+                axis.axvspan(o_start, max(o_end, o_start + 0.05), color="tab:red", alpha=0.2)
+                axis.annotate("{0} outage {1:.1f} s".format(record.get("family"), o_end - o_start), xy=(o_start, 0),
+                              fontsize=8, color="tab:red", xytext=(o_start, 0.02),
+                              textcoords=("data", "axes fraction"))
+            if span and not shaded:
+                axis.axvspan(span[0], max(span[1], 0.05), color="grey", alpha=0.25, label="migration window")
+                shaded = True
+        first = migration_row(records[0])
+        axis.set_title("migration #{0} {1} {2} -> {3}".format(
+            index, first["vm"] or "", first["source_node"] or "?", first["target_node"] or "?"), fontsize=9)
+        axis.set_xlabel("seconds since migration start")
+        axis.set_ylabel("Gbit/s")
+        axis.set_ylim(bottom=0)
+        axis.grid(alpha=0.3)
+        axis.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_migrations(migrations, path, width=10, height_per_migration=3.5, dpi=100):
+    """Write :func:`migration_figure` as a PNG to ``path``; returns the image size in pixels ``(width, height)``."""
+    from matplotlib import pyplot
+
+    fig = migration_figure(migrations, width, height_per_migration, dpi)
     try:
-        for axis, (index, records) in zip(axes[:, 0], sorted(by_index.items(), key=lambda kv: str(kv[0]))):
-            shaded = False
-            for record in sorted(records, key=lambda r: str(r.get("family"))):
-                xs, ys, outages, span = _plot_series(record)
-                axis.plot(xs, ys, color=colors.get(record.get("family"), "tab:green"), linewidth=1.2,
-                          label=record.get("family"))
-                for o_start, o_end in outages:
-                    axis.axvspan(o_start, max(o_end, o_start + 0.05), color="tab:red", alpha=0.2)
-                    axis.annotate("outage {0:.1f} s".format(o_end - o_start), xy=(o_start, 0), fontsize=8,
-                                  color="tab:red", xytext=(o_start, 0.02), textcoords=("data", "axes fraction"))
-                if span and not shaded:
-                    axis.axvspan(span[0], max(span[1], 0.05), color="grey", alpha=0.25, label="migration window")
-                    shaded = True
-            rows = [migration_row(r) for r in records]
-            first = rows[0]
-            axis.set_title("migration #{0} {1} {2} -> {3}".format(
-                index, first["vm"] or "", first["source_node"] or "?", first["target_node"] or "?"), fontsize=9)
-            axis.set_xlabel("seconds since migration start")
-            axis.set_ylabel("Gbit/s")
-            axis.set_ylim(bottom=0)
-            axis.grid(alpha=0.3)
-            axis.legend(loc="lower right", fontsize=8)
-        fig.tight_layout()
         fig.savefig(path, format="png", dpi=dpi)
         size = fig.get_size_inches() * dpi
     finally:
