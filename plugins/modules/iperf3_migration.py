@@ -26,7 +26,7 @@ description:
   - Optionally writes a PNG plot (O(plot_path)) of throughput over time with the window and outages shaded.
   - Supports check mode; only writing a plot that differs from the file on disk reports a change.
 author:
-  - ovnk.udn_lab maintainers
+  - ovnk.udn_lab maintainers (@ovnk)
 options:
   src:
     description: Path of the iperf3 report on the host running the module. Mutually exclusive with O(content).

@@ -23,7 +23,7 @@ description:
     C(failed=false), start and end timestamps set, C(targetNode == status.nodeName != sourceNode).
   - In check mode nothing is created; the module reports whether a migration would be created or adopted.
 author:
-  - ovnk.udn_lab maintainers
+  - ovnk.udn_lab maintainers (@ovnk)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ovnk.udn_lab.wait

@@ -25,7 +25,7 @@ description:
     reasons/messages, the virt-launcher pod state and the latest events.
   - Read-only; supports check mode (it waits the same way and never reports a change).
 author:
-  - ovnk.udn_lab maintainers
+  - ovnk.udn_lab maintainers (@ovnk)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - ovnk.udn_lab.wait
