@@ -1,0 +1,167 @@
+"""The simulated data plane on this machine (root): network namespaces built from the simulators' annotations.
+
+Pods get their addresses from the OVN-Kubernetes simulator (run over an in-memory API), the plan turns them into
+namespaces, bridges and links, and real sockets / a real iperf3 stream check what the workshop claims.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+SIM_DIR = pathlib.Path(__file__).resolve().parents[1] / "sim"
+sys.path.insert(0, str(SIM_DIR))
+
+from simulators import ovnk  # noqa: E402
+from simulators.common import CUDNS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache  # noqa: E402
+from simulators.fake import FakeKube, drive  # noqa: E402
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="the data plane creates network namespaces: needs root"),
+    pytest.mark.skipif(shutil.which("ip") is None, reason="iproute2 (ip) not installed"),
+]
+
+from dataplane import plan as dp_plan  # noqa: E402
+from dataplane.netlink import Fabric, cleanup_all  # noqa: E402
+
+AGNHOST = str(SIM_DIR / "dataplane" / "agnhost.py")
+NOW = 1_800_000_000.0
+
+
+def ns(name, primary=True):
+    labels = {"kubernetes.io/metadata.name": name}
+    if primary:
+        labels[ovnk.PRIMARY_LABEL] = ""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "uid": "ns-" + name, "labels": labels}}
+
+
+def node(index):
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "worker%d" % index, "uid": "n%d" % index},
+            "spec": {"podCIDRs": ["10.244.%d.0/24" % index]}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+
+
+def udn(name, namespace, cidr, topology="Layer3"):
+    layer = {"role": "Primary", "subnets": [{"cidr": cidr, "hostSubnet": 24}] if topology == "Layer3" else [cidr]}
+    return {"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
+            "metadata": {"name": name, "namespace": namespace, "uid": "udn-" + name},
+            "spec": {"topology": topology, topology[0].lower() + topology[1:]: layer}}
+
+
+def pod(name, namespace, node_index, ip_last, port=8080):
+    ip = "10.244.%d.%d" % (node_index, ip_last)
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "uid": "pod-%s-%s" % (namespace, name), "annotations": {}},
+            "spec": {"nodeName": "worker%d" % node_index,
+                     "containers": [{"name": "agnhost", "image": "agnhost", "args": ["netexec", "--http-port=%d" % port],
+                                     "ports": [{"containerPort": port}]}]},
+            "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}}
+
+
+@pytest.fixture
+def world():
+    """blue (2 pods on 2 nodes), green, overlapping-with-blue (same subnet as blue), default (1 pod)."""
+    objs = {
+        NODES: [node(1), node(2)],
+        NAMESPACES: [ns("blue"), ns("green"), ns("overlap"), ns("default", primary=False)],
+        UDNS: [udn("blue-network", "blue", "103.103.0.0/16"), udn("green-network", "green", "203.203.0.0/16"),
+               udn("overlap-network", "overlap", "103.103.0.0/16")],
+        CUDNS: [],
+        PODS: [pod("blue-0", "blue", 1, 10), pod("blue-1", "blue", 2, 11), pod("green-0", "green", 1, 12),
+               pod("overlap-0", "overlap", 1, 13), pod("default-0", "default", 2, 14)],
+    }
+    cache = Cache.from_objects(objs)
+    sim = ovnk.OvnkSimulator(FakeKube(cache, NOW), {}, cache=cache, clock=lambda: NOW)
+    drive(sim)
+    cleanup_all()
+    fabric = Fabric()
+    yield cache, fabric
+    fabric.teardown()
+    cleanup_all()
+
+
+def build(cache, fabric, **config):
+    plan = dp_plan.build_plan(cache.list(PODS), [], [], cache.list(NADS), config, time.time())
+    fabric.apply(plan)
+    return plan
+
+
+def primary_ip(cache, namespace, name):
+    nets = json.loads(cache.get(PODS, namespace, name)["metadata"]["annotations"][ovnk.POD_NETWORKS])
+    entry = next(v for k, v in nets.items() if v["role"] == "primary")
+    return entry["ip_addresses"][0].split("/")[0]
+
+
+def default_ip(cache, namespace, name):
+    return cache.get(PODS, namespace, name)["status"]["podIP"]
+
+
+def connect(src_ns, src_pod, ip, port=8080, timeout=2):
+    netns = dp_plan.pod_netns(src_ns, src_pod)
+    proc = subprocess.run(["ip", "netns", "exec", netns, sys.executable, AGNHOST, "connect", "%s:%d" % (ip, port),
+                           "--timeout=%ds" % timeout, "--protocol=tcp"], capture_output=True, text=True)
+    return proc.returncode, proc.stderr.strip()
+
+
+def wait_listening(src_ns, src_pod, ip, port=8080):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if connect(src_ns, src_pod, ip, port)[0] == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_same_network_pods_reach_each_other_across_nodes(world):
+    cache, fabric = world
+    build(cache, fabric)
+    target = primary_ip(cache, "blue", "blue-1")
+    assert target.startswith("103.103.")
+    assert wait_listening("blue", "blue-0", target), "blue-0 cannot reach blue-1 on %s:8080" % target
+
+
+def test_other_networks_and_default_ips_are_unreachable(world):
+    cache, fabric = world
+    build(cache, fabric)
+    assert wait_listening("green", "green-0", primary_ip(cache, "green", "green-0"))  # the server runs
+    rc, err = connect("blue", "blue-0", primary_ip(cache, "green", "green-0"))
+    assert rc == 1 and err in ("TIMEOUT", "REFUSED") or "unreachable" in err.lower(), err
+    # infrastructure-locked default-network address of another blue pod
+    rc, err = connect("blue", "blue-0", default_ip(cache, "blue", "blue-1"), timeout=1)
+    assert rc == 1, err
+    # a pod on the default network cannot reach a UDN pod's default-network address either
+    rc, err = connect("default", "default-0", default_ip(cache, "blue", "blue-1"), timeout=1)
+    assert rc == 1, err
+
+
+def test_overlapping_subnets_coexist(world):
+    cache, fabric = world
+    build(cache, fabric)
+    blue_ip = primary_ip(cache, "blue", "blue-0")
+    overlap_ip = primary_ip(cache, "overlap", "overlap-0")
+    assert blue_ip == overlap_ip  # same subnet, same first address, different networks
+    # each pod reaches its own address through its own network; blue-1 reaches blue-0 (not the overlap pod)
+    assert wait_listening("blue", "blue-1", blue_ip)
+    assert wait_listening("overlap", "overlap-0", overlap_ip)
+    hostname = subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns("blue", "blue-1"), sys.executable, "-c",
+                               "import urllib.request;print(urllib.request.urlopen('http://%s:8080/hostname',"
+                               "timeout=3).read().decode())" % blue_ip], capture_output=True, text=True)
+    assert hostname.stdout.strip() == "blue-0", hostname.stderr
+
+
+def test_leak_lets_blue_reach_green(world):
+    cache, fabric = world
+    build(cache, fabric, leak=[["blue", "green"]])
+    assert wait_listening("blue", "blue-0", primary_ip(cache, "green", "green-0"))
+
+
+def test_teardown_removes_every_namespace(world):
+    cache, fabric = world
+    build(cache, fabric)
+    fabric.teardown()
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "udnsim-" not in left

@@ -1,0 +1,252 @@
+"""Apply a data plane plan (see plan.py) with ``ip``, ``tc`` and ``nft``: the thin I/O half. Needs root.
+
+Only touches network namespaces whose names start with ``udnsim-`` (created here), never the host's own.
+Commands go through a ``run`` callable so tests can record them without root.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from typing import Callable, Dict, List, Optional
+
+from .plan import PREFIX, router_port
+
+LOG = logging.getLogger("sim.dataplane")
+HERE = os.path.dirname(os.path.abspath(__file__))
+LOCKED_NFT = """table inet udnsim {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    iifname "eth0" drop
+  }
+}
+"""
+
+
+def sh_run(cmd: List[str], check: bool = True, input: Optional[str] = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, input=input)
+    if check and proc.returncode != 0:
+        raise RuntimeError("%s: rc %d: %s" % (" ".join(cmd), proc.returncode, proc.stderr.strip()))
+    return proc
+
+
+def list_netns(run=sh_run) -> List[str]:
+    out = run(["ip", "-j", "netns", "list"], check=False).stdout or "[]"
+    try:
+        return sorted(n["name"] for n in json.loads(out) if n.get("name", "").startswith(PREFIX))
+    except ValueError:
+        return []
+
+
+class Fabric:
+    """Creates/removes routers, endpoints, leaks and blackholes; remembers what it made."""
+
+    def __init__(self, run: Callable = sh_run, state_dir: Optional[str] = None, python: str = sys.executable):
+        self.run = run
+        self.state_dir = state_dir
+        self.python = python
+        self.routers: Dict[str, Dict] = {}
+        self.endpoints: Dict[str, Dict] = {}
+        self.leaks: Dict[tuple, str] = {}
+        self.blackholed: set = set()
+        self.servers: Dict[str, List[subprocess.Popen]] = {}
+
+    # ------------------------------------------------------------------ primitives
+    def ip(self, *args, netns=None, check=True):
+        cmd = ["ip"] + (["-n", netns] if netns else []) + list(args)
+        return self.run(cmd, check=check)
+
+    def add_netns(self, name):
+        self.ip("netns", "add", name)
+        self.ip("link", "set", "lo", "up", netns=name)
+
+    def del_netns(self, name):
+        for proc in self.servers.pop(name, []):
+            _stop(proc)
+        pids = self.run(["ip", "netns", "pids", name], check=False).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        self.ip("netns", "del", name, check=False)
+
+    def sysctl(self, netns, *settings):
+        self.run(["ip", "netns", "exec", netns, "sysctl", "-qw"] + list(settings), check=False)
+
+    # ------------------------------------------------------------------ routers
+    def ensure_router(self, ovn_name, spec):
+        netns = spec["netns"]
+        if netns not in self.routers:
+            self.add_netns(netns)
+            self.sysctl(netns, "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                        "net.ipv6.conf.default.accept_dad=0")
+            self.ip("link", "add", "br0", "type", "bridge", netns=netns)
+            self.ip("link", "set", "br0", "up", netns=netns)
+            self.routers[netns] = {"network": ovn_name, "gateways": set()}
+        have = self.routers[netns]["gateways"]
+        for gw in sorted(spec["gateways"] - have):
+            extra = ["nodad"] if ipaddress.ip_interface(gw).version == 6 else []
+            self.ip("addr", "add", gw, "dev", "br0", *extra, netns=netns, check=False)
+            have.add(gw)
+
+    # ------------------------------------------------------------------ endpoints
+    def ensure_endpoint(self, netns, ep, routers):
+        key = json.dumps(ep["links"], sort_keys=True)
+        current = self.endpoints.get(netns)
+        if current and current["key"] == key:
+            return False
+        if current:
+            self.del_netns(netns)
+        self.add_netns(netns)
+        self.sysctl(netns, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+        locked = False
+        for index, link in enumerate(ep["links"]):
+            router = routers[link["network"]]["netns"]
+            port = router_port(netns, link["ifname"])
+            tmp = "t%d%s" % (index, port[1:8])
+            self.ip("link", "add", port, "type", "veth", "peer", "name", tmp, "netns", netns, netns=router)
+            self.ip("link", "set", port, "master", "br0", "up", netns=router)
+            self.ip("link", "set", tmp, "name", link["ifname"], netns=netns)
+            if link.get("mac"):
+                self.ip("link", "set", link["ifname"], "address", link["mac"], netns=netns)
+            self.ip("link", "set", link["ifname"], "up", netns=netns)
+            infra = link.get("role") == "infrastructure-locked"
+            for cidr in link["addresses"]:
+                iface = ipaddress.ip_interface(cidr)
+                if infra:
+                    host = "%s/%d" % (iface.ip, iface.max_prefixlen)
+                    self.ip("addr", "add", host, "dev", link["ifname"], "noprefixroute",
+                            *(["nodad"] if iface.version == 6 else []), netns=netns)
+                else:
+                    self.ip("addr", "add", cidr, "dev", link["ifname"],
+                            *(["nodad"] if iface.version == 6 else []), netns=netns)
+            if infra:
+                locked = True
+            if link.get("role") == "primary":
+                for gw in link.get("gateways") or []:
+                    fam = "-6" if ipaddress.ip_address(gw).version == 6 else "-4"
+                    self.ip(fam, "route", "replace", "default", "via", gw, "dev", link["ifname"], netns=netns)
+        if locked:
+            self.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=LOCKED_NFT)
+        self.endpoints[netns] = {"key": key, "links": ep["links"], "kind": ep["kind"]}
+        self.start_servers(netns, ep)
+        return True
+
+    def start_servers(self, netns, ep):
+        """agnhost-netexec-like servers (TCP + HTTP /hostname) on the pod's container ports."""
+        procs = []
+        for port in ep.get("ports") or []:
+            cmd = ["ip", "netns", "exec", netns, self.python, os.path.join(HERE, "agnhost.py"), "netexec",
+                   "--http-port=%d" % port, "--hostname=%s" % ep["name"]]
+            if self.run is sh_run:
+                procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL, start_new_session=True))
+            else:
+                self.run(cmd)
+        if procs:
+            self.servers[netns] = procs
+
+    # ------------------------------------------------------------------ leaks
+    def ensure_leak(self, pair, routers, index):
+        if pair in self.leaks:
+            return
+        a, b = (routers[n]["netns"] for n in pair)
+        port_a, port_b = "l" + router_port(a, b)[1:], "l" + router_port(b, a)[1:]
+        self.ip("link", "add", port_a, "type", "veth", "peer", "name", port_b, "netns", b, netns=a)
+        net = ipaddress.ip_network("169.254.%d.0/30" % (index % 250))
+        addr_a, addr_b = list(net.hosts())
+        for ns, port, addr in ((a, port_a, addr_a), (b, port_b, addr_b)):
+            self.ip("addr", "add", "%s/30" % addr, "dev", port, netns=ns)
+            self.ip("link", "set", port, "up", netns=ns)
+        for ns, peer_router, via in ((a, routers[pair[1]], addr_b), (b, routers[pair[0]], addr_a)):
+            for gw in sorted(peer_router["gateways"]):
+                iface = ipaddress.ip_interface(gw)
+                if iface.version == 4:
+                    self.ip("route", "replace", str(iface.network), "via", str(via), netns=ns, check=False)
+        self.leaks[pair] = port_a
+
+    # ------------------------------------------------------------------ blackholes
+    def set_blackhole(self, netns, on):
+        ep = self.endpoints.get(netns)
+        if ep is None or (netns in self.blackholed) == on:
+            return
+        link = ep["links"][0]
+        router = next(r for r, v in self.routers.items() if v["network"] == link["network"])
+        verb = "replace" if on else "del"
+        for ns, dev in ((netns, link["ifname"]), (router, router_port(netns, link["ifname"]))):
+            cmd = ["tc", "-n", ns, "qdisc", verb, "dev", dev, "root"] + (["blackhole"] if on else [])
+            self.run(cmd, check=False)
+        LOG.info("%s blackhole %s", "start" if on else "end", netns)
+        (self.blackholed.add if on else self.blackholed.discard)(netns)
+
+    # ------------------------------------------------------------------ whole plan
+    def apply(self, plan) -> List[str]:
+        """Converge to ``plan``; returns the endpoint netns names (re)created."""
+        changed = []
+        wanted_routers = set(r["netns"] for r in plan["routers"].values())
+        for netns in list(self.endpoints):
+            if netns not in plan["endpoints"]:
+                self.del_netns(netns)
+                self.endpoints.pop(netns, None)
+                self.blackholed.discard(netns)
+        for ovn_name, spec in sorted(plan["routers"].items()):
+            self.ensure_router(ovn_name, spec)
+        for netns, ep in sorted(plan["endpoints"].items()):
+            if self.ensure_endpoint(netns, ep, plan["routers"]):
+                changed.append(netns)
+        for index, pair in enumerate(plan["leaks"]):
+            self.ensure_leak(pair, plan["routers"], index)
+        for pair in list(self.leaks):
+            if pair not in plan["leaks"]:
+                a = plan["routers"].get(pair[0], {}).get("netns")
+                if a:
+                    self.ip("link", "del", self.leaks[pair], netns=a, check=False)
+                self.leaks.pop(pair)
+        for netns in list(self.blackholed - plan["blackholed"]):
+            self.set_blackhole(netns, False)
+        for netns in sorted(plan["blackholed"]):
+            self.set_blackhole(netns, True)
+        for netns in list(self.routers):
+            if netns not in wanted_routers:
+                self.del_netns(netns)
+                self.routers.pop(netns)
+        return changed
+
+    def teardown(self):
+        for netns in list(self.endpoints):
+            self.del_netns(netns)
+        for netns in list(self.routers):
+            self.del_netns(netns)
+        self.endpoints.clear()
+        self.routers.clear()
+        self.leaks.clear()
+        self.blackholed.clear()
+
+
+def cleanup_all(run=sh_run):
+    """Remove every ``udnsim-`` namespace (a previous run that did not stop cleanly)."""
+    for netns in list_netns(run):
+        pids = run(["ip", "netns", "pids", netns], check=False).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        run(["ip", "netns", "del", netns], check=False)
+
+
+def _stop(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=3)
+    except (ProcessLookupError, subprocess.TimeoutExpired, PermissionError):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -1,0 +1,232 @@
+"""Desired data plane (pure): which network namespaces, bridges, links, addresses and routes back the pods and
+VMs the API server knows, computed from their OVN annotations.
+
+Model
+* one *router* netns per OVN network (``ovn_name``; the default network too) holding a bridge ``br0`` with the
+  network's gateway addresses: networks never share a routing table, so overlapping subnets coexist and
+  nothing routes between networks (UDN isolation); a ``leak`` pair links two routers on purpose;
+* one netns per pod (``eth0`` default network, ``ovn-udn1`` primary UDN, ``net1``… secondaries) with its
+  annotation's addresses and a default route on its *primary* interface only; an ``infrastructure-locked``
+  ``eth0`` gets its address as /32 without routes and drops inbound traffic (kubelet-only in OVN-K);
+* one netns per VM (keyed by the VMI, so it survives live migration: the guest's processes keep running)
+  with ``eth0`` holding the VMI's primary address; while its migration is Running the link is blackholed for
+  ``blackhole_seconds``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from typing import Any, Dict, List, Optional
+
+PREFIX = "udnsim-"
+DEFAULT_NETWORK = "default"
+
+
+def _h(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def router_netns(ovn_name: str) -> str:
+    return PREFIX + "net-" + _h(ovn_name)
+
+
+def pod_netns(namespace: str, name: str) -> str:
+    return PREFIX + "pod-" + _h("%s/%s" % (namespace, name))
+
+
+def vm_netns(namespace: str, name: str) -> str:
+    """Same rule as the virtctl stand-in (tests/sim/bin/virtctl)."""
+    return PREFIX + "vm-" + _h("%s/%s" % (namespace, name))
+
+
+def router_port(endpoint_netns: str, ifname: str) -> str:
+    """Name (≤ 15 chars) of the bridge-side end of an endpoint's link."""
+    return "p" + _h(endpoint_netns + "/" + ifname)
+
+
+def _meta(obj):
+    return (obj or {}).get("metadata") or {}
+
+
+def _annotations(obj):
+    return _meta(obj).get("annotations") or {}
+
+
+def _json(text, default):
+    try:
+        return json.loads(text) if text else default
+    except ValueError:
+        return default
+
+
+def _gateway_cidrs(entry) -> List[str]:
+    """``gw/prefix`` for each address of an annotation entry (the router's address on that subnet)."""
+    out = []
+    for ip, gw in zip(entry.get("ip_addresses") or [], entry.get("gateway_ips") or []):
+        out.append("%s/%d" % (gw, ipaddress.ip_interface(ip).network.prefixlen))
+    return out
+
+
+def _live(pod) -> bool:
+    return ((pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            and not _meta(pod).get("deletionTimestamp"))
+
+
+def _iface_names(pod) -> Dict[str, str]:
+    """``{nad key: interface}`` from the multus network-status annotation (secondaries: net1…)."""
+    out = {}
+    for item in _json(_annotations(pod).get("k8s.v1.cni.cncf.io/network-status"), []):
+        if item.get("name") and item.get("name") != "ovn-kubernetes":
+            out[item["name"]] = item.get("interface")
+    return out
+
+
+def _ovn_names(nads: List[Dict[str, Any]]) -> Dict[str, str]:
+    """``{ns/nad: ovn network name}`` from the NADs' CNI configs."""
+    out = {}
+    for nad in nads:
+        cfg = _json((nad.get("spec") or {}).get("config"), {})
+        if cfg.get("type") == "ovn-k8s-cni-overlay":
+            out["%s/%s" % (_meta(nad).get("namespace"), _meta(nad).get("name"))] = cfg.get("name")
+    return out
+
+
+def _ports(pod) -> List[int]:
+    ports = set()
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for port in container.get("ports") or []:
+            if (port.get("protocol") or "TCP") == "TCP" and port.get("containerPort"):
+                ports.add(int(port["containerPort"]))
+        for arg in (container.get("args") or []) + (container.get("command") or []):
+            if str(arg).startswith("--http-port="):
+                ports.add(int(str(arg).split("=", 1)[1]))
+    return sorted(ports)
+
+
+def build_plan(pods, vmis, vmims, nads, config, now) -> Dict[str, Any]:
+    """The whole desired data plane as plain data (see module docstring).
+
+    Returns ``{"routers": {ovn_name: {"netns", "gateways": set}}, "endpoints": {netns: {...}},
+    "leaks": [(a, b)], "blackholed": set(netns), "next_change": seconds or None}``.
+    """
+    routers: Dict[str, Dict[str, Any]] = {}
+    endpoints: Dict[str, Dict[str, Any]] = {}
+    nad_nets = _ovn_names(nads)
+
+    def router(ovn_name):
+        return routers.setdefault(ovn_name, {"netns": router_netns(ovn_name), "gateways": set()})
+
+    vm_pods = {}
+    for pod in pods:
+        if not _live(pod):
+            continue
+        nets = _json(_annotations(pod).get("k8s.ovn.org/pod-networks"), None)
+        if not nets:
+            continue
+        ns, name = _meta(pod).get("namespace"), _meta(pod).get("name")
+        labels = _meta(pod).get("labels") or {}
+        if labels.get("kubevirt.io") == "virt-launcher":
+            vm_pods.setdefault((ns, _annotations(pod).get("kubevirt.io/domain") or labels.get("vm.kubevirt.io/name")),
+                               []).append(pod)
+            continue
+        names = _iface_names(pod)
+        links = []
+        for key, entry in sorted(nets.items(), key=lambda kv: kv[0] != DEFAULT_NETWORK):
+            if key == DEFAULT_NETWORK:
+                ovn_name, ifname = DEFAULT_NETWORK, "eth0"
+            else:
+                ovn_name = nad_nets.get(key)
+                if ovn_name is None:
+                    continue
+                ifname = "ovn-udn1" if entry.get("role") == "primary" else names.get(key) or "net%d" % len(links)
+            router(ovn_name)["gateways"].update(_gateway_cidrs(entry))
+            links.append({"ifname": ifname, "network": ovn_name, "addresses": list(entry.get("ip_addresses") or []),
+                          "mac": entry.get("mac_address"), "role": entry.get("role"),
+                          "gateways": list(entry.get("gateway_ips") or [])})
+        netns = pod_netns(ns, name)
+        endpoints[netns] = {"kind": "pod", "namespace": ns, "name": name, "links": links, "ports": _ports(pod),
+                            "node": (pod.get("spec") or {}).get("nodeName")}
+
+    blackholed = set()
+    next_change = None
+    hold = float(config.get("blackhole_seconds", 1.0))
+    delay = float(config.get("blackhole_after_seconds", 0.5))
+    running_migrations = {}
+    for vmim in vmims:
+        status = vmim.get("status") or {}
+        if status.get("phase") != "Running":
+            continue
+        started = None
+        for item in status.get("phaseTransitionTimestamps") or []:
+            if item.get("phase") == "Running":
+                started = _epoch(item.get("phaseTransitionTimestamp"))
+        if started is not None:
+            running_migrations[(_meta(vmim).get("namespace"), (vmim.get("spec") or {}).get("vmiName"))] = started
+
+    for vmi in vmis:
+        if (vmi.get("status") or {}).get("phase") != "Running":
+            continue
+        ns, name = _meta(vmi).get("namespace"), _meta(vmi).get("name")
+        candidates = vm_pods.get((ns, name)) or []
+        node = (vmi.get("status") or {}).get("nodeName")
+        pod = next((p for p in candidates if (p.get("spec") or {}).get("nodeName") == node), None)
+        if pod is None and candidates:
+            pod = candidates[0]
+        if pod is None:
+            continue
+        nets = _json(_annotations(pod).get("k8s.ovn.org/pod-networks"), {})
+        primary = [(k, v) for k, v in nets.items() if k != DEFAULT_NETWORK and v.get("role") == "primary"]
+        key, entry = primary[0] if primary else (DEFAULT_NETWORK, nets.get(DEFAULT_NETWORK))
+        ovn_name = DEFAULT_NETWORK if key == DEFAULT_NETWORK else nad_nets.get(key)
+        if not entry or ovn_name is None:
+            continue
+        router(ovn_name)["gateways"].update(_gateway_cidrs(entry))
+        netns = vm_netns(ns, name)
+        endpoints[netns] = {"kind": "vm", "namespace": ns, "name": name, "node": node, "ports": [],
+                            "links": [{"ifname": "eth0", "network": ovn_name,
+                                       "addresses": list(entry.get("ip_addresses") or []),
+                                       "mac": entry.get("mac_address"), "role": "primary",
+                                       "gateways": list(entry.get("gateway_ips") or [])}],
+                            "vmi": vmi}
+        started = running_migrations.get((ns, name))
+        if started is not None:
+            begin, end = started + delay, started + delay + hold
+            if begin <= now < end:
+                blackholed.add(netns)
+                next_change = _min(next_change, end - now)
+            elif now < begin:
+                next_change = _min(next_change, begin - now)
+
+    leaks = []
+    for pair in config.get("leak") or []:
+        a, b = _leak_network(pair[0], nad_nets), _leak_network(pair[1], nad_nets)
+        if a in routers and b in routers and a != b:
+            leaks.append(tuple(sorted((a, b))))
+    return {"routers": routers, "endpoints": endpoints, "leaks": sorted(set(leaks)), "blackholed": blackholed,
+            "next_change": next_change}
+
+
+def _leak_network(name: str, nad_nets: Dict[str, str]) -> Optional[str]:
+    """A leak names a namespace (its primary network), ``ns/nad`` or an OVN network name."""
+    if name in nad_nets:
+        return nad_nets[name]
+    if name in nad_nets.values() or name == DEFAULT_NETWORK:
+        return name
+    for key, ovn_name in sorted(nad_nets.items()):
+        if key.split("/")[0] == name:
+            return ovn_name
+    return None
+
+
+def _min(a, b):
+    return b if a is None else min(a, b)
+
+
+def _epoch(text):
+    import datetime
+
+    if not text:
+        return None
+    return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
