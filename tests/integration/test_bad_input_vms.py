@@ -49,7 +49,7 @@ def vm(**changes):
 CASES = {
     "one-worker": (dict(kind_cluster_workers=1, migrations=1), ["kind_cluster_workers", "at least 2 worker"]),
     "memory": (dict(workloads_vm_vms=vm(memory="two gigs")), ["memory", "two gigs", "Kubernetes quantity"]),
-    "family": (dict(udn_lab_ip_family="ipv5"), ["workloads_vm_ip_family", "ipv5", "unknown address family"]),
+    "family": (dict(udn_lab_ip_family="ipv5"), ["workloads_ip_family", "ipv5", "unknown address family"]),
     "network": (dict(workloads_vm_vms=vm(network="sad-tenant")), ["workloads_vm_networks", "sad-tenant is not defined"]),
 }
 

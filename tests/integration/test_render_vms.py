@@ -36,7 +36,7 @@ def run_playbook(repo_root, tmp_path, playbook, verbosity=0, **extra):
 
 
 def render(repo_root, tmp_path, **extra):
-    result = run_playbook(repo_root, tmp_path, "vms_entry.yml", workloads_vm_operation="render", **extra)
+    result = run_playbook(repo_root, tmp_path, "vms_entry.yml", workloads_operation="render", **extra)
     assert result.returncode == 0, result.stdout + result.stderr
     out = {}
     for name in ("namespaces", "cudn", "cloud-init", "virtualmachines"):
