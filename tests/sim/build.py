@@ -238,6 +238,8 @@ def update_manifest(name, comp, seconds):
         "versions": comp["versions"],
         "binaries": [out for _, out in comp["builds"]],
         "build_seconds": round(seconds, 1),
+        "go": subprocess.run([go_binary(), "env", "GOVERSION"], stdout=subprocess.PIPE, universal_newlines=True,
+                             env=go_env()).stdout.strip(),
     }
     manifest_path().write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 

@@ -1,0 +1,302 @@
+"""The simulated cluster's control plane: real etcd, kube-apiserver, kube-controller-manager and kube-scheduler
+(built by tests/sim/build.py), kwok faking nodes and pods, started by tests/sim/launcher.py; and the kind and
+docker stand-ins the kind_cluster role drives.
+
+The cluster tests need the built binaries. They build them when UDN_LAB_SIM_BUILD=1 (what the README's test
+command sets) and are skipped, with the command to run, only when the binaries are missing and no build was
+requested.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+SIM_DIR = pathlib.Path(__file__).resolve().parents[1] / "sim"
+sys.path.insert(0, str(SIM_DIR))
+
+import build  # noqa: E402
+import launcher  # noqa: E402
+
+KIND = str(SIM_DIR / "bin" / "kind")
+DOCKER = str(SIM_DIR / "bin" / "docker")
+PODMAN = str(SIM_DIR / "bin" / "podman")
+CLUSTER = "sim-cp-%d" % os.getpid()
+KIND_CLUSTER = "sim-kind-%d" % os.getpid()
+
+
+# --------------------------------------------------------------------------- no cluster needed
+
+
+def test_worker_names_follow_kind():
+    assert launcher.worker_names("lab", 3) == ["lab-worker", "lab-worker2", "lab-worker3"]
+
+
+def test_node_plan_control_plane_is_tainted_and_labelled():
+    nodes = launcher.node_plan("lab", 2, "dual", ["10.244.0.0/16", "fd00:10:244::/48"], {"worker": {"x": "y"}})
+    cp, w1, w2 = nodes
+    assert cp["labels"]["node-role.kubernetes.io/control-plane"] == ""
+    assert cp["taints"] == [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+    assert "node-role.kubernetes.io/control-plane" not in w1["labels"] and w1["taints"] == []
+    assert w2["labels"]["kubernetes.io/hostname"] == "lab-worker2" and w2["labels"]["x"] == "y"
+    assert (cp["ipv4"], cp["ipv6"]) == ("127.0.0.1", "::1")
+    assert w2["pod_cidrs"] == ["10.244.2.0/24", "fd00:10:244:2::/64"]
+    assert len({n["ipv4"] for n in nodes}) == 3 and len({n["ipv6"] for n in nodes}) == 3
+
+
+def test_kind_config_parsing(tmp_path):
+    sys.path.insert(0, str(SIM_DIR / "bin"))
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("kind_standin", KIND)
+    spec = importlib.util.spec_from_loader("kind_standin", loader)
+    kind = importlib.util.module_from_spec(spec)
+    loader.exec_module(kind)
+    cfg = tmp_path / "kind.yaml"
+    cfg.write_text(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: lab\nnetworking:\n  ipFamily: dual\n"
+        "  podSubnet: \"10.244.0.0/16,fd00:10:244::/48\"\n  serviceSubnet: \"10.96.0.0/16,fd00:10:96::/112\"\n"
+        "nodes:\n  - role: control-plane\n  - role: worker\n    labels:\n      tier: \"1\"\n  - role: worker\n"
+    )
+    got = kind.parse_config(str(cfg))
+    assert got["workers"] == 2 and got["control_planes"] == 1 and got["ip_family"] == "dual"
+    assert got["pod_subnets"] == ["10.244.0.0/16", "fd00:10:244::/48"]
+    assert got["service_subnets"] == ["10.96.0.0/16", "fd00:10:96::/112"]
+    assert got["labels"] == {"worker": {"tier": "1"}}
+
+
+def test_kind_version_is_the_pinned_release():
+    out = subprocess.run([KIND, "version"], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    pinned = yaml.safe_load((SIM_DIR.parents[1] / "versions.yml").read_text())["udn_lab_versions_default"]["kind"]
+    assert out.split()[:2] == ["kind", pinned["version"]]
+    assert out.split()[2].startswith("go1.") and "/" in out.split()[3]
+
+
+def test_docker_standin_against_recorded_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("UDN_LAB_SIM_HOME", str(tmp_path))
+    nodes = launcher.node_plan("lab", 1, "ipv6", ["fd00:10:244::/48"])
+    launcher.write_state({"name": "lab", "ip_family": "ipv6", "nodes": nodes, "sysctls": {}})
+
+    def run(*argv, check=True):
+        return subprocess.run(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              check=check, env=dict(os.environ))
+
+    doc = json.loads(run(DOCKER, "inspect", "lab-control-plane").stdout)[0]
+    assert doc["NetworkSettings"]["Networks"]["kind"]["GlobalIPv6Address"] == "::1"
+    fmt = "{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}"
+    assert run(PODMAN, "inspect", "-f", fmt, "lab-worker").stdout.strip() == nodes[1]["ipv6"]
+    keys = ["net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.all.forwarding"]
+    assert run(DOCKER, "exec", "lab-worker", "sysctl", "-n", *keys).stdout.split() == ["0", "1"]
+    run(DOCKER, "exec", "lab-worker", "sysctl", "-w", keys[1] + "=0")
+    assert run(DOCKER, "exec", "lab-worker", "sysctl", "-n", keys[1]).stdout.split() == ["0"]
+    assert "sysctl -w %s=0" % keys[1] in (tmp_path / "lab" / "exec.log").read_text()
+    assert run(DOCKER, "exec", "lab-worker", "ip", "link", check=False).returncode != 0
+    assert run(DOCKER, "inspect", "no-such-node", check=False).returncode == 1
+
+
+# --------------------------------------------------------------------------- a running cluster
+
+
+def _binaries_or_skip():
+    todo = build.missing(build.load_matrix())
+    if not todo:
+        return
+    if os.environ.get("UDN_LAB_SIM_BUILD") != "1":
+        pytest.skip("simulated cluster binaries not built (%s): run `python tests/sim/build.py` or set "
+                    "UDN_LAB_SIM_BUILD=1" % "; ".join("%s: %s" % kv for kv in sorted(todo.items())))
+    build.build()
+
+
+@pytest.fixture(scope="module")
+def sim_home(tmp_path_factory):
+    _binaries_or_skip()
+    home = build.cache_dir() / "test-clusters"
+    old = os.environ.get("UDN_LAB_SIM_HOME")
+    os.environ["UDN_LAB_SIM_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("UDN_LAB_SIM_HOME", None)
+    else:
+        os.environ["UDN_LAB_SIM_HOME"] = old
+
+
+@pytest.fixture(scope="module")
+def cluster(sim_home, tmp_path_factory):
+    kubeconfig = tmp_path_factory.mktemp("sim") / "kubeconfig"
+    state = launcher.start(CLUSTER, workers=2, ip_family="ipv4", kubeconfig=str(kubeconfig))
+    try:
+        yield state, kubeconfig
+    finally:
+        kept = launcher.stop(CLUSTER)
+        print("component logs of %s kept in %s" % (CLUSTER, kept))
+
+
+def kubectl(kubeconfig, *args, stdin=None, check=True):
+    proc = subprocess.run([str(build.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)] + list(args),
+                          input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if check and proc.returncode != 0:
+        raise AssertionError("kubectl %s: %s" % (" ".join(args), proc.stderr))
+    return proc
+
+
+def get_json(kubeconfig, *args):
+    return json.loads(kubectl(kubeconfig, "get", "-o", "json", *args).stdout)
+
+
+def wait_for(what, predicate, timeout=180):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(1)
+    raise AssertionError("%s: not reached within %ds (last: %r)" % (what, timeout, last))
+
+
+def test_kubeconfig_is_private_and_names_kind_context(cluster):
+    state, kubeconfig = cluster
+    assert kubeconfig.stat().st_mode & 0o777 == 0o600
+    cfg = yaml.safe_load(kubeconfig.read_text())
+    assert cfg["current-context"] == "kind-" + CLUSTER
+    assert cfg["clusters"][0]["cluster"]["server"] == state["api_server"]
+
+
+def test_api_server_is_the_pinned_kubernetes_release(cluster):
+    _, kubeconfig = cluster
+    version = json.loads(kubectl(kubeconfig, "version", "-o", "json").stdout)
+    pinned = build.load_matrix()["sim"]["kubernetes"]["version"]
+    assert version["serverVersion"]["gitVersion"] == pinned
+    assert version["clientVersion"]["gitVersion"] == pinned
+
+
+def test_nodes_are_named_and_labelled_like_kind(cluster):
+    _, kubeconfig = cluster
+    nodes = {n["metadata"]["name"]: n for n in get_json(kubeconfig, "nodes")["items"]}
+    cp, workers = CLUSTER + "-control-plane", [CLUSTER + "-worker", CLUSTER + "-worker2"]
+    assert sorted(nodes) == sorted([cp] + workers)
+    for name, node in nodes.items():
+        labels = node["metadata"]["labels"]
+        assert labels["kubernetes.io/hostname"] == name
+        ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready and ready[0]["status"] == "True", name
+    assert "node-role.kubernetes.io/control-plane" in nodes[cp]["metadata"]["labels"]
+    assert {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"} in [
+        {k: t[k] for k in ("key", "effect")} for t in nodes[cp]["spec"].get("taints", [])]
+    for w in workers:
+        assert "node-role.kubernetes.io/control-plane" not in nodes[w]["metadata"]["labels"]
+        assert not nodes[w]["spec"].get("taints")
+    addresses = {a["type"]: a["address"] for a in nodes[cp]["status"]["addresses"]}
+    assert addresses["InternalIP"] == "127.0.0.1"
+
+
+def test_deployment_pods_run_on_workers_through_the_scheduler(cluster):
+    _, kubeconfig = cluster
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "web", "image": "registry.k8s.io/pause:3.10"}]}}},
+    }
+    kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(deployment))
+
+    def running():
+        pods = get_json(kubeconfig, "pods", "-n", "default", "-l", "app=web")["items"]
+        ok = [p for p in pods if p["status"].get("phase") == "Running" and p["spec"].get("nodeName")
+              and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
+        return ok if len(ok) == 3 else None
+
+    pods = wait_for("3 Running pods of deployment web", running)
+    # the real scheduler placed them and honoured the control-plane taint
+    assert {p["spec"]["nodeName"] for p in pods} <= {CLUSTER + "-worker", CLUSTER + "-worker2"}
+    assert all(p["status"].get("podIP") for p in pods)
+    # the real controller manager updated the Deployment status
+    wait_for("deployment web available", lambda: get_json(kubeconfig, "deployment", "web", "-n", "default")
+             ["status"].get("availableReplicas") == 3)
+
+
+def test_a_crd_can_be_applied_and_used(cluster):
+    _, kubeconfig = cluster
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.sim.udn-lab.ovnk.io"},
+        "spec": {"group": "sim.udn-lab.ovnk.io", "scope": "Namespaced",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                               "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                   "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}}}]},
+    }
+    kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(crd))
+    kubectl(kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", "crd/widgets.sim.udn-lab.ovnk.io")
+    widget = {"apiVersion": "sim.udn-lab.ovnk.io/v1", "kind": "Widget",
+              "metadata": {"name": "w1", "namespace": "default"}, "spec": {"size": 3}}
+    kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(widget))
+    assert get_json(kubeconfig, "widgets", "w1", "-n", "default")["spec"] == {"size": 3}
+    # schema validation is the real API server's: a string size is refused
+    bad = dict(widget, metadata={"name": "w2", "namespace": "default"}, spec={"size": "big"})
+    assert kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(bad), check=False).returncode != 0
+
+
+def test_kwok_exec_and_logs_crds_are_enabled(cluster):
+    _, kubeconfig = cluster
+    crds = {c["metadata"]["name"] for c in get_json(kubeconfig, "crd")["items"]}
+    for name in ("clusterexecs.kwok.x-k8s.io", "execs.kwok.x-k8s.io", "logs.kwok.x-k8s.io",
+                 "portforwards.kwok.x-k8s.io", "stages.kwok.x-k8s.io"):
+        assert name in crds
+
+
+def test_kind_and_docker_standins_round_trip(sim_home, tmp_path):
+    config = tmp_path / "kind-config.yaml"
+    config.write_text(yaml.safe_dump({
+        "kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4", "name": KIND_CLUSTER,
+        "networking": {"disableDefaultCNI": True, "kubeProxyMode": "none", "ipFamily": "ipv4",
+                       "podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/16"},
+        "nodes": [{"role": "control-plane"}, {"role": "worker", "labels": {"udn-lab.ovnk.io/lab": KIND_CLUSTER}}],
+    }))
+    kubeconfig = tmp_path / "kubeconfig"
+    env = dict(os.environ, UDN_LAB_SIM_API_PORT="0")
+
+    def run(*argv, check=True):
+        proc = subprocess.run(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              env=env)
+        if check and proc.returncode != 0:
+            raise AssertionError("%s: rc %d\n%s" % (" ".join(argv), proc.returncode, proc.stderr))
+        return proc
+
+    assert KIND_CLUSTER not in run(KIND, "get", "clusters").stdout.split()
+    run(KIND, "create", "cluster", "--name", KIND_CLUSTER, "--config", str(config), "--kubeconfig", str(kubeconfig))
+    try:
+        assert KIND_CLUSTER in run(KIND, "get", "clusters").stdout.split()
+        assert run(KIND, "get", "nodes", "--name", KIND_CLUSTER).stdout.split() == [
+            KIND_CLUSTER + "-control-plane", KIND_CLUSTER + "-worker"]
+        exported = tmp_path / "exported"
+        exported.write_text(run(KIND, "get", "kubeconfig", "--name", KIND_CLUSTER).stdout)
+        names = [n["metadata"]["name"] for n in get_json(exported, "nodes")["items"]]
+        assert sorted(names) == [KIND_CLUSTER + "-control-plane", KIND_CLUSTER + "-worker"]
+        worker = get_json(exported, "node", KIND_CLUSTER + "-worker")
+        assert worker["metadata"]["labels"]["udn-lab.ovnk.io/lab"] == KIND_CLUSTER
+        # the API server URL the role derives from the control-plane "container" answers
+        ip = run(DOCKER, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                 KIND_CLUSTER + "-control-plane").stdout.strip()
+        internal = yaml.safe_load(run(KIND, "get", "kubeconfig", "--name", KIND_CLUSTER, "--internal").stdout)
+        server = internal["clusters"][0]["cluster"]["server"]
+        assert server.startswith("https://%s:" % ip)
+        (tmp_path / "internal").write_text(yaml.safe_dump(internal))
+        assert kubectl(tmp_path / "internal", "get", "--raw", "/readyz").stdout.strip() == "ok"
+        run(DOCKER, "exec", KIND_CLUSTER + "-worker", "sysctl", "-w", "net.ipv6.conf.all.forwarding=1")
+        assert run(DOCKER, "exec", KIND_CLUSTER + "-worker", "sysctl", "-n",
+                   "net.ipv6.conf.all.forwarding").stdout.strip() == "1"
+    finally:
+        run(KIND, "delete", "cluster", "--name", KIND_CLUSTER, "--kubeconfig", str(kubeconfig))
+    assert KIND_CLUSTER not in run(KIND, "get", "clusters").stdout.split()
+    kept = launcher.kept_logs_dir(KIND_CLUSTER)
+    assert (kept / "kube-apiserver.log").stat().st_size > 0
+    # deleting a cluster that does not exist succeeds, as kind's does
+    run(KIND, "delete", "cluster", "--name", KIND_CLUSTER)
