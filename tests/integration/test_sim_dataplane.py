@@ -165,3 +165,115 @@ def test_teardown_removes_every_namespace(world):
     fabric.teardown()
     left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert "udnsim-" not in left
+
+
+# --------------------------------------------------------------------------- VMs and live migration
+
+
+def vm_world(tmp_path):
+    """Two VMs on a Layer2 primary CUDN (the seed's happy-tenant), launcher pods annotated by the simulator."""
+    cudn = {"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
+            "metadata": {"name": "happy-tenant", "uid": "cudn-happy"},
+            "spec": {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                                                  "values": ["red-namespace", "blue-namespace"]}]},
+                     "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"]}}}}
+    pods, vmis = [], []
+    for i, (vm, namespace) in enumerate((("red", "red-namespace"), ("blue", "blue-namespace")), start=1):
+        p = pod("virt-launcher-%s-abcde" % vm, namespace, i, 20 + i)
+        p["metadata"]["labels"] = {"kubevirt.io": "virt-launcher", "vm.kubevirt.io/name": vm}
+        p["metadata"]["annotations"]["kubevirt.io/domain"] = vm
+        p["spec"]["containers"][0]["ports"] = []
+        pods.append(p)
+        vmis.append({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
+                     "metadata": {"name": vm, "namespace": namespace, "uid": "vmi-" + vm},
+                     "spec": {"volumes": [{"name": "cloudinitdisk", "cloudInitNoCloud": {"userData": "#cloud-config\n"
+                              "user: fedora\nssh_authorized_keys: [%s]\n" % json.dumps(
+                                  (tmp_path / "id.pub").read_text().strip() if (tmp_path / "id.pub").exists() else "")}}]},
+                     "status": {"phase": "Running", "nodeName": "worker%d" % i}})
+    cache = Cache.from_objects({NODES: [node(1), node(2)], NAMESPACES: [ns("red-namespace"), ns("blue-namespace")],
+                                UDNS: [], CUDNS: [cudn], PODS: pods})
+    drive(ovnk.OvnkSimulator(FakeKube(cache, NOW), {}, cache=cache, clock=lambda: NOW))
+    return cache, vmis
+
+
+def vmim_running(started):
+    return {"metadata": {"name": "kubevirt-migrate-vm-x", "namespace": "blue-namespace", "uid": "m1"},
+            "spec": {"vmiName": "blue"},
+            "status": {"phase": "Running", "phaseTransitionTimestamps": [
+                {"phase": "Running", "phaseTransitionTimestamp": time.strftime(
+                    "%Y-%m-%dT%H:%M:%S", time.gmtime(started)) + (".%06dZ" % int((started % 1) * 1e6))}]}}
+
+
+@pytest.mark.skipif(shutil.which("iperf3") is None, reason="iperf3 not installed")
+def test_blackhole_during_migration_shows_in_a_real_iperf3_stream(tmp_path):
+    cache, vmis = vm_world(tmp_path)
+    cleanup_all()
+    fabric = Fabric()
+    config = {"blackhole_seconds": 2.0, "blackhole_after_seconds": 0.0}
+    try:
+        plan = dp_plan.build_plan(cache.list(PODS), vmis, [], cache.list(NADS), config, time.time())
+        fabric.apply(plan)
+        blue_ip = plan["endpoints"][dp_plan.vm_netns("blue-namespace", "blue")]["links"][0]["addresses"][0].split("/")[0]
+        server = subprocess.Popen(["ip", "netns", "exec", dp_plan.vm_netns("blue-namespace", "blue"),
+                                   "iperf3", "-s", "-1", "-p", "9000"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        client = subprocess.Popen(["ip", "netns", "exec", dp_plan.vm_netns("red-namespace", "red"), "iperf3", "-c",
+                                   blue_ip, "-p", "9000", "-t", "8", "-i", "0.5", "-b", "50M", "--json"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)
+        migrations = [vmim_running(time.time())]
+        seen_blackhole = False
+        while client.poll() is None:
+            plan = dp_plan.build_plan(cache.list(PODS), vmis, migrations, cache.list(NADS), config, time.time())
+            fabric.apply(plan)
+            seen_blackhole = seen_blackhole or bool(plan["blackholed"])
+            time.sleep(0.05)
+        out, err = client.communicate()
+        server.wait(timeout=10)
+    finally:
+        fabric.teardown()
+        cleanup_all()
+    assert seen_blackhole
+    report = json.loads(out)
+    assert "error" not in report, report.get("error")
+    intervals = [i["sum"]["bytes"] for i in report["intervals"]]
+    assert any(b == 0 for b in intervals), intervals   # the outage is visible per interval
+    assert intervals[-1] > 0, intervals                  # and the stream survived
+    assert intervals[0] > 0
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/sbin/sshd") or shutil.which("ssh") is None, reason="openssh not installed")
+def test_vm_ssh_through_virtctl_port_forward(tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "id")], check=True)
+    cache, vmis = vm_world(tmp_path)
+    from dataplane.agent import DataplaneAgent
+
+    cleanup_all()
+    agent = DataplaneAgent(None, {"state_dir": str(tmp_path / "state")})
+    fabric = agent.fabric
+    try:
+        plan = dp_plan.build_plan(cache.list(PODS), vmis, [], cache.list(NADS), {}, time.time())
+        fabric.apply(plan)
+        netns = dp_plan.vm_netns("blue-namespace", "blue")
+        os.makedirs(agent.state_dir, exist_ok=True)
+        agent.start_sshd(netns, vmis[1])
+        virtctl = str(SIM_DIR / "bin" / "virtctl")
+        cmd = ["ssh", "-i", str(tmp_path / "id"), "-o", "StrictHostKeyChecking=no", "-o",
+               "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o",
+               "ProxyCommand=%s port-forward --stdio=true vmi/blue.blue-namespace 22" % virtctl,
+               "fedora@vmi/blue.blue-namespace", "ip -4 -o addr show dev eth0"]
+        deadline = time.monotonic() + 15
+        while True:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+            if proc.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        for p in agent.sshd.values():
+            p.terminate()
+        fabric.teardown()
+        cleanup_all()
+    assert proc.returncode == 0, proc.stderr
+    blue_ip = plan["endpoints"][netns]["links"][0]["addresses"][0]
+    assert blue_ip in proc.stdout

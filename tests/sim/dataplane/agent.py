@@ -1,0 +1,165 @@
+"""Data plane agent: keeps the network namespaces in line with the API server (needs root).
+
+Watches pods, NADs, VMIs and migrations; on every change rebuilds the plan (plan.py, pure) and lets the Fabric
+(netlink.py) converge to it. Extras:
+* VMs: an sshd in the VM's namespace accepting the keys of the VMI's cloud-init (user from cloud-init, default
+  fedora), reached with ``virtctl port-forward --stdio`` (the stand-in enters the namespace);
+* kwok exec: per pod a ``kwok.x-k8s.io/v1alpha1`` Exec whose env puts ``dataplane/shims`` first in PATH and
+  names the pod's namespace (``UDNSIM_NETNS``): ``kubectl exec`` commands then run inside the pod's network.
+Config keys (run_sim.py ``dataplane:``): blackhole_seconds, blackhole_after_seconds, leak, vm_sshd (true),
+kwok_exec (true), state_dir (default /run/udnsim), agnhost_link ("" or e.g. /agnhost: a symlink to the shim).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import time
+
+import yaml
+
+from simulators.common import NADS, PODS, VMIMS, VMIS, Controller, Res, Result, create, meta
+
+from . import plan as dp_plan
+from .netlink import Fabric, cleanup_all
+
+EXECS = Res("kwok.x-k8s.io", "v1alpha1", "execs", True, "Exec")
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHIMS = os.path.join(HERE, "shims")
+KEY = ("dataplane", "", "all")
+
+
+def cloud_init_access(vmi):
+    """``(user, [public keys])`` from the VMI's cloud-init user data."""
+    user, keys = "fedora", []
+    for vol in (vmi.get("spec") or {}).get("volumes") or []:
+        src = vol.get("cloudInitNoCloud") or vol.get("cloudInitConfigDrive") or {}
+        text = src.get("userData")
+        if not text and src.get("userDataBase64"):
+            text = base64.b64decode(src["userDataBase64"]).decode()
+        if not text:
+            continue
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        keys += list(data.get("ssh_authorized_keys") or [])
+        if data.get("user"):
+            user = data["user"]
+        for entry in data.get("users") or []:
+            if isinstance(entry, dict):
+                keys += list(entry.get("ssh_authorized_keys") or [])
+                if entry.get("name") and entry["name"] != "default":
+                    user = entry["name"]
+    return user, keys
+
+
+def exec_body(pod, netns):
+    m = meta(pod)
+    path = "%s:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" % SHIMS
+    return {
+        "apiVersion": EXECS.api_version, "kind": EXECS.kind,
+        "metadata": {"name": m["name"], "namespace": m["namespace"]},
+        "spec": {"execs": [{"local": {"workDir": "/", "envs": [{"name": "UDNSIM_NETNS", "value": netns},
+                                                                {"name": "PATH", "value": path}]}}]},
+    }
+
+
+class DataplaneAgent(Controller):
+    name = "dataplane"
+    resources = (PODS, NADS, VMIS, VMIMS)
+
+    def __init__(self, kube, config, **kw):
+        super().__init__(kube, dict(config or {}), **kw)
+        self.fabric = Fabric()
+        self.state_dir = self.config.get("state_dir", "/run/udnsim")
+        self.sshd = {}
+        self.execs_done = set()
+
+    def handlers(self):
+        return {"dataplane": None}
+
+    def fanout(self, res, obj):
+        return [KEY]
+
+    def start(self):
+        cleanup_all()
+        os.makedirs(self.state_dir, exist_ok=True)
+        link = self.config.get("agnhost_link")
+        if link and not os.path.lexists(link):
+            os.symlink(os.path.join(SHIMS, "agnhost"), link)
+            self._made_link = link
+        self.by_plural["dataplane"] = None
+        super().start()
+        self.queue.add(KEY)
+
+    def reconcile_key(self, key):
+        now = self.clock()
+        plan = dp_plan.build_plan(self.cache.list(PODS), self.cache.list(VMIS), self.cache.list(VMIMS),
+                                  self.cache.list(NADS), self.config, now)
+        changed = self.fabric.apply(plan)
+        for netns in changed:
+            ep = plan["endpoints"][netns]
+            if ep["kind"] == "vm" and self.config.get("vm_sshd", True):
+                self.start_sshd(netns, ep["vmi"])
+        for netns in list(self.sshd):
+            if netns not in plan["endpoints"]:
+                self.sshd.pop(netns).terminate()
+        if self.config.get("kwok_exec", True):
+            for netns, ep in plan["endpoints"].items():
+                if ep["kind"] == "pod" and netns not in self.execs_done:
+                    pod = self.cache.get(PODS, ep["namespace"], ep["name"])
+                    if pod is not None:
+                        self.apply(create(EXECS, exec_body(pod, netns)))
+                        self.execs_done.add(netns)
+            self.execs_done &= set(plan["endpoints"])
+        if plan["next_change"] is not None:
+            self.queue.add(KEY, max(0.02, plan["next_change"]))
+
+    def start_sshd(self, netns, vmi):
+        """sshd in the VM's namespace; the cloud-init user maps to root in a private mount namespace."""
+        sshd = "/usr/sbin/sshd"
+        if not os.path.exists(sshd):
+            self.log.warning("no %s: VM %s has no ssh", sshd, netns)
+            return
+        user, keys = cloud_init_access(vmi)
+        vm_dir = os.path.join(self.state_dir, netns)
+        os.makedirs(vm_dir, exist_ok=True)
+        host_key = os.path.join(vm_dir, "ssh_host_ed25519_key")
+        if not os.path.exists(host_key):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", host_key], check=True)
+        with open(os.path.join(vm_dir, "authorized_keys"), "w") as handle:
+            handle.write("\n".join(keys) + "\n")
+        os.chmod(os.path.join(vm_dir, "authorized_keys"), 0o600)
+        with open("/etc/passwd") as handle:
+            passwd = handle.read()
+        with open(os.path.join(vm_dir, "passwd"), "w") as handle:
+            handle.write(passwd + "%s:x:0:0:simulated VM user:/root:/bin/bash\n" % user)
+        with open(os.path.join(vm_dir, "sshd_config"), "w") as handle:
+            handle.write("\n".join([
+                "Port 22", "ListenAddress 0.0.0.0", "ListenAddress ::", "HostKey %s" % host_key,
+                "AuthorizedKeysFile %s" % os.path.join(vm_dir, "authorized_keys"), "PermitRootLogin yes",
+                "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
+                "PidFile %s" % os.path.join(vm_dir, "sshd.pid"), "Subsystem sftp internal-sftp", ""]))
+        os.makedirs("/run/sshd", exist_ok=True)
+        script = "mount --bind %s /etc/passwd && exec %s -D -e -f %s" % (
+            os.path.join(vm_dir, "passwd"), sshd, os.path.join(vm_dir, "sshd_config"))
+        log = open(os.path.join(vm_dir, "sshd.log"), "a")
+        self.sshd[netns] = subprocess.Popen(["ip", "netns", "exec", netns, "unshare", "-m", "sh", "-c", script],
+                                            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+
+    def shutdown(self):
+        super().shutdown()
+        time.sleep(0.1)
+        for proc in self.sshd.values():
+            proc.terminate()
+        self.fabric.teardown()
+        cleanup_all()
+        link = getattr(self, "_made_link", None)
+        if link and os.path.islink(link):
+            os.unlink(link)
+
+
