@@ -233,15 +233,16 @@ def build(dest, upstream, bin_dirs, os_name="linux", arch="amd64", allow_missing
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dest", default=str(REPO / ".cache" / "sim" / "mirror"))
+    cache = pathlib.Path(os.environ.get("UDN_LAB_SIM_CACHE") or REPO / ".cache" / "sim")
+    parser.add_argument("--dest", default=str(cache / "mirror"))
     parser.add_argument("--upstream", default=str(upstream_default()))
     parser.add_argument("--bin-dir", action="append", default=None,
-                        help="where built kubectl/helm are (repeatable; default .cache/sim/bin)")
+                        help="where built kubectl/helm are (repeatable; default $UDN_LAB_SIM_CACHE/bin, .cache/sim/bin)")
     parser.add_argument("--os", default="linux")
     parser.add_argument("--arch", default="amd64")
     parser.add_argument("--allow-missing", action="store_true", help="write what is available, exit 0")
     args = parser.parse_args(argv)
-    bin_dirs = args.bin_dir or [str(REPO / ".cache" / "sim" / "bin")]
+    bin_dirs = args.bin_dir or [str(cache / "bin")]
     upstream = pathlib.Path(args.upstream)
     if not upstream.is_dir():
         parser.error("upstream data not found at %s: pass --upstream or set UDN_LAB_UPSTREAM_DIR" % upstream)

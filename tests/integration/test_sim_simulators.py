@@ -1,0 +1,247 @@
+"""Both simulators against a real API server (tests/sim/launcher.py: kube-apiserver, etcd, controller manager,
+scheduler and kwok built from source). Skips when those binaries have not been built yet."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import yaml
+
+SIM_DIR = pathlib.Path(__file__).resolve().parents[1] / "sim"
+sys.path.insert(0, str(SIM_DIR))
+
+NAME = "simtest-" + uuid.uuid4().hex[:4]
+TIMEOUT = 90
+
+
+def _built():
+    try:
+        import build
+    except ImportError:
+        return None
+    needed = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "kwokctl", "etcd")
+    missing = [b for b in needed if not (build.bin_dir() / b).exists()]
+    return build if not missing else None
+
+
+BUILD = _built()
+pytestmark = pytest.mark.skipif(BUILD is None, reason="control-plane binaries not built yet (python tests/sim/build.py)")
+
+
+def kubectl(kcfg, *args, stdin=None, check=True):
+    proc = subprocess.run([str(BUILD.bin_dir() / "kubectl"), "--kubeconfig", str(kcfg)] + list(args), input=stdin,
+                          capture_output=True, text=True, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError("kubectl %s: %s" % (" ".join(args), proc.stderr))
+    return proc
+
+
+def get(kcfg, *args):
+    return json.loads(kubectl(kcfg, "get", "-o", "json", *args).stdout)
+
+
+def apply(kcfg, docs):
+    kubectl(kcfg, "apply", "--server-side", "-f", "-", stdin="\n---\n".join(yaml.safe_dump(d) for d in docs))
+
+
+def wait_for(what, fn, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except AssertionError as exc:
+            last = exc
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for %s (last: %s)" % (what, last))
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, upstream_dir):
+    import launcher
+
+    kcfg = tmp_path_factory.mktemp("sim") / "kubeconfig"
+    subprocess.run([sys.executable, str(SIM_DIR / "launcher.py"), "start", "--name", NAME, "--workers", "2",
+                    "--ip-family", "ipv4", "--kubeconfig", str(kcfg)], check=True, timeout=600)
+    try:
+        crds = []
+        for path in sorted((upstream_dir / "ovn-kubernetes-v1.3.0").glob("*.yaml")):
+            crds.append(yaml.safe_load(path.read_text()))
+        crds.append(yaml.safe_load((upstream_dir / "ipamclaims-v0.5.1-alpha" / "k8s.cni.cncf.io_ipamclaims.yaml").read_text()))
+        multus = list(yaml.safe_load_all((upstream_dir / "multus-cni-v4.1.3" / "multus-daemonset.yml").read_text()))
+        crds += [d for d in multus if d and d["kind"] == "CustomResourceDefinition"]
+        operator = list(yaml.safe_load_all((SIM_DIR / "standins" / "manifests" / "kubevirt-operator.yaml").read_text()
+                                           .replace("{version}", "v1.8.4")))
+        apply(kcfg, crds + [d for d in operator if d])
+        kubectl(kcfg, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+        yield kcfg
+    finally:
+        subprocess.run([sys.executable, str(SIM_DIR / "launcher.py"), "stop", "--name", NAME], timeout=300)
+        del launcher
+
+
+@pytest.fixture(scope="module")
+def sims(cluster, tmp_path_factory):
+    from simulators.common import Kube
+    from simulators.kubevirt import KubevirtSimulator
+    from simulators.ovnk import OvnkSimulator
+
+    config_kv = {"available_delay": 1.0, "boot_delay": 1.0, "migration_fail": ["blue-namespace/failing"],
+                 "migration_delays": {"Running": 2.0, "PreparingTarget": 0.5}}
+    controllers = [OvnkSimulator(Kube(str(cluster)), {"resync_seconds": 3}),
+                   KubevirtSimulator(Kube(str(cluster)), dict(config_kv, resync_seconds=3))]
+    for c in controllers:
+        c.start()
+    yield controllers
+    for c in controllers:
+        c.shutdown()
+
+
+def namespace(name, primary=True):
+    labels = {"k8s.ovn.org/primary-user-defined-network": ""} if primary else {}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def test_udn_gets_network_created_and_a_nad(cluster, sims):
+    apply(cluster, [namespace("blue"), {
+        "apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
+        "metadata": {"name": "blue-network", "namespace": "blue"},
+        "spec": {"topology": "Layer3", "layer3": {"role": "Primary",
+                                                  "subnets": [{"cidr": "103.103.0.0/16", "hostSubnet": 24}]}}}])
+
+    def created():
+        udn = get(cluster, "-n", "blue", "userdefinednetworks.k8s.ovn.org", "blue-network")
+        conds = {c["type"]: c for c in (udn.get("status") or {}).get("conditions") or []}
+        return conds.get("NetworkCreated", {}).get("status") == "True" and conds
+
+    conds = wait_for("NetworkCreated", created)
+    assert conds["NetworkCreated"]["reason"] == "NetworkAttachmentDefinitionCreated"
+    nad = get(cluster, "-n", "blue", "network-attachment-definitions.k8s.cni.cncf.io", "blue-network")
+    assert json.loads(nad["spec"]["config"])["role"] == "primary"
+
+
+def test_primary_udn_without_namespace_label_fails(cluster, sims):
+    apply(cluster, [namespace("plain", primary=False), {
+        "apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork", "metadata": {"name": "p", "namespace": "plain"},
+        "spec": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["10.9.0.0/16"]}}}])
+
+    def failed():
+        udn = get(cluster, "-n", "plain", "userdefinednetworks.k8s.ovn.org", "p")
+        conds = {c["type"]: c for c in (udn.get("status") or {}).get("conditions") or []}
+        return conds.get("NetworkCreated", {}).get("status") == "False" and conds["NetworkCreated"]
+
+    assert wait_for("NetworkCreated=False", failed)["reason"] == "InvalidPrimaryNetworkError"
+
+
+def vm(name, ns):
+    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name, "namespace": ns},
+            "spec": {"runStrategy": "Always", "template": {"metadata": {"labels": {"kubevirt.io/vm": name}}, "spec": {
+                "domain": {"devices": {"interfaces": [{"name": "happy", "binding": {"name": "l2bridge"}}]},
+                           "resources": {"requests": {"memory": "2048M"}}},
+                "networks": [{"name": "happy", "pod": {}}]}}}}
+
+
+@pytest.fixture(scope="module")
+def vms(cluster, sims):
+    apply(cluster, [namespace("red-namespace"), namespace("blue-namespace"), {
+        "apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork", "metadata": {"name": "happy-tenant"},
+        "spec": {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                                              "values": ["red-namespace", "blue-namespace"]}]},
+                 "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"],
+                                                              "ipam": {"lifecycle": "Persistent"}}}}},
+        {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt", "metadata": {"name": "kubevirt", "namespace": "kubevirt"},
+         "spec": {"configuration": {"developerConfiguration": {"useEmulation": True}, "network": {"binding": {
+             "l2bridge": {"domainAttachmentType": "managedTap", "migration": {}}}}}}}])
+    wait_for("CUDN NADs", lambda: kubectl(cluster, "get", "-n", "blue-namespace",
+                                          "network-attachment-definitions.k8s.cni.cncf.io", "happy-tenant",
+                                          check=False).returncode == 0)
+    apply(cluster, [vm("red", "red-namespace"), vm("blue", "blue-namespace"), vm("failing", "blue-namespace")])
+    for ns, name in (("red-namespace", "red"), ("blue-namespace", "blue"), ("blue-namespace", "failing")):
+        wait_for("VMI %s ready" % name, lambda: ready_vmi(cluster, ns, name), timeout=120)
+    return cluster
+
+
+def ready_vmi(kcfg, ns, name):
+    proc = kubectl(kcfg, "get", "-n", ns, "virtualmachineinstances.kubevirt.io", name, "-o", "json", check=False)
+    if proc.returncode != 0:
+        return None
+    vmi = json.loads(proc.stdout)
+    status = vmi.get("status") or {}
+    conds = {c["type"]: c["status"] for c in status.get("conditions") or []}
+    ifaces = status.get("interfaces") or []
+    ok = (status.get("phase") == "Running" and conds.get("Ready") == "True" and conds.get("AgentConnected") == "True"
+          and ifaces and "guest-agent" in ifaces[0].get("infoSource", "") and ifaces[0].get("ipAddress"))
+    return vmi if ok else None
+
+
+def test_vm_gets_a_ready_vmi_with_an_ip(vms):
+    vmi = ready_vmi(vms, "red-namespace", "red")
+    iface = vmi["status"]["interfaces"][0]
+    assert iface["ipAddress"].startswith("192.168.") and iface["podInterfaceName"] == "ovn-udn1"
+    owner = vmi["metadata"]["ownerReferences"][0]
+    assert owner["kind"] == "VirtualMachine" and owner["name"] == "red"
+    pods = get(vms, "-n", "red-namespace", "pods", "-l", "kubevirt.io=virt-launcher,vm.kubevirt.io/name=red")["items"]
+    assert len(pods) == 1 and pods[0]["metadata"]["name"].startswith("virt-launcher-red-")
+    assert pods[0]["spec"]["nodeName"] == vmi["status"]["nodeName"]
+    claim = get(vms, "-n", "red-namespace", "ipamclaims.k8s.cni.cncf.io", "red.happy")
+    assert claim["status"]["ips"] == [iface["ipAddress"] + "/16"]
+
+
+def migrate(kcfg, ns, name):
+    body = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration",
+            "metadata": {"generateName": "kubevirt-migrate-vm-", "namespace": ns}, "spec": {"vmiName": name}}
+    out = kubectl(kcfg, "create", "-f", "-", "-o", "json", stdin=json.dumps(body)).stdout
+    return json.loads(out)["metadata"]["name"]
+
+
+def finished(kcfg, ns, name):
+    vmim = get(kcfg, "-n", ns, "virtualmachineinstancemigrations.kubevirt.io", name)
+    return vmim if (vmim.get("status") or {}).get("phase") in ("Succeeded", "Failed") else None
+
+
+def test_migration_moves_the_vm_and_keeps_its_ip(vms):
+    before = ready_vmi(vms, "blue-namespace", "blue")
+    name = migrate(vms, "blue-namespace", "blue")
+    vmim = wait_for("migration to finish", lambda: finished(vms, "blue-namespace", name))
+    assert vmim["status"]["phase"] == "Succeeded"
+    after = get(vms, "-n", "blue-namespace", "virtualmachineinstances.kubevirt.io", "blue")
+    state = after["status"]["migrationState"]
+    assert state["migrationUid"] == vmim["metadata"]["uid"] and state["completed"] is True
+    assert state["targetNode"] == after["status"]["nodeName"] != before["status"]["nodeName"] == state["sourceNode"]
+    assert after["status"]["interfaces"][0]["ipAddress"] == before["status"]["interfaces"][0]["ipAddress"]
+    source = get(vms, "-n", "blue-namespace", "pod", state["sourcePod"])
+    assert source["status"]["phase"] == "Succeeded"
+
+
+def test_injected_migration_failure(vms):
+    before = ready_vmi(vms, "blue-namespace", "failing")
+    name = migrate(vms, "blue-namespace", "failing")
+    vmim = wait_for("migration to finish", lambda: finished(vms, "blue-namespace", name))
+    assert vmim["status"]["phase"] == "Failed"
+    after = get(vms, "-n", "blue-namespace", "virtualmachineinstances.kubevirt.io", "failing")
+    assert after["status"]["migrationState"]["failed"] is True
+    assert after["status"]["nodeName"] == before["status"]["nodeName"]
+
+
+def test_namespace_label_cannot_be_added_later(cluster, tmp_path):
+    """The stand-in chart's ValidatingAdmissionPolicy, enforced by the real API server."""
+    chart = SIM_DIR / "standins" / "ovn-kubernetes-chart" / "templates" / "udn-namespace-label-policy.yaml"
+    body = chart.read_text().split("\n", 1)[1].rsplit("{{- end }}", 1)[0]
+    apply(cluster, [d for d in yaml.safe_load_all(body) if d])
+    apply(cluster, [namespace("late-label", primary=False)])
+
+    def denied():
+        proc = kubectl(cluster, "label", "namespace", "late-label", "k8s.ovn.org/primary-user-defined-network=",
+                       check=False)
+        return proc.returncode != 0 and "cannot be added/removed" in proc.stderr and proc.stderr
+
+    assert wait_for("the policy to deny the label", denied, timeout=30)
+    # an unrelated label is still fine
+    kubectl(cluster, "label", "namespace", "late-label", "team=x")
