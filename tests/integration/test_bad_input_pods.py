@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""workloads `pods`: bad input fails before any change (no file, no cluster access) with messages naming the
+variable, the culprit and the fix."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+import yaml
+
+from test_render_pods import run_playbook
+
+
+@pytest.fixture(scope="module")
+def defaults(repo_root):
+    return yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / "pods.yml").read_text())
+
+
+def run_create(repo_root, tmp_path, **extra):
+    # create against a kubeconfig that does not exist: any cluster access would fail with another message
+    result = run_playbook(repo_root, tmp_path, "pods_entry.yml", entry="pods", workloads_operation="create",
+                          udn_lab_kubeconfig=str(tmp_path / "no-such-kubeconfig"), **extra)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert not (tmp_path / "lab" / "rendered").exists(), "nothing may be written before the inputs are valid"
+    assert "kubernetes.core.k8s" not in out and "k8s_info" not in out
+    return out
+
+
+def test_many_problems_reported_together(repo_root, tmp_path, defaults):
+    networks = copy.deepcopy(defaults["workloads_networks"])
+    networks[0]["subnets"]["ipv4"]["cidr"] = "103.103.1.0/16"        # host bits set: not a network
+    networks[1]["subnets"]["ipv4"]["host_subnet"] = 16               # not larger than the /16 prefix
+    networks.append(dict(networks[4], namespaces=["red"]))          # a second blue-green-secondary
+    probes = copy.deepcopy(defaults["workloads_probes"])
+    probes[0]["from"]["pod"] = "app-blue-9"                          # no such pod
+    probes[1]["to"]["namespace"] = "purple"                          # no such namespace
+    out = run_create(repo_root, tmp_path, workloads_networks=networks, workloads_probes=probes)
+    assert "Invalid pod workshop input (5 problem(s))" in out
+    assert ("workloads_networks blue-network: subnets.ipv4 103.103.1.0/16 is not a network: its address has host bits "
+            "set beyond /16 (use the network address of that prefix)") in out
+    assert "workloads_networks green-network: subnets.ipv4: host_subnet 16 must be larger than the prefix /16 of 203.203.0.0/16" in out
+    assert "workloads_networks blue-green-secondary: two networks are named blue-green-secondary: network names must be unique" in out
+    assert ("workloads_probes blue-to-blue: source pod blue/app-blue-9 is not a pod of workloads_apps "
+            "(pods in blue: app-blue-0, app-blue-1, app-multihomed-blue-0)") in out
+    assert ("workloads_probes blue-to-blue-infra-locked: target namespace \"purple\" is not a namespace of this workshop"
+            in out)
+
+
+def test_ipv6_cidr_and_missing_family(repo_root, tmp_path, defaults):
+    networks = copy.deepcopy(defaults["workloads_networks"])
+    networks[0]["subnets"]["ipv6"]["cidr"] = "fd00:103:103::1/48"
+    networks[2]["subnets"] = {"ipv4": "192.168.0.0/16"}
+    networks[3]["subnets"]["ipv6"] = {"cidr": "not-a-cidr", "host_subnet": 64}
+    out = run_create(repo_root, tmp_path, workloads_networks=networks, udn_lab_ip_family="dual")
+    assert "workloads_networks blue-network: subnets.ipv6 fd00:103:103::1/48 is not a network" in out
+    assert "workloads_networks colored-enterprise: subnets.ipv6 is missing: workloads_ip_family dual needs a subnet per family" in out
+    assert ("workloads_networks overlapping-with-blue-network: subnets.ipv6 \"not-a-cidr\" is not an ipv6 CIDR "
+            "(address/prefix), e.g. fd00:103:103::/48") in out
+
+
+def test_primary_network_needs_labelled_namespace(repo_root, tmp_path, defaults):
+    namespaces = [n for n in defaults["workloads_namespaces"] if n["name"] != "yellow"]
+    namespaces.append({"name": "yellow", "primary_udn": False})
+    out = run_create(repo_root, tmp_path, workloads_namespaces=namespaces)
+    assert ("workloads_networks colored-enterprise: namespace yellow has a primary network but is not in workloads_namespaces "
+            "with primary_udn: true") in out
+
+
+def test_argument_spec_rejects_unknown_keys(repo_root, tmp_path, defaults):
+    networks = copy.deepcopy(defaults["workloads_networks"])
+    networks[0]["cdir"] = "10.0.0.0/8"
+    out = run_create(repo_root, tmp_path, workloads_networks=networks)
+    assert "workloads_networks" in out and "cdir" in out
