@@ -277,3 +277,47 @@ def test_vm_ssh_through_virtctl_port_forward(tmp_path):
     assert proc.returncode == 0, proc.stderr
     blue_ip = plan["endpoints"][netns]["links"][0]["addresses"][0]
     assert blue_ip in proc.stdout
+
+
+# --------------------------------------------------------------------------- services
+
+
+def test_cluster_ip_stays_in_its_network_and_node_port_reaches_in(world, tmp_path):
+    import socketserver
+    import threading
+
+    cache, fabric = world
+    for p in cache.list(PODS):
+        p["metadata"].setdefault("labels", {})["app"] = p["metadata"]["namespace"]
+    plan = build(cache, fabric)
+
+    class Api(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.sendall(b"api")
+
+    api = socketserver.TCPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    services = [
+        {"metadata": {"name": "service-blue", "namespace": "blue"},
+         "spec": {"type": "NodePort", "clusterIP": "10.96.7.7", "selector": {"app": "blue"},
+                  "ports": [{"port": 80, "targetPort": 8080, "nodePort": 31234}]}},
+        {"metadata": {"name": "kubernetes", "namespace": "default"},
+         "spec": {"clusterIP": "10.96.0.1", "ports": [{"port": 443}]}},
+    ]
+    endpoints = [{"metadata": {"name": "kubernetes", "namespace": "default"},
+                  "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"port": api.server_address[1]}]}]}]
+    nodes = [{"status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.77"}]}}]
+    svc = dp_plan.service_plan(services, cache.list(PODS), endpoints, nodes, cache.list(NADS), plan["routers"])
+    try:
+        fabric.apply_services(svc, str(tmp_path / "svcproxy.json"))
+        assert wait_listening("blue", "blue-0", primary_ip(cache, "blue", "blue-1"))
+        assert wait_listening("blue", "blue-0", "10.96.7.7", 80), "ClusterIP not reachable inside its network"
+        rc, err = connect("green", "green-0", "10.96.7.7", 80, timeout=1)
+        assert rc == 1, "ClusterIP of blue reachable from green"
+        host = subprocess.run([sys.executable, AGNHOST, "connect", "127.0.0.77:31234", "--timeout=2s"],
+                              capture_output=True, text=True)
+        assert host.returncode == 0, host.stderr
+        for src in (("green", "green-0"), ("default", "default-0")):
+            assert wait_listening(src[0], src[1], "10.96.0.1", 443), "API service not reachable from %s" % (src,)
+    finally:
+        api.shutdown()

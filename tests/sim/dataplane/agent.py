@@ -6,8 +6,10 @@ Watches pods, NADs, VMIs and migrations; on every change rebuilds the plan (plan
   fedora), reached with ``virtctl port-forward --stdio`` (the stand-in enters the namespace);
 * kwok exec: per pod a ``kwok.x-k8s.io/v1alpha1`` Exec whose env puts ``dataplane/shims`` first in PATH and
   names the pod's namespace (``UDNSIM_NETNS``): ``kubectl exec`` commands then run inside the pod's network.
+* services: ClusterIPs inside their network's router, NodePorts on the host's node addresses and the Kubernetes
+  API from every network, through the userspace proxy svcproxy.py.
 Config keys (run_sim.py ``dataplane:``): blackhole_seconds, blackhole_after_seconds, leak, vm_sshd (true),
-kwok_exec (true), state_dir (default /run/udnsim), agnhost_link ("" or e.g. /agnhost: a symlink to the shim).
+kwok_exec (true), services (true), state_dir (default /run/udnsim), agnhost_link ("" or e.g. /agnhost: a symlink to the shim).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import time
 
 import yaml
 
-from simulators.common import NADS, PODS, VMIMS, VMIS, Controller, Res, Result, create, meta
+from simulators.common import NADS, NODES, PODS, VMIMS, VMIS, Controller, Res, create, meta
 
 from . import plan as dp_plan
 from .netlink import Fabric, cleanup_all
 
 EXECS = Res("kwok.x-k8s.io", "v1alpha1", "execs", True, "Exec")
+SERVICES = Res("", "v1", "services", True, "Service")
+ENDPOINTS = Res("", "v1", "endpoints", True, "Endpoints")
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIMS = os.path.join(HERE, "shims")
 KEY = ("dataplane", "", "all")
@@ -70,7 +74,7 @@ def exec_body(pod, netns):
 
 class DataplaneAgent(Controller):
     name = "dataplane"
-    resources = (PODS, NADS, VMIS, VMIMS)
+    resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES)
 
     def __init__(self, kube, config, **kw):
         super().__init__(kube, dict(config or {}), **kw)
@@ -101,6 +105,10 @@ class DataplaneAgent(Controller):
         plan = dp_plan.build_plan(self.cache.list(PODS), self.cache.list(VMIS), self.cache.list(VMIMS),
                                   self.cache.list(NADS), self.config, now)
         changed = self.fabric.apply(plan)
+        if self.config.get("services", True):
+            svc = dp_plan.service_plan(self.cache.list(SERVICES), self.cache.list(PODS), self.cache.list(ENDPOINTS),
+                                       self.cache.list(NODES), self.cache.list(NADS), plan["routers"])
+            self.fabric.apply_services(svc, os.path.join(self.state_dir, "svcproxy.json"))
         for netns in changed:
             ep = plan["endpoints"][netns]
             if ep["kind"] == "vm" and self.config.get("vm_sshd", True):

@@ -55,6 +55,9 @@ class Fabric:
         self.leaks: Dict[tuple, str] = {}
         self.blackholed: set = set()
         self.servers: Dict[str, List[subprocess.Popen]] = {}
+        self.service_ips: Dict[str, set] = {}
+        self.proxy: Optional[subprocess.Popen] = None
+        self.proxy_config: Optional[str] = None
 
     # ------------------------------------------------------------------ primitives
     def ip(self, *args, netns=None, check=True):
@@ -216,9 +219,43 @@ class Fabric:
             if netns not in wanted_routers:
                 self.del_netns(netns)
                 self.routers.pop(netns)
+                self.service_ips.pop(netns, None)
         return changed
 
+    # ------------------------------------------------------------------ services
+    def apply_services(self, svc_plan, config_path):
+        """ClusterIPs on the routers' loopback, and the service proxy's listeners (started or reloaded)."""
+        for netns, ips in svc_plan["service_ips"].items():
+            if netns not in self.routers:
+                continue
+            have = self.service_ips.setdefault(netns, set())
+            for ip in sorted(set(ips) - have):
+                plen = 128 if ":" in ip else 32
+                self.ip("addr", "add", "%s/%d" % (ip, plen), "dev", "lo", netns=netns, check=False)
+                have.add(ip)
+        text = json.dumps({"listeners": [l for l in svc_plan["listeners"]
+                                         if l["netns"] is None or l["netns"] in self.routers]}, sort_keys=True)
+        if text == self.proxy_config and self.proxy and self.proxy.poll() is None:
+            return
+        with open(config_path, "w") as handle:
+            handle.write(text)
+        self.proxy_config = text
+        if self.run is not sh_run:
+            self.run(["svcproxy", config_path])
+            return
+        if self.proxy is None or self.proxy.poll() is not None:
+            self.proxy = subprocess.Popen([self.python, os.path.join(HERE, "svcproxy.py"), config_path],
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=open(config_path + ".log", "a"), start_new_session=True)
+        else:
+            self.proxy.send_signal(signal.SIGHUP)
+
     def teardown(self):
+        if self.proxy is not None:
+            _stop(self.proxy)
+            self.proxy = None
+            self.proxy_config = None
+        self.service_ips.clear()
         for netns in list(self.endpoints):
             self.del_netns(netns)
         for netns in list(self.routers):

@@ -230,3 +230,103 @@ def _epoch(text):
     if not text:
         return None
     return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+
+
+# --------------------------------------------------------------------------- services
+
+
+def _selector_matches(selector, labels):
+    return bool(selector) and all((labels or {}).get(k) == v for k, v in selector.items())
+
+
+def _target_port(port_spec, pod):
+    target = port_spec.get("targetPort", port_spec.get("port"))
+    if isinstance(target, int) or str(target).isdigit():
+        return int(target)
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for port in container.get("ports") or []:
+            if port.get("name") == target:
+                return int(port["containerPort"])
+    return None
+
+
+def _pod_network_addresses(pod, nad_nets):
+    """``(ovn network, [addresses])`` of the pod's primary network (UDN when it has one)."""
+    nets = _json(_annotations(pod).get("k8s.ovn.org/pod-networks"), {})
+    for key, entry in nets.items():
+        if key != DEFAULT_NETWORK and entry.get("role") == "primary" and key in nad_nets:
+            return nad_nets[key], [ip.split("/")[0] for ip in entry.get("ip_addresses") or []]
+    entry = nets.get(DEFAULT_NETWORK)
+    if entry:
+        return DEFAULT_NETWORK, [ip.split("/")[0] for ip in entry.get("ip_addresses") or []]
+    return None, []
+
+
+def _hostport(ip, port):
+    return "[%s]:%d" % (ip, port) if ":" in ip else "%s:%d" % (ip, port)
+
+
+def service_plan(services, pods, endpoints, nodes, nads, routers) -> Dict[str, Any]:
+    """Listeners for the service proxy (svcproxy.py) and the ClusterIPs each router holds.
+
+    ClusterIP: a listener in the router of the network the service's pods are on (so only that network
+    reaches it), relayed to the pods' primary addresses. NodePort: listeners on every node address of the host,
+    relayed into that network. ``default/kubernetes``: a listener in every router, relayed to the API server.
+    """
+    nad_nets = _ovn_names(nads)
+    listeners, service_ips = [], {}
+    node_ips = sorted(addr["address"] for n in nodes for addr in ((n.get("status") or {}).get("addresses") or [])
+                      if addr.get("type") == "InternalIP")
+    api_targets = []
+    for ep in endpoints:
+        if _meta(ep).get("namespace") == "default" and _meta(ep).get("name") == "kubernetes":
+            for subset in ep.get("subsets") or []:
+                for port in subset.get("ports") or []:
+                    for addr in subset.get("addresses") or []:
+                        api_targets.append((addr["ip"], int(port["port"])))
+    for svc in services:
+        spec = svc.get("spec") or {}
+        ns, name = _meta(svc).get("namespace"), _meta(svc).get("name")
+        cluster_ips = [ip for ip in (spec.get("clusterIPs") or [spec.get("clusterIP")]) if ip and ip != "None"]
+        if not cluster_ips:
+            continue
+        if ns == "default" and name == "kubernetes":
+            for router in routers.values():
+                for ip in cluster_ips:
+                    service_ips.setdefault(router["netns"], set()).add(ip)
+                    for port in spec.get("ports") or []:
+                        listeners.append({"netns": router["netns"], "ip": ip, "port": int(port["port"]),
+                                          "target_netns": None,
+                                          "targets": [_hostport(h, p) for h, p in api_targets]})
+            continue
+        selected = [p for p in pods if _meta(p).get("namespace") == ns and _live(p)
+                    and _selector_matches(spec.get("selector"), _meta(p).get("labels"))]
+        network = None
+        backends = []
+        for pod in selected:
+            net, addrs = _pod_network_addresses(pod, nad_nets)
+            if net is None:
+                continue
+            network = network or net
+            if net == network:
+                backends.append((pod, addrs))
+        if network is None or network not in routers:
+            continue
+        router = routers[network]["netns"]
+        for port in spec.get("ports") or []:
+            if (port.get("protocol") or "TCP") != "TCP":
+                continue
+            for ip in cluster_ips:
+                family = 6 if ":" in ip else 4
+                targets = sorted(_hostport(a, _target_port(port, pod)) for pod, addrs in backends for a in addrs
+                                 if (6 if ":" in a else 4) == family and _target_port(port, pod))
+                service_ips.setdefault(router, set()).add(ip)
+                listeners.append({"netns": router, "ip": ip, "port": int(port["port"]), "target_netns": router,
+                                  "targets": targets})
+                if spec.get("type") in ("NodePort", "LoadBalancer") and port.get("nodePort"):
+                    for node_ip in node_ips:
+                        if (6 if ":" in node_ip else 4) == family:
+                            listeners.append({"netns": None, "ip": node_ip, "port": int(port["nodePort"]),
+                                              "target_netns": router, "targets": targets})
+    listeners.sort(key=lambda s: json.dumps(s, sort_keys=True))
+    return {"listeners": listeners, "service_ips": service_ips}

@@ -118,3 +118,40 @@ def test_vm_netns_name_matches_the_virtctl_stand_in():
     loader.exec_module(virtctl)
     assert virtctl.vm_netns("blue-namespace", "blue") == plan.vm_netns("blue-namespace", "blue")
     assert json.dumps(plan.vm_netns("a", "b")).startswith('"udnsim-vm-')
+
+
+def service(name, namespace, cluster_ip, port=80, target=8080, node_port=None, selector=None):
+    spec = {"clusterIP": cluster_ip, "clusterIPs": [cluster_ip], "selector": selector or {"app": name},
+            "ports": [{"port": port, "targetPort": target, "protocol": "TCP"}], "type": "ClusterIP"}
+    if node_port:
+        spec["type"] = "NodePort"
+        spec["ports"][0]["nodePort"] = node_port
+    return {"metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def test_service_listeners_stay_in_their_network():
+    blue = pod("b0", "blue", "ovn-k-helm-worker", "10.244.1.5", labels={"app": "web"})
+    blue["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": 8080}]
+    cache = annotated([blue])
+    p = plan.build_plan(cache.list(PODS), [], [], cache.list(NADS), {}, NOW)
+    nodes = [{"status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.2"}]}}]
+    kapi = {"metadata": {"name": "kubernetes", "namespace": "default"}, "spec": {
+        "clusterIP": "10.96.0.1", "ports": [{"port": 443, "targetPort": 6443}]}}
+    eps = [{"metadata": {"name": "kubernetes", "namespace": "default"},
+            "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"port": 6443}]}]}]
+    svc = plan.service_plan([service("web", "blue", "10.96.5.5", target="http", node_port=30080), kapi],
+                            cache.list(PODS), eps, nodes, cache.list(NADS), p["routers"])
+    blue_router = p["routers"]["blue_blue-network"]["netns"]
+    udn_ip = json.loads(cache.get(PODS, "blue", "b0")["metadata"]["annotations"][ovnk.POD_NETWORKS])[
+        "blue/blue-network"]["ip_addresses"][0].split("/")[0]
+    by_ip = {}
+    for listener in svc["listeners"]:
+        by_ip.setdefault(listener["ip"], []).append(listener)
+    web = by_ip["10.96.5.5"]
+    assert [(l["netns"], l["port"], l["targets"]) for l in web] == [(blue_router, 80, ["%s:8080" % udn_ip])]
+    assert [(l["netns"], l["port"], l["target_netns"]) for l in by_ip["127.0.0.2"]] == [(None, 30080, blue_router)]
+    # the API service is in every router, relayed to the host
+    assert {l["netns"] for l in by_ip["10.96.0.1"]} == {r["netns"] for r in p["routers"].values()}
+    assert all(l["targets"] == ["127.0.0.1:6443"] and l["target_netns"] is None for l in by_ip["10.96.0.1"])
+    assert "10.96.5.5" in svc["service_ips"][blue_router]
+    assert "10.96.5.5" not in svc["service_ips"].get(p["routers"]["default"]["netns"], set())
