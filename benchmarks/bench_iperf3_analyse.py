@@ -58,7 +58,7 @@ def synthetic_report(seed=7):
 
 def timed(func, repeat):
     samples = []
-    for _ in range(repeat):
+    for dummy in range(repeat):
         t0 = time.perf_counter()
         func()
         samples.append(time.perf_counter() - t0)

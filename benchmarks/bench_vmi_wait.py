@@ -110,7 +110,7 @@ def main():
 
         def k8s_info(sleep):
             def wait(name, namespace):
-                ok, _, _ = Waiter(core_client, core_resource, predicate).wait(TIMEOUT, sleep, name=name, namespace=namespace)
+                ok, dummy, dummy2 = Waiter(core_client, core_resource, predicate).wait(TIMEOUT, sleep, name=name, namespace=namespace)
                 return ok
             return wait
 
@@ -118,7 +118,7 @@ def main():
 
         def run(label, waiter, n):
             samples = []
-            for _ in range(n):
+            for dummy in range(n):
                 counter[0] += 1
                 samples.append(trial(api, "vm{0}".format(counter[0]), waiter, rng))
             return summarize(label, samples)

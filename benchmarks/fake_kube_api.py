@@ -60,11 +60,11 @@ def _matches(obj, namespace, label_selector, field_selector):
     if namespace and meta.get("namespace") != namespace:
         return False
     for part in filter(None, (label_selector or "").split(",")):
-        key, _, value = part.partition("=")
+        key, dummy, value = part.partition("=")
         if (meta.get("labels") or {}).get(key) != value:
             return False
     for part in filter(None, (field_selector or "").split(",")):
-        key, _, value = part.partition("=")
+        key, dummy, value = part.partition("=")
         current = obj
         for step in key.split("."):
             current = (current or {}).get(step) if isinstance(current, dict) else None
@@ -195,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not match or match.group("plural") not in RESOURCES:
             return self._status(404, "NotFound", "the server could not find the requested resource")
         plural, ns, name = match.group("plural"), match.group("ns"), match.group("name")
-        group, version, kind, _ = RESOURCES[plural]
+        group, version, kind = RESOURCES[plural][:3]
         api_version = "{0}/{1}".format(group, version) if group else version
         if name:
             with self.store.lock:
@@ -206,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
         if query.get("watch") in ("true", "1", "True"):
             return self._watch(plural, ns, query)
         with self.store.lock:
-            items = [copy.deepcopy(o) for (p, _, _), o in sorted(self.store.objects.items())
+            items = [copy.deepcopy(o) for (p, dummy, dummy2), o in sorted(self.store.objects.items())
                      if p == plural and _matches(o, ns, query.get("labelSelector"), query.get("fieldSelector"))]
             rv = str(self.store.rv)
         return self._send(200, {"kind": kind + "List", "apiVersion": api_version,

@@ -76,7 +76,7 @@ def parse_time(value):
         text = text[:-1] + "+00:00"
     # Python < 3.11 fromisoformat accepts only 3 or 6 fractional digits: normalise to 6.
     if "." in text:
-        head, _, rest = text.partition(".")
+        head, dummy, rest = text.partition(".")
         digits = ""
         while rest and rest[0].isdigit():
             digits += rest[0]
@@ -473,7 +473,7 @@ def split_targets(names, namespaces):
     keys = set()
     for raw in names or []:
         if "/" in raw:
-            ns, _, name = raw.partition("/")
+            ns, dummy, name = raw.partition("/")
             if not ns or not name or "/" in name:
                 raise ValueError("name {0!r} must be NAME or NAMESPACE/NAME".format(raw))
             keys.add("{0}/{1}".format(ns, name))
@@ -544,7 +544,7 @@ class ReadinessTracker(object):
 
 def vmi_diagnostics(api, key, vmi_obj, missing):
     """What is missing for one VMI plus its virt-launcher pod state, VM status and latest events."""
-    ns, _, name = key.partition("/")
+    ns, dummy, name = key.partition("/")
     diag = {"vmi": key, "missing": list(missing)}
     if vmi_obj is None:
         vm = api.get(API_VERSION, KIND_VM, name, ns)
@@ -594,7 +594,9 @@ def wait_vmis(api, keys, namespaces, label_selectors, interface, family, require
     keep = None
     if scope["keep_namespaces"]:
         allowed = set(scope["keep_namespaces"])
-        keep = lambda obj: (obj.get("metadata") or {}).get("namespace") in allowed  # noqa: E731
+
+        def keep(obj):
+            return (obj.get("metadata") or {}).get("namespace") in allowed
     tracker = ReadinessTracker(keys, interface, family, require_migratable, clock, started)
     result = watch(list_fn, watch_fn, tracker, deadline, clock=clock, keep=keep)
     elapsed = round(clock() - started, 3)
@@ -734,7 +736,10 @@ def run_migration(api, plan, labels, interface, timeout, clock, watch, adopt=Tru
     else:
         after = api.get(API_VERSION, KIND_VMI, name, namespace) or {}
     verdict = migration_verdict(vmi, after, vmim)
-    verdict["ready_after"], verdict["missing_after"], _ = vmi_readiness(after, interface) if after else (False, ["VMI gone"], None)
+    if after:
+        verdict["ready_after"], verdict["missing_after"] = vmi_readiness(after, interface)[:2]
+    else:
+        verdict["ready_after"], verdict["missing_after"] = False, ["VMI gone"]
     verdict["migration"] = info
     verdict["elapsed_seconds"] = round(clock() - started, 3)
     if not verdict["ok"]:

@@ -67,13 +67,13 @@ class Pair(object):
                 proc.kill()
             proc.wait(timeout=10)
         for ns in self.created:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
 
     def start_server(self):
         proc = subprocess.Popen(["ip", "netns", "exec", self.server_ns, "iperf3", "-s", "-1", "-p", str(PORT)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs.append(proc)
-        for _ in range(100):
+        for dummy in range(100):
             out = sh("ip", "netns", "exec", self.server_ns, "ss", "-ltnH", "sport", "= :{0}".format(PORT)).stdout
             if out.strip():
                 return proc

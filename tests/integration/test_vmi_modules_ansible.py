@@ -47,7 +47,7 @@ def ansible(tmp_path, module, args, check=False):
     # (it also finds kubernetes.core and kubevirt.core).
     for var in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
         env.pop(var, None)
-    proc = subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=300, check=False)
     out_file = tree / "localhost"
     assert out_file.exists(), "no result written: rc={0}\n{1}\n{2}".format(proc.returncode, proc.stdout, proc.stderr)
     return proc.returncode, json.loads(out_file.read_text()), proc.stdout + proc.stderr
@@ -77,8 +77,8 @@ WINDOW = {"window_start": "2026-11-27T05:28:20.485Z", "window_end": "2026-11-27T
 
 
 def test_iperf3_migration_reports_outage_without_failing(tmp_path):
-    rc, res, out = ansible(tmp_path, "iperf3_migration", dict(WINDOW, src=str(IPERF3 / "blackhole_2s.json"),
-                                                             return_series=False))
+    args = dict(WINDOW, src=str(IPERF3 / "blackhole_2s.json"), return_series=False)
+    rc, res, out = ansible(tmp_path, "iperf3_migration", args)
     assert rc == 0, out
     assert res["survived"] is True and res["passed"] is False and res["changed"] is False
     assert res["longest_outage"] == {"seconds": 2.5, "start": 3.0, "end": 5.5}
@@ -86,8 +86,8 @@ def test_iperf3_migration_reports_outage_without_failing(tmp_path):
 
 
 def test_iperf3_migration_fail_on_verdict(tmp_path):
-    rc, res, _ = ansible(tmp_path, "iperf3_migration", {"src": str(IPERF3 / "server_killed.json"),
-                                                        "fail_on_verdict": True})
+    args = {"src": str(IPERF3 / "server_killed.json"), "fail_on_verdict": True}
+    rc, res, dummy = ansible(tmp_path, "iperf3_migration", args)
     assert rc != 0
     assert res["msg"] == "FAIL: control socket has closed unexpectedly at 2.0 s"
 
@@ -95,14 +95,14 @@ def test_iperf3_migration_fail_on_verdict(tmp_path):
 def test_iperf3_migration_check_mode_plot(tmp_path):
     pytest.importorskip("matplotlib", reason="matplotlib is optional; plotting is skipped without it")
     png = tmp_path / "plot.png"
-    rc, res, out = ansible(tmp_path, "iperf3_migration", dict(WINDOW, src=str(IPERF3 / "blackhole_2s.json"),
-                                                             plot_path=str(png)), check=True)
+    args = dict(WINDOW, src=str(IPERF3 / "blackhole_2s.json"), plot_path=str(png))
+    rc, res, out = ansible(tmp_path, "iperf3_migration", args, check=True)
     assert rc == 0, out
     assert res["changed"] is True and not png.exists()
 
 
 def test_iperf3_migration_needs_a_source(tmp_path):
-    rc, res, _ = ansible(tmp_path, "iperf3_migration", {"max_outage_seconds": 1})
+    rc, res, dummy = ansible(tmp_path, "iperf3_migration", {"max_outage_seconds": 1})
     assert rc != 0 and res["msg"] == "one of the following is required: src, content"
 
 
@@ -110,7 +110,7 @@ def test_iperf3_migration_needs_a_source(tmp_path):
 
 
 def test_vmi_wait_rejects_bad_family(tmp_path):
-    rc, res, _ = ansible(tmp_path, "vmi_wait", {"name": ["a/b"], "ip_family": "both"})
+    rc, res, dummy = ansible(tmp_path, "vmi_wait", {"name": ["a/b"], "ip_family": "both"})
     assert rc != 0
     assert "value of ip_family must be one of: any, ipv4, ipv6, dual, got: both" in res["msg"]
 
@@ -136,8 +136,8 @@ def test_vmi_wait_survives_gone_and_dropped_watch_and_returns_on_ready(tmp_path,
 def test_vmi_wait_timeout_diagnostics(tmp_path, api):
     api.put(VMIS, load("vmi_scheduling.yml"))
     api.put("pods", load("launcher_pod_pending.yml"))
-    rc, res, _ = ansible(tmp_path, "vmi_wait", {"kubeconfig": api.kubeconfig_path, "name": ["red"],
-                                                "namespace": ["red-namespace"], "timeout": 3})
+    args = {"kubeconfig": api.kubeconfig_path, "name": ["red"], "namespace": ["red-namespace"], "timeout": 3}
+    rc, res, dummy = ansible(tmp_path, "vmi_wait", args)
     assert rc != 0
     assert res["msg"].startswith("timed out after 3 s waiting for 1 of 1 VMIs: red-namespace/red: phase is Scheduling")
     assert "Insufficient devices.kubevirt.io/kvm" in res["msg"]
@@ -151,7 +151,7 @@ def fake_kubevirt_migration(api, stop):
     """Play KubeVirt's part: walk a new VMIM through its phases and move the VMI to the other worker."""
     while not stop.is_set():
         with api.lock:
-            pending = [o for (p, _, _), o in api.objects.items() if p == VMIMS and not o.get("status")]
+            pending = [o for (p, dummy, dummy2), o in api.objects.items() if p == VMIMS and not o.get("status")]
         for vmim in pending:
             vmim = copy.deepcopy(vmim)
             stamps = []
@@ -195,15 +195,15 @@ def test_vmi_migrate_runs_and_verifies(tmp_path, api):
     assert set(res["phase_transitions"]) == {"Scheduling", "PreparingTarget", "Running", "Succeeded"}
     posts = [r for r in api.requests if r[0] == "POST"]
     assert posts == [("POST", "/apis/kubevirt.io/v1/namespaces/blue-namespace/virtualmachineinstancemigrations")]
-    created = [o for (p, _, _), o in api.objects.items() if p == VMIMS][0]
+    created = [o for (p, dummy, dummy2), o in api.objects.items() if p == VMIMS][0]
     assert created["metadata"]["labels"] == {"udn-lab.ovnk.io/lab": "ovn-k-helm"}
     assert created["metadata"]["name"].startswith("kubevirt-migrate-vm-")
 
 
 def test_vmi_migrate_refuses_not_migratable(tmp_path, api):
     api.put(VMIS, load("vmi_not_migratable.yml"))
-    rc, res, _ = ansible(tmp_path, "vmi_migrate", {"kubeconfig": api.kubeconfig_path, "name": "blue",
-                                                   "namespace": "blue-namespace"})
+    args = {"kubeconfig": api.kubeconfig_path, "name": "blue", "namespace": "blue-namespace"}
+    rc, res, dummy = ansible(tmp_path, "vmi_migrate", args)
     assert rc != 0 and res["changed"] is False
     assert "is not live-migratable: LiveMigratable=False (InterfaceNotLiveMigratable" in res["msg"]
     assert not [r for r in api.requests if r[0] == "POST"]

@@ -84,8 +84,8 @@ def test_returns_on_the_completing_event_and_tracks_resource_version():
 
 
 def test_reconnects_from_last_resource_version_after_expiry():
-    api = FakeApi([([obj("a", 1)], "10")], [[{"type": "MODIFIED", "object": obj("a", 11)}], [],
-                                             [{"type": "MODIFIED", "object": obj("a", 12, True)}]])
+    scripts = [[{"type": "MODIFIED", "object": obj("a", 11)}], [], [{"type": "MODIFIED", "object": obj("a", 12, True)}]]
+    api = FakeApi([([obj("a", 1)], "10")], scripts)
     res = k8s.watch_until(api.list_fn, api.watch_fn, all_ready(["ns/a"]), deadline=100, clock=lambda: 0)
     assert res["done"]
     assert [c[0] for c in api.watch_calls] == ["10", "11", "11"]

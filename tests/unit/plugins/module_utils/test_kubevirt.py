@@ -28,21 +28,21 @@ def test_seed_vmi_is_ready_and_summarised():
 
 
 def test_agent_not_connected_and_domain_only_ip_are_both_reported():
-    ready, missing, _ = kv.vmi_readiness(load("vmi_agent_not_connected.yml"), interface="happy")
+    ready, missing, dummy = kv.vmi_readiness(load("vmi_agent_not_connected.yml"), interface="happy")
     assert not ready
     assert any("AgentConnected=absent" in m for m in missing)
     assert any("guest agent" in m and "192.168.0.3" in m and "(domain)" in m for m in missing)
 
 
 def test_scheduling_vmi_reports_phase_and_condition_reason():
-    ready, missing, _ = kv.vmi_readiness(load("vmi_scheduling.yml"))
+    ready, missing, dummy = kv.vmi_readiness(load("vmi_scheduling.yml"))
     assert not ready
     assert missing[0] == "phase is Scheduling, not Running"
     assert any("Ready=False (GuestNotRunning: Guest VM is not reported as running)" in m for m in missing)
 
 
 def test_unknown_interface_names_the_reported_ones():
-    ready, missing, _ = kv.vmi_readiness(load("vmi_ready.yml"), interface="default")
+    ready, missing, dummy = kv.vmi_readiness(load("vmi_ready.yml"), interface="default")
     assert not ready
     assert missing == ["interface default not in status.interfaces (reported: happy)"]
 
@@ -58,7 +58,7 @@ def test_unknown_interface_names_the_reported_ones():
     ],
 )
 def test_address_family_requirement(family, fixture, ready):
-    got, missing, _ = kv.vmi_readiness(load(fixture), interface="happy", family=family)
+    got, missing, dummy = kv.vmi_readiness(load(fixture), interface="happy", family=family)
     assert got is ready, missing
     if not ready:
         assert "no IPv6 address" in missing[-1]
@@ -67,7 +67,7 @@ def test_address_family_requirement(family, fixture, ready):
 def test_require_migratable_quotes_the_reason():
     vmi = load("vmi_not_migratable.yml")
     assert kv.vmi_readiness(vmi)[0] is True
-    ready, missing, _ = kv.vmi_readiness(vmi, require_migratable=True)
+    ready, missing, dummy = kv.vmi_readiness(vmi, require_migratable=True)
     assert not ready
     assert "InterfaceNotLiveMigratable" in missing[0]
 

@@ -164,7 +164,8 @@ def test_timeout_explains_each_missing_signal_and_the_launcher_pod(monkeypatch, 
     msg = out["msg"]
     assert msg.startswith("timed out after 120 s waiting for 1 of 1 VMIs: red-namespace/red: phase is Scheduling, not Running")
     assert "condition AgentConnected=absent" in msg
-    assert "virt-launcher virt-launcher-red-abcde Pending: PodScheduled=False (Unschedulable: 0/3 nodes are available: 3 Insufficient devices.kubevirt.io/kvm.)" in msg
+    assert ("virt-launcher virt-launcher-red-abcde Pending: PodScheduled=False (Unschedulable: 0/3 nodes are available: "
+            "3 Insufficient devices.kubevirt.io/kvm.)") in msg
     assert "Warning FailedScheduling" in msg
     assert out["not_ready"][0]["launcher_pods"][0]["phase"] == "Pending"
     # one namespace and one name → a namespaced watch on that name
