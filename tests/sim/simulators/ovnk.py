@@ -22,9 +22,9 @@ import ipaddress
 import json
 from typing import Any, Dict, List, Optional, Tuple
 
-from .common import (CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
+from .common import (CONFIGMAPS, CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
                      conditions_equal, create, delete, find_condition, labels_of, mac_for_ip, meta, owned_by,
-                     owner_ref, patch, patch_status, selector_matches, set_condition)
+                     owner_ref, parse_time, patch, patch_status, selector_matches, set_condition)
 
 PRIMARY_LABEL = "k8s.ovn.org/primary-user-defined-network"
 POD_NETWORKS = "k8s.ovn.org/pod-networks"
@@ -183,6 +183,8 @@ def reconcile_network(obj, cache, config, now) -> Result:
     net = network_of(obj)
     if net["deleting"]:
         return result
+    if not segmentation_enabled(cache):
+        return result.then(5.0)  # ovnkube runs without UDN support: nothing answers
     namespaces = cache.list(NAMESPACES)
     by_name = dict((meta(n)["name"], n) for n in namespaces)
     targets = target_namespaces(net, namespaces)
@@ -417,10 +419,25 @@ def parse_networks_annotation(value: Optional[str], namespace: str) -> List[Dict
     return out
 
 
-def default_entry(pod, node, cache, role) -> Optional[Dict[str, Any]]:
-    """The ``default`` pod-networks entry: the pod IPs kwok/the API report, prefixed by the node pod CIDR."""
+def node_pod_cidrs(node) -> List[str]:
+    spec = node.get("spec") or {}
+    return spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+
+
+def default_entry(pod, node, cache, role, allocate=False) -> Optional[Dict[str, Any]]:
+    """The ``default`` pod-networks entry: the pod IPs the API reports (kwok sets them), prefixed by the node's
+    pod CIDR; with ``allocate`` (no pod IP showed up in time) the lowest free address of the node's pod CIDRs."""
     status_ips = [p.get("ip") for p in (pod.get("status") or {}).get("podIPs") or [] if p.get("ip")]
-    cidrs = (node.get("spec") or {}).get("podCIDRs") or ([node["spec"]["podCIDR"]] if (node.get("spec") or {}).get("podCIDR") else [])
+    cidrs = node_pod_cidrs(node)
+    if not status_ips and allocate and cidrs:
+        used = set()
+        for other in cache.list(PODS):
+            if (other.get("spec") or {}).get("nodeName") != meta(node).get("name") or not live_pod(other):
+                continue
+            used.update(p.get("ip") for p in (other.get("status") or {}).get("podIPs") or [])
+            used.update(ip.split("/")[0] for ip in (pod_networks(other).get(DEFAULT_NETWORK) or {}).get(
+                "ip_addresses") or [])
+        status_ips = [next_free(c, used).split("/")[0] for c in cidrs]
     ips, gws = [], []
     for ip in status_ips:
         addr = ipaddress.ip_address(ip)
@@ -432,6 +449,26 @@ def default_entry(pod, node, cache, role) -> Optional[Dict[str, Any]]:
     if not ips:
         return None
     return pod_entry(ips, gws, [], role)
+
+
+def chart_settings(cache) -> Optional[Dict[str, str]]:
+    """The installed chart's ``ovn-kubernetes/ovnkube-config`` data, or None when no chart is installed."""
+    cm = cache.get(CONFIGMAPS, "ovn-kubernetes", "ovnkube-config")
+    return (cm or {}).get("data") if cm is not None else None
+
+
+def segmentation_enabled(cache) -> bool:
+    """UDNs work only with enableMultiNetwork AND enableNetworkSegmentation (no chart: assume on)."""
+    data = chart_settings(cache)
+    if data is None:
+        return True
+    return str(data.get("enable_multi_network")).lower() == "true" and str(
+        data.get("enable_network_segmentation")).lower() == "true"
+
+
+def persistent_ips_enabled(cache) -> bool:
+    data = chart_settings(cache)
+    return data is None or str(data.get("enable_persistent_ips")).lower() == "true"
 
 
 def network_status_annotation(default: Dict, primary: Optional[Dict], secondaries: List[Tuple[str, str, Dict]]):
@@ -472,7 +509,9 @@ def reconcile_pod(pod, cache, config, now) -> Result:
     if labelled and primary is None:
         # Real OVN-K: CNI ADD fails until the namespace's primary UDN exists; retry.
         return result.then(2.0)
-    default = default_entry(pod, node, cache, "infrastructure-locked" if primary else "primary")
+    created = parse_time(m.get("creationTimestamp")) or now
+    late = now - created >= float(config.get("default_ip_wait_seconds", DEFAULTS["default_ip_wait_seconds"]))
+    default = default_entry(pod, node, cache, "infrastructure-locked" if primary else "primary", allocate=late)
     if default is None:
         return result.then(0.5)
     networks = {DEFAULT_NETWORK: default}
@@ -482,9 +521,10 @@ def reconcile_pod(pod, cache, config, now) -> Result:
     if primary:
         claim_name = annotations_of(pod).get(IPAMCLAIM_ANNOTATION)
         claim = cache.get(IPAMCLAIMS, namespace, claim_name) if claim_name else None
-        if claim_name and primary["persistent"] and claim is None:
+        if claim_name and primary["persistent"] and persistent_ips_enabled(cache) and claim is None:
             return result.then(1.0)  # claim not there yet (ipam-extensions creates it)
-        held = ((claim or {}).get("status") or {}).get("ips") if primary["persistent"] else None
+        persistent = primary["persistent"] and persistent_ips_enabled(cache)
+        held = ((claim or {}).get("status") or {}).get("ips") if persistent else None
         if held:
             ranges = [c for c, _ in primary["subnets"]]
             gws = [str(ipaddress.ip_network(r, strict=False).network_address + 1) for r in ranges]
@@ -494,7 +534,7 @@ def reconcile_pod(pod, cache, config, now) -> Result:
             ips, gws, routes, upd = allocate_for_network(primary, spec["nodeName"], cache, m.get("uid"))
             node_updates.update(upd)
             primary_entry = pod_entry(ips, gws, routes, "primary")
-            if claim is not None and primary["persistent"]:
+            if claim is not None and persistent:
                 conds = set_condition((claim.get("status") or {}).get("conditions"), "IPsAllocated", "True",
                                       "SuccessfulAllocation", "IPs allocated: %s" % ", ".join(ips), now)
                 claim_action = patch_status(IPAMCLAIMS, claim, status={
@@ -535,7 +575,7 @@ def reconcile_pod(pod, cache, config, now) -> Result:
 
 class OvnkSimulator(Controller):
     name = "ovnk"
-    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS)
+    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS, CONFIGMAPS)
 
     def __init__(self, kube, config, **kw):
         merged = dict(DEFAULTS)
@@ -563,6 +603,11 @@ class OvnkSimulator(Controller):
                 elif ref.get("kind") == "UserDefinedNetwork":
                     keys.append((UDNS.plural, ns, ref["name"]))
             return keys
+        if res is CONFIGMAPS:
+            if (ns, name) != ("ovn-kubernetes", "ovnkube-config"):
+                return []
+            return [(r.plural, meta(o).get("namespace") or "", meta(o)["name"]) for r in (UDNS, CUDNS)
+                    for o in self.cache.list(r)]
         if res is IPAMCLAIMS:
             return [(PODS.plural, ns, meta(p)["name"]) for p in self.cache.list(PODS, ns)
                     if annotations_of(p).get(IPAMCLAIM_ANNOTATION) == name]

@@ -325,3 +325,47 @@ def test_next_free_skips_gateway_and_management_port_ipv6():
     assert ovnk.next_free("fd00:10::/64", set()) == "fd00:10::3/64"
     with pytest.raises(ovnk.NetworkError):
         ovnk.next_free("10.0.0.0/30", set())
+
+
+def chart_config(**flags):
+    data = {"enable_multi_network": "true", "enable_network_segmentation": "true", "enable_persistent_ips": "true"}
+    data.update(flags)
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "ovnkube-config", "namespace": "ovn-kubernetes"}, "data": data}
+
+
+def test_udns_are_ignored_when_the_chart_disables_segmentation():
+    cache = make_cache()
+    cache.put(ovnk.CONFIGMAPS, chart_config(enable_network_segmentation="false"))
+    drive(sim(cache))
+    assert "status" not in cache.get(UDNS, "blue", "blue-network")
+    assert cache.get(NADS, "blue", "blue-network") is None
+    cache.put(ovnk.CONFIGMAPS, chart_config())
+    drive(sim(cache))
+    assert cache.get(NADS, "blue", "blue-network") is not None
+
+
+def test_without_persistent_ips_the_claim_is_not_used():
+    claim = {"apiVersion": "k8s.cni.cncf.io/v1alpha1", "kind": "IPAMClaim",
+             "metadata": {"name": "vm1.happy", "namespace": "red", "uid": "claim-1"},
+             "spec": {"network": "cluster_udn_colored-enterprise", "interface": "ovn-udn1"}}
+    cache = make_cache([claim, pod("virt-launcher-vm1-aaaaa", "red", "ovn-k-helm-worker", "10.244.1.5",
+                                   {ovnk.IPAMCLAIM_ANNOTATION: "vm1.happy"})])
+    cache.put(ovnk.CONFIGMAPS, chart_config(enable_persistent_ips="false"))
+    drive(sim(cache))
+    assert "status" not in cache.get(IPAMCLAIMS, "red", "vm1.happy")
+    assert pod_nets(cache, "red", "virt-launcher-vm1-aaaaa")["red/colored-enterprise"]["role"] == "primary"
+
+
+def test_default_address_is_allocated_when_no_pod_ip_shows_up():
+    p = pod("p", "default", "ovn-k-helm-worker", "10.244.1.7")
+    p["status"] = {"phase": "Pending"}
+    p["metadata"]["creationTimestamp"] = "2027-01-15T08:00:00Z"
+    other = pod("o", "default", "ovn-k-helm-worker", "10.244.1.3")
+    cache = make_cache([p, other])
+    start = ovnk.parse_time("2027-01-15T08:00:00Z")
+    early = ovnk.reconcile_pod(p, cache, dict(ovnk.DEFAULTS), start + 1)
+    assert early.actions == []
+    late = ovnk.reconcile_pod(p, cache, dict(ovnk.DEFAULTS), start + 10)
+    nets = json.loads(late.actions[-1].body["metadata"]["annotations"][ovnk.POD_NETWORKS])
+    assert nets["default"]["ip_addresses"] == ["10.244.1.4/24"]
