@@ -124,7 +124,19 @@ def persistent_primary(namespace: str, cache) -> Optional[Dict[str, Any]]:
     return None
 
 
-def schedulable_nodes(cache, exclude: Optional[str] = None) -> List[str]:
+def tolerated(taint, tolerations) -> bool:
+    for tol in tolerations or []:
+        if tol.get("effect") and tol.get("effect") != taint.get("effect"):
+            continue
+        if tol.get("operator") == "Exists" and (not tol.get("key") or tol.get("key") == taint.get("key")):
+            return True
+        if tol.get("key") == taint.get("key") and (tol.get("value") or "") == (taint.get("value") or ""):
+            return True
+    return False
+
+
+def schedulable_nodes(cache, exclude: Optional[str] = None, tolerations=None) -> List[str]:
+    """Nodes a virt-launcher pod can land on: Ready, not cordoned, kubevirt.io/schedulable=true, taints tolerated."""
     out = []
     for node in cache.list(NODES):
         name = meta(node)["name"]
@@ -132,6 +144,9 @@ def schedulable_nodes(cache, exclude: Optional[str] = None) -> List[str]:
         if name == exclude or spec.get("unschedulable") or not node_ready(node):
             continue
         if labels_of(node).get(SCHEDULABLE_LABEL) != "true":
+            continue
+        if any(t.get("effect") in ("NoSchedule", "NoExecute") and not tolerated(t, tolerations)
+               for t in spec.get("taints") or []):
             continue
         out.append(name)
     return out
@@ -545,7 +560,7 @@ def reconcile_vmim(vmim, cache, config, now) -> Result:
     target_node = ((target or {}).get("spec") or {}).get("nodeName")
 
     if phase == "Pending":
-        if not schedulable_nodes(cache, exclude=source_node):
+        if not schedulable_nodes(cache, exclude=source_node, tolerations=config.get("launcher_tolerations")):
             return result.then(2.0)  # no other node: the migration cannot be scheduled
         if target is None:
             claim = annotations_of(next((p for p in launcher_pods(vmi, cache)

@@ -69,6 +69,8 @@ class World:
             labels = labels_of(node)
             if name in excluded or (node.get("spec") or {}).get("unschedulable"):
                 continue
+            if any(not kv.tolerated(t, spec.get("tolerations")) for t in (node.get("spec") or {}).get("taints") or []):
+                continue
             if all(labels.get(k) == v for k, v in (spec.get("nodeSelector") or {}).items()):
                 return name
         return None
@@ -292,3 +294,14 @@ def test_phase_delays_are_respected():
     config = dict(kv.DEFAULTS, migration_delays={"PreparingTarget": 4.0})
     result = kv.reconcile_vmim(vmim, cache, config, START + 11)
     assert result.actions == [] and result.requeue == pytest.approx(3.0)
+
+
+def test_tainted_control_plane_is_no_migration_target():
+    world = World(nodes=["ovn-k-helm-control-plane", "ovn-k-helm-worker"])
+    cp = world.cache.get(NODES, None, "ovn-k-helm-control-plane")
+    cp["spec"]["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+    world.run(seconds=10.0)
+    assert world.vmi("blue-namespace", "blue")["status"]["nodeName"] == "ovn-k-helm-worker"
+    vmim = world.migrate("blue-namespace", "blue")
+    world.run(seconds=5.0)
+    assert world.cache.get(VMIMS, "blue-namespace", meta(vmim)["name"])["status"]["phase"] == "Pending"
