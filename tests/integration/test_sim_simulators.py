@@ -232,7 +232,7 @@ def test_injected_migration_failure(vms):
 
 def test_namespace_label_cannot_be_added_later(cluster, tmp_path):
     """The stand-in chart's ValidatingAdmissionPolicy, enforced by the real API server."""
-    chart = SIM_DIR / "standins" / "ovn-kubernetes-chart" / "templates" / "udn-namespace-label-policy.yaml"
+    chart = SIM_DIR / "standins" / "ovn-kubernetes-chart" / "templates" / "udn-namespace-label-policy.yaml.gotmpl"
     body = chart.read_text().split("\n", 1)[1].rsplit("{{- end }}", 1)[0]
     apply(cluster, [d for d in yaml.safe_load_all(body) if d])
     apply(cluster, [namespace("late-label", primary=False)])

@@ -106,6 +106,8 @@ def build_chart_tarball(dest, version, chart_dir, upstream):
         base = "%s/%s" % (top, chart_dir.strip("/"))
         for path in sorted(src.rglob("*")):
             rel = path.relative_to(src).as_posix()
+            if rel.endswith(".gotmpl"):  # kept off .yaml in the repository: helm templates are not YAML
+                rel = rel[: -len(".gotmpl")]
             if path.is_dir():
                 _add_dir(tar, "%s/%s" % (base, rel))
             else:
