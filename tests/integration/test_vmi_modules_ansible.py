@@ -64,12 +64,6 @@ def api(tmp_path):
     server.stop()
 
 
-def later(seconds, action):
-    thread = threading.Thread(target=lambda: (time.sleep(seconds), action()), daemon=True)
-    thread.start()
-    return thread
-
-
 # ---------------------------------------------------------------- iperf3_migration
 
 
@@ -122,7 +116,16 @@ def test_vmi_wait_survives_gone_and_dropped_watch_and_returns_on_ready(tmp_path,
     api.dropped_watches = 1
     ready = load("vmi_ready.yml")
     ready["metadata"].update(name="red", namespace="red-namespace")
-    later(4.0, lambda: api.put(VMIS, ready))
+
+
+    def flip_after_third_watch():
+        # 1st watch: 410 Gone (relist), 2nd: cut mid-stream (reconnect), 3rd: gets the change
+        while sum(1 for r in list(api.requests) if "watch=true" in r[1]) < 3:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        api.put(VMIS, ready)
+
+    threading.Thread(target=flip_after_third_watch, daemon=True).start()
     rc, res, out = ansible(tmp_path, "vmi_wait", {
         "kubeconfig": api.kubeconfig_path, "name": ["red-namespace/red", "blue-namespace/blue"],
         "interface": "happy", "ip_family": "ipv4", "timeout": 60})
