@@ -7,6 +7,7 @@ command sets) and are skipped, with the command to run, only when the binaries a
 requested.
 """
 
+import ipaddress
 import json
 import os
 import pathlib
@@ -216,7 +217,11 @@ def test_deployment_pods_run_on_workers_through_the_scheduler(cluster):
     pods = wait_for("3 Running pods of deployment web", running)
     # the real scheduler placed them and honoured the control-plane taint
     assert {p["spec"]["nodeName"] for p in pods} <= {CLUSTER + "-worker", CLUSTER + "-worker2"}
-    assert all(p["status"].get("podIP") for p in pods)
+    # kwok gives each pod an address from its node's spec.podCIDRs (set like kube-controller-manager would)
+    cidrs = {n["metadata"]["name"]: n["spec"]["podCIDRs"] for n in get_json(kubeconfig, "nodes")["items"]}
+    for p in pods:
+        net = ipaddress.ip_network(cidrs[p["spec"]["nodeName"]][0])
+        assert ipaddress.ip_address(p["status"]["podIP"]) in net, (p["status"]["podIP"], net)
     # the real controller manager updated the Deployment status
     wait_for("deployment web available", lambda: get_json(kubeconfig, "deployment", "web", "-n", "default")
              ["status"].get("availableReplicas") == 3)

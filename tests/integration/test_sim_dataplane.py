@@ -174,8 +174,8 @@ def vm_world(tmp_path):
     """Two VMs on a Layer2 primary CUDN (the seed's happy-tenant), launcher pods annotated by the simulator."""
     cudn = {"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
             "metadata": {"name": "happy-tenant", "uid": "cudn-happy"},
-            "spec": {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
-                                                                  "values": ["red-namespace", "blue-namespace"]}]},
+            "spec": {"namespaceSelector": {"matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["red-namespace", "blue-namespace"]}]},
                      "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"]}}}}
     pods, vmis = [], []
     for i, (vm, namespace) in enumerate((("red", "red-namespace"), ("blue", "blue-namespace")), start=1):

@@ -2,7 +2,6 @@
 scheduler and kwok built from source). Skips when those binaries have not been built yet."""
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -152,8 +151,8 @@ def vm(name, ns):
 def vms(cluster, sims):
     apply(cluster, [namespace("red-namespace"), namespace("blue-namespace"), {
         "apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork", "metadata": {"name": "happy-tenant"},
-        "spec": {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
-                                                              "values": ["red-namespace", "blue-namespace"]}]},
+        "spec": {"namespaceSelector": {"matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["red-namespace", "blue-namespace"]}]},
                  "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"],
                                                               "ipam": {"lifecycle": "Persistent"}}}}},
         {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt", "metadata": {"name": "kubevirt", "namespace": "kubevirt"},

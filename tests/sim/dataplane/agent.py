@@ -67,8 +67,8 @@ def exec_body(pod, netns):
     return {
         "apiVersion": EXECS.api_version, "kind": EXECS.kind,
         "metadata": {"name": m["name"], "namespace": m["namespace"]},
-        "spec": {"execs": [{"local": {"workDir": "/", "envs": [{"name": "UDNSIM_NETNS", "value": netns},
-                                                                {"name": "PATH", "value": path}]}}]},
+        "spec": {"execs": [{"local": {"workDir": "/", "envs": [
+            {"name": "UDNSIM_NETNS", "value": netns}, {"name": "PATH", "value": path}]}}]},
     }
 
 
@@ -169,5 +169,3 @@ class DataplaneAgent(Controller):
         link = getattr(self, "_made_link", None)
         if link and os.path.islink(link):
             os.unlink(link)
-
-

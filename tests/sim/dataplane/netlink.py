@@ -233,8 +233,8 @@ class Fabric:
                 plen = 128 if ":" in ip else 32
                 self.ip("addr", "add", "%s/%d" % (ip, plen), "dev", "lo", netns=netns, check=False)
                 have.add(ip)
-        text = json.dumps({"listeners": [l for l in svc_plan["listeners"]
-                                         if l["netns"] is None or l["netns"] in self.routers]}, sort_keys=True)
+        text = json.dumps({"listeners": [x for x in svc_plan["listeners"]
+                                         if x["netns"] is None or x["netns"] in self.routers]}, sort_keys=True)
         if text == self.proxy_config and self.proxy and self.proxy.poll() is None:
             return
         with open(config_path, "w") as handle:

@@ -537,10 +537,9 @@ def reconcile_vmim(vmim, cache, config, now) -> Result:
     if phase == "":
         migratable = find_condition(vstatus.get("conditions"), "LiveMigratable")
         if not migratable or migratable.get("status") != "True":
-            result.actions.append(patch_status(VMIMS, vmim, status=fail(
-                "Cannot migrate VMI, Reason: %s, Message: %s" % ((migratable or {}).get("reason", "unknown"),
-                                                                (migratable or {}).get("message", "")),
-                "NotMigratable")))
+            message = "Cannot migrate VMI, Reason: %s, Message: %s" % (
+                (migratable or {}).get("reason", "unknown"), (migratable or {}).get("message", ""))
+            result.actions.append(patch_status(VMIMS, vmim, status=fail(message, "NotMigratable")))
             return result
         others = [v for v in cache.list(VMIMS, ns) if (v.get("spec") or {}).get("vmiName") == vmi_name
                   and meta(v).get("uid") != m.get("uid") and (v.get("status") or {}).get("phase") not in FINAL + ("",)]
@@ -563,9 +562,9 @@ def reconcile_vmim(vmim, cache, config, now) -> Result:
         if not schedulable_nodes(cache, exclude=source_node, tolerations=config.get("launcher_tolerations")):
             return result.then(2.0)  # no other node: the migration cannot be scheduled
         if target is None:
-            claim = annotations_of(next((p for p in launcher_pods(vmi, cache)
-                                         if (p.get("spec") or {}).get("nodeName") == source_node), {})
-                                    ).get(IPAMCLAIM_ANNOTATION)
+            source_pod = next((p for p in launcher_pods(vmi, cache)
+                               if (p.get("spec") or {}).get("nodeName") == source_node), {})
+            claim = annotations_of(source_pod).get(IPAMCLAIM_ANNOTATION)
             result.actions.append(create(PODS, launcher_pod_body(vmi, config, claim, vmim, source_node)))
             return result.then(0.2)
         result.actions.append(patch_status(VMIMS, vmim, status=with_phase(status, "Scheduling", now)))

@@ -23,7 +23,7 @@ import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from .common import (CONFIGMAPS, CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
-                     conditions_equal, create, delete, find_condition, labels_of, mac_for_ip, meta, owned_by,
+                     conditions_equal, create, delete, labels_of, mac_for_ip, meta, owned_by,
                      owner_ref, parse_time, patch, patch_status, selector_matches, set_condition)
 
 PRIMARY_LABEL = "k8s.ovn.org/primary-user-defined-network"

@@ -148,10 +148,10 @@ def test_service_listeners_stay_in_their_network():
     for listener in svc["listeners"]:
         by_ip.setdefault(listener["ip"], []).append(listener)
     web = by_ip["10.96.5.5"]
-    assert [(l["netns"], l["port"], l["targets"]) for l in web] == [(blue_router, 80, ["%s:8080" % udn_ip])]
-    assert [(l["netns"], l["port"], l["target_netns"]) for l in by_ip["127.0.0.2"]] == [(None, 30080, blue_router)]
+    assert [(x["netns"], x["port"], x["targets"]) for x in web] == [(blue_router, 80, ["%s:8080" % udn_ip])]
+    assert [(x["netns"], x["port"], x["target_netns"]) for x in by_ip["127.0.0.2"]] == [(None, 30080, blue_router)]
     # the API service is in every router, relayed to the host
-    assert {l["netns"] for l in by_ip["10.96.0.1"]} == {r["netns"] for r in p["routers"].values()}
-    assert all(l["targets"] == ["127.0.0.1:6443"] and l["target_netns"] is None for l in by_ip["10.96.0.1"])
+    assert {x["netns"] for x in by_ip["10.96.0.1"]} == {r["netns"] for r in p["routers"].values()}
+    assert all(x["targets"] == ["127.0.0.1:6443"] and x["target_netns"] is None for x in by_ip["10.96.0.1"])
     assert "10.96.5.5" in svc["service_ips"][blue_router]
     assert "10.96.5.5" not in svc["service_ips"].get(p["routers"]["default"]["netns"], set())

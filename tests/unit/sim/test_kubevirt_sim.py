@@ -33,7 +33,10 @@ class World:
         self.cache = Cache.from_objects(by_kind)
         self.now = START + 1
         self.kube = FakeKube(self.cache, self.now)
-        clock = lambda: self.now  # noqa: E731
+
+        def clock():
+            return self.now
+
         self.ovnk = ovnk.OvnkSimulator(self.kube, {}, cache=self.cache, clock=clock)
         self.kv = kv.KubevirtSimulator(self.kube, kv_config or {}, cache=self.cache, clock=clock)
         self.next_ip = 10

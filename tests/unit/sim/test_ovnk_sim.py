@@ -7,7 +7,7 @@ import pytest
 from conftest import load
 
 from simulators import ovnk
-from simulators.common import CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache, find_condition, meta
+from simulators.common import CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache, find_condition
 from simulators.fake import FakeKube, drive
 
 NOW = 1_800_000_000.0
