@@ -321,3 +321,36 @@ def test_cluster_ip_stays_in_its_network_and_node_port_reaches_in(world, tmp_pat
             assert wait_listening(src[0], src[1], "10.96.0.1", 443), "API service not reachable from %s" % (src,)
     finally:
         api.shutdown()
+
+
+# --------------------------------------------------------------------------- the agent and kwok exec shims
+
+
+def test_agent_builds_namespaces_and_exec_objects_whose_env_runs_probes_in_the_pod(world, tmp_path):
+    from dataplane.agent import EXECS, KEY, DataplaneAgent
+
+    cache, _fabric = world
+    agent = DataplaneAgent(FakeKube(cache, NOW), {"state_dir": str(tmp_path / "state")}, cache=cache)
+    os.makedirs(agent.state_dir, exist_ok=True)
+    try:
+        agent.reconcile_key(KEY)
+        exec_obj = cache.get(EXECS, "blue", "blue-0")
+        envs = dict((e["name"], e["value"]) for e in exec_obj["spec"]["execs"][0]["local"]["envs"])
+        assert envs["UDNSIM_NETNS"] == dp_plan.pod_netns("blue", "blue-0")
+        # what kwok does for `kubectl exec -n blue blue-0 -- agnhost connect ...`: run it locally with these envs
+        target = "%s:8080" % primary_ip(cache, "blue", "blue-1")
+        env = dict(os.environ, **envs)
+        deadline = time.monotonic() + 10
+        while True:
+            proc = subprocess.run(["agnhost", "connect", target, "--timeout=2s", "--protocol=tcp"], env=env,
+                                  capture_output=True, text=True)
+            if proc.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert proc.returncode == 0, proc.stderr
+        green = dict(os.environ, **dict(envs, UDNSIM_NETNS=dp_plan.pod_netns("green", "green-0")))
+        proc = subprocess.run(["agnhost", "connect", target, "--timeout=1s", "--protocol=tcp"], env=green,
+                              capture_output=True, text=True)
+        assert proc.returncode == 1 and ("TIMEOUT" in proc.stderr or "unreachable" in proc.stderr.lower()), proc.stderr
+    finally:
+        agent.fabric.teardown()
