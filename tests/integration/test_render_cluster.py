@@ -25,6 +25,9 @@ FAMILIES = {
 def run_role(repo_root, tmp_path, **extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path / "home"),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
+    # ansible.cfg decides where collections come from (pytest plugins may export their own path).
+    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
+        env.pop(name, None)
     (tmp_path / "home").mkdir(exist_ok=True)
     variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local")
     variables.update(extra)
