@@ -29,19 +29,26 @@ from .netlink import Fabric, cleanup_all
 EXECS = Res("kwok.x-k8s.io", "v1alpha1", "execs", True, "Exec")
 SERVICES = Res("", "v1", "services", True, "Service")
 ENDPOINTS = Res("", "v1", "endpoints", True, "Endpoints")
+SECRETS = Res("", "v1", "secrets", True, "Secret")
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIMS = os.path.join(HERE, "shims")
 KEY = ("dataplane", "", "all")
 
 
-def cloud_init_access(vmi):
-    """``(user, [public keys])`` from the VMI's cloud-init user data."""
+def cloud_init_access(vmi, secret_lookup=None):
+    """``(user, [public keys])`` from the VMI's cloud-init user data (inline, base64 or ``secretRef``;
+    ``secret_lookup(namespace, name)`` returns the Secret)."""
     user, keys = "fedora", []
     for vol in (vmi.get("spec") or {}).get("volumes") or []:
         src = vol.get("cloudInitNoCloud") or vol.get("cloudInitConfigDrive") or {}
         text = src.get("userData")
         if not text and src.get("userDataBase64"):
             text = base64.b64decode(src["userDataBase64"]).decode()
+        if not text and (src.get("secretRef") or {}).get("name") and secret_lookup:
+            secret = secret_lookup(meta(vmi).get("namespace"), src["secretRef"]["name"]) or {}
+            data = secret.get("data") or {}
+            raw = data.get("userdata") or data.get("userData")
+            text = base64.b64decode(raw).decode() if raw else (secret.get("stringData") or {}).get("userdata")
         if not text:
             continue
         try:
@@ -133,7 +140,7 @@ class DataplaneAgent(Controller):
         if not os.path.exists(sshd):
             self.log.warning("no %s: VM %s has no ssh", sshd, netns)
             return
-        user, keys = cloud_init_access(vmi)
+        user, keys = cloud_init_access(vmi, self.lookup_secret)
         vm_dir = os.path.join(self.state_dir, netns)
         os.makedirs(vm_dir, exist_ok=True)
         host_key = os.path.join(vm_dir, "ssh_host_ed25519_key")
@@ -158,6 +165,13 @@ class DataplaneAgent(Controller):
         log = open(os.path.join(vm_dir, "sshd.log"), "a")
         self.sshd[netns] = subprocess.Popen(["ip", "netns", "exec", netns, "unshare", "-m", "sh", "-c", script],
                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+
+    def lookup_secret(self, namespace, name):
+        try:
+            return self.kube.get(SECRETS, namespace, name) if self.kube is not None else None
+        except Exception as exc:  # a missing Secret only means no keys
+            self.log.warning("cloud-init secret %s/%s: %s", namespace, name, exc)
+            return None
 
     def shutdown(self):
         super().shutdown()

@@ -155,3 +155,19 @@ def test_service_listeners_stay_in_their_network():
     assert all(x["targets"] == ["127.0.0.1:6443"] and x["target_netns"] is None for x in by_ip["10.96.0.1"])
     assert "10.96.5.5" in svc["service_ips"][blue_router]
     assert "10.96.5.5" not in svc["service_ips"].get(p["routers"]["default"]["netns"], set())
+
+
+def test_cloud_init_keys_from_inline_data_and_secret_ref():
+    import base64
+
+    from dataplane.agent import cloud_init_access
+
+    inline = {"metadata": {"namespace": "n"}, "spec": {"volumes": [{"name": "c", "cloudInitNoCloud": {
+        "userData": "#cloud-config\nuser: fedora\nssh_authorized_keys: [k1]\n"}}]}}
+    assert cloud_init_access(inline) == ("fedora", ["k1"])
+    data = base64.b64encode(b"#cloud-config\nusers: [{name: cloud, ssh_authorized_keys: [k2]}]\n").decode()
+    ref = {"metadata": {"namespace": "n"}, "spec": {"volumes": [{"name": "c", "cloudInitNoCloud": {
+        "secretRef": {"name": "vm-cloud-init"}}}]}}
+    secrets = {("n", "vm-cloud-init"): {"data": {"userdata": data}}}
+    assert cloud_init_access(ref, lambda ns, name: secrets.get((ns, name))) == ("cloud", ["k2"])
+    assert cloud_init_access(ref) == ("fedora", [])
