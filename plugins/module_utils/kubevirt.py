@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure predicates over KubeVirt objects (plain dicts): VMI readiness, migration verdicts, node schedulability.
+"""KubeVirt decisions and the wait/migrate flows built on them.
 
-Nothing here talks to a cluster; the modules fetch objects and hand them in as dicts.
+The first part is pure predicates over plain dicts (VMI readiness, migration verdicts, node schedulability).
+The last part ("flows") strings them together with I/O done only through an injected ``api`` object
+(k8s.KubeApi, or a fake in tests), an injected clock and the injected k8s.watch_until.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -134,6 +134,19 @@ ips_unchanged:
   description: Whether the addresses are the same after the migration.
   returned: success and not check mode
   type: bool
+phase:
+  description: Final migration phase (V(Succeeded) on success).
+  returned: success and not check mode
+  type: str
+missing_after:
+  description: What the VMI still lacked after the migration when RV(ready_after) is false.
+  returned: success and not check mode
+  type: list
+  elements: str
+failure_reason:
+  description: C(migrationState.failureReason) or the migration's Failed condition message, when it failed.
+  returned: failure
+  type: str
 ready_after:
   description: Whether the VMI was ready again (agent connected, IP on O(interface)) when the module returned.
   returned: success and not check mode

@@ -165,3 +165,65 @@ def test_deleted_objects_and_keep_filter():
 def test_describe_error():
     assert k8s.describe_error(ApiError(403, "Forbidden")) == "HTTP 403 Forbidden"
     assert k8s.describe_error(OSError("boom")) == "OSError: boom"
+
+
+# ---------------------------------------------------------------- the real kubernetes client against a local fake API
+
+
+def _fake_api_module():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[4] / "benchmarks" / "fake_kube_api.py"
+    spec = importlib.util.spec_from_file_location("fake_kube_api", str(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def live_api(tmp_path):
+    pytest.importorskip("kubernetes", reason="the kubernetes Python client is needed to talk to the fake API")
+    import types
+
+    server = _fake_api_module().FakeKubeApi()
+    server.start()
+    params = dict((key, None) for key in k8s.AUTH_ARG_SPEC)
+    params["kubeconfig"] = server.kubeconfig(str(tmp_path / "kubeconfig"))
+    client = k8s.KubeApi(k8s.client_from_module(types.SimpleNamespace(params=params)))
+    yield server, client
+    server.stop()
+
+
+def test_real_client_relists_on_gone_and_reconnects_after_a_cut_stream(live_api):
+    import threading
+    import time
+
+    server, client = live_api
+    server.put("pods", {"metadata": {"name": "p", "namespace": "ns"}, "ready": False})
+    server.gone_watches = 1
+    server.dropped_watches = 1
+
+    def flip():
+        while sum(1 for r in list(server.requests) if "watch=true" in r[1]) < 3:
+            time.sleep(0.02)
+        time.sleep(0.1)
+        server.put("pods", {"metadata": {"name": "p", "namespace": "ns"}, "ready": True})
+
+    threading.Thread(target=flip, daemon=True).start()
+    list_fn, watch_fn = client.list_watch("v1", "Pod", "ns")
+    res = k8s.watch_until(list_fn, watch_fn, all_ready(["ns/p"]), deadline=time.monotonic() + 30)
+    assert res["done"], res
+    assert res["stats"]["relists"] == 1 and res["stats"]["errors"] == 1
+    assert res["stats"]["lists"] == 2
+
+
+def test_real_client_get_create_list(live_api):
+    server, client = live_api
+    assert client.get("kubevirt.io/v1", "VirtualMachineInstance", "nope", "ns") is None
+    made = client.create("kubevirt.io/v1", "VirtualMachineInstanceMigration",
+                         {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration",
+                          "metadata": {"generateName": "kubevirt-migrate-vm-", "namespace": "ns"},
+                          "spec": {"vmiName": "blue"}}, "ns")
+    assert made["metadata"]["name"].startswith("kubevirt-migrate-vm-") and made["metadata"]["uid"]
+    assert [m["spec"] for m in client.list("kubevirt.io/v1", "VirtualMachineInstanceMigration", "ns")] == [{"vmiName": "blue"}]
