@@ -264,7 +264,8 @@ def migration_row(record):
         "family": record.get("family"),
         "source_node": _first(record, "source_node") or _first(migration, "source_node"),
         "target_node": _first(record, "target_node") or _first(migration, "target_node"),
-        "migration_ok": _first(migration, "ok") if migration else record.get("migration_ok"),
+        "migration_ok": _first(record, "migration_ok") if record.get("migration_ok") is not None
+        else _first(migration, "ok"),
         "migration_seconds": _num(_first(migration, "duration_seconds"))
         if migration else _num(_num(window.get("end")) and _num(window.get("end")) - _num(window.get("start"))),
         "survived": survived,
@@ -276,7 +277,8 @@ def migration_row(record):
     }
     problems = []
     if row["migration_ok"] is False:
-        problems.append("migration failed: " + "; ".join((migration.get("errors") or [])[:3]))
+        problems.append("migration failed: " + "; ".join(
+            (migration.get("errors") or [])[:3] or [str(migration.get("msg") or "no detail")]))
     if survived is not True:
         problems.append("stream did not survive: " + "; ".join(analysis.get("failures") or [row["error"] or "no analysis"]))
     elif analysis.get("passed") is False:
