@@ -354,3 +354,31 @@ def test_agent_builds_namespaces_and_exec_objects_whose_env_runs_probes_in_the_p
         assert proc.returncode == 1 and ("TIMEOUT" in proc.stderr or "unreachable" in proc.stderr.lower()), proc.stderr
     finally:
         agent.fabric.teardown()
+
+
+def test_network_policy_allows_one_port_and_denies_another(world):
+    from dataplane.agent import KEY, DataplaneAgent
+    from simulators.common import Res
+
+    cache, _fabric = world
+    target = cache.get(PODS, "blue", "blue-1")
+    target["metadata"]["labels"] = {"purpose": "devconf-eu-2025-demo"}
+    target["spec"]["containers"].append({"name": "second", "image": "agnhost", "ports": [{"containerPort": 9090}]})
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "allow-to-devconf-demo-pods", "namespace": "blue"},
+              "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+                  "to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"purpose": "devconf-eu-2025-demo"}}}],
+                  "ports": [{"protocol": "TCP", "port": 8080}]}]}}
+    agent = DataplaneAgent(FakeKube(cache, NOW), {"state_dir": "/tmp", "kwok_exec": False, "services": False},
+                           cache=cache)
+    ip = primary_ip(cache, "blue", "blue-1")
+    try:
+        agent.reconcile_key(KEY)
+        assert wait_listening("blue", "blue-0", ip, 9090)  # no policy yet: both ports answer
+        cache.put(Res("networking.k8s.io", "v1", "networkpolicies", True, "NetworkPolicy"), policy)
+        agent.reconcile_key(KEY)
+        assert wait_listening("blue", "blue-0", ip, 8080)
+        rc, err = connect("blue", "blue-0", ip, 9090, timeout=1)
+        assert rc == 1 and "TIMEOUT" in err, err
+    finally:
+        agent.fabric.teardown()

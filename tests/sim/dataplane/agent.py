@@ -9,7 +9,7 @@ Watches pods, NADs, VMIs and migrations; on every change rebuilds the plan (plan
 * services: ClusterIPs inside their network's router, NodePorts on the host's node addresses and the Kubernetes
   API from every network, through the userspace proxy svcproxy.py.
 Config keys (run_sim.py ``dataplane:``): blackhole_seconds, blackhole_after_seconds, leak, vm_sshd (true),
-kwok_exec (true), services (true), state_dir (default /run/udnsim), agnhost_link ("" or e.g. /agnhost: a symlink to the shim).
+kwok_exec (true), services (true), network_policies (true: NetworkPolicy as nft rules in the pod's namespace), state_dir (default /run/udnsim), agnhost_link ("" or e.g. /agnhost: a symlink to the shim).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 
 import yaml
 
-from simulators.common import NADS, NODES, PODS, VMIMS, VMIS, Controller, Res, create, meta
+from simulators.common import NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS, Controller, Res, create, meta
 
 from . import plan as dp_plan
 from .netlink import Fabric, cleanup_all
@@ -30,6 +30,7 @@ EXECS = Res("kwok.x-k8s.io", "v1alpha1", "execs", True, "Exec")
 SERVICES = Res("", "v1", "services", True, "Service")
 ENDPOINTS = Res("", "v1", "endpoints", True, "Endpoints")
 SECRETS = Res("", "v1", "secrets", True, "Secret")
+NETPOLS = Res("networking.k8s.io", "v1", "networkpolicies", True, "NetworkPolicy")
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIMS = os.path.join(HERE, "shims")
 KEY = ("dataplane", "", "all")
@@ -81,7 +82,7 @@ def exec_body(pod, netns):
 
 class DataplaneAgent(Controller):
     name = "dataplane"
-    resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES)
+    resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES, NETPOLS, NAMESPACES)
 
     def __init__(self, kube, config, **kw):
         super().__init__(kube, dict(config or {}), **kw)
@@ -120,6 +121,18 @@ class DataplaneAgent(Controller):
             ep = plan["endpoints"][netns]
             if ep["kind"] == "vm" and self.config.get("vm_sshd", True):
                 self.start_sshd(netns, ep["vmi"])
+        if self.config.get("network_policies", True):
+            pods, policies = self.cache.list(PODS), self.cache.list(NETPOLS)
+            namespaces, nads = self.cache.list(NAMESPACES), self.cache.list(NADS)
+            for netns, ep in plan["endpoints"].items():
+                if ep["kind"] != "pod":
+                    continue
+                pod = self.cache.get(PODS, ep["namespace"], ep["name"])
+                if pod is None:
+                    continue
+                primary = next((link["ifname"] for link in ep["links"] if link["role"] == "primary"), "eth0")
+                rules = dp_plan.policy_rules(pod, policies, pods, namespaces, nads)
+                self.fabric.apply_policy(netns, dp_plan.policy_nft(rules, primary))
         for netns in list(self.sshd):
             if netns not in plan["endpoints"]:
                 self.sshd.pop(netns).terminate()

@@ -58,6 +58,7 @@ class Fabric:
         self.service_ips: Dict[str, set] = {}
         self.proxy: Optional[subprocess.Popen] = None
         self.proxy_config: Optional[str] = None
+        self.policies: Dict[str, Optional[str]] = {}
 
     # ------------------------------------------------------------------ primitives
     def ip(self, *args, netns=None, check=True):
@@ -106,6 +107,7 @@ class Fabric:
             return False
         if current:
             self.del_netns(netns)
+            self.policies.pop(netns, None)
         self.add_netns(netns)
         self.sysctl(netns, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
         locked = False
@@ -197,6 +199,7 @@ class Fabric:
             if netns not in plan["endpoints"]:
                 self.del_netns(netns)
                 self.endpoints.pop(netns, None)
+                self.policies.pop(netns, None)
                 self.blackholed.discard(netns)
         for ovn_name, spec in sorted(plan["routers"].items()):
             self.ensure_router(ovn_name, spec)
@@ -221,6 +224,16 @@ class Fabric:
                 self.routers.pop(netns)
                 self.service_ips.pop(netns, None)
         return changed
+
+    # ------------------------------------------------------------------ network policies
+    def apply_policy(self, netns, nft_text):
+        """Replace the pod's policy table (``None``: no policy selects the pod)."""
+        if netns not in self.endpoints or self.policies.get(netns) == nft_text:
+            return
+        self.run(["ip", "netns", "exec", netns, "nft", "delete", "table", "inet", "udnsim_policy"], check=False)
+        if nft_text:
+            self.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=nft_text)
+        self.policies[netns] = nft_text
 
     # ------------------------------------------------------------------ services
     def apply_services(self, svc_plan, config_path):
@@ -256,6 +269,7 @@ class Fabric:
             self.proxy = None
             self.proxy_config = None
         self.service_ips.clear()
+        self.policies.clear()
         for netns in list(self.endpoints):
             self.del_netns(netns)
         for netns in list(self.routers):

@@ -330,3 +330,114 @@ def service_plan(services, pods, endpoints, nodes, nads, routers) -> Dict[str, A
                                               "target_netns": router, "targets": targets})
     listeners.sort(key=lambda s: json.dumps(s, sort_keys=True))
     return {"listeners": listeners, "service_ips": service_ips}
+
+
+# --------------------------------------------------------------------------- network policies
+
+
+def _label_selector_matches(selector, labels):
+    """metav1.LabelSelector; an empty selector matches everything."""
+    if selector is None:
+        return False
+    labels = labels or {}
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and labels.get(key) in values) or \
+                (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def _peer_cidrs(peer, policy_ns, pods, namespaces, nad_nets):
+    """Addresses (as /32 or /128) a NetworkPolicy peer stands for; ipBlock CIDRs as written."""
+    if "ipBlock" in peer:
+        return [peer["ipBlock"]["cidr"]]
+    ns_labels = dict((_meta(n).get("name"), _meta(n).get("labels") or {}) for n in namespaces)
+    out = []
+    for pod in pods:
+        pod_ns = _meta(pod).get("namespace")
+        if "namespaceSelector" in peer:
+            if not _label_selector_matches(peer["namespaceSelector"], ns_labels.get(pod_ns, {})):
+                continue
+        elif pod_ns != policy_ns:
+            continue
+        if "podSelector" in peer and not _label_selector_matches(peer["podSelector"], _meta(pod).get("labels")):
+            continue
+        if not _live(pod):
+            continue
+        _, addrs = _pod_network_addresses(pod, nad_nets)
+        out += ["%s/%d" % (a, 128 if ":" in a else 32) for a in addrs]
+    return sorted(set(out))
+
+
+def _rule(rule, key, policy_ns, pods, namespaces, nad_nets):
+    peers = rule.get(key)
+    cidrs = None
+    if peers:
+        cidrs = []
+        for peer in peers:
+            cidrs += _peer_cidrs(peer, policy_ns, pods, namespaces, nad_nets)
+    ports = None
+    if rule.get("ports"):
+        ports = sorted(set(((p.get("protocol") or "TCP").lower(), int(p["port"])) for p in rule["ports"]
+                           if str(p.get("port", "")).isdigit()))
+    return {"cidrs": cidrs, "ports": ports}
+
+
+def policy_rules(pod, policies, pods, namespaces, nads) -> Dict[str, Any]:
+    """``{"ingress": None | [rule], "egress": None | [rule]}`` for one pod: None = not isolated in that
+    direction; a rule ``{"cidrs": None (anyone) | [...], "ports": None (all) | [(proto, port)]}``."""
+    nad_nets = _ovn_names(nads)
+    ns = _meta(pod).get("namespace")
+    out = {"ingress": None, "egress": None}
+    for pol in policies:
+        if _meta(pol).get("namespace") != ns:
+            continue
+        spec = pol.get("spec") or {}
+        if not _label_selector_matches(spec.get("podSelector", {}), _meta(pod).get("labels")):
+            continue
+        types = spec.get("policyTypes") or (["Ingress"] + (["Egress"] if "egress" in spec else []))
+        for kind, key, peer_key in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
+            if kind not in types:
+                continue
+            rules = out[key] if out[key] is not None else []
+            for rule in spec.get(key) or []:
+                rules.append(_rule(rule, peer_key, ns, pods, namespaces, nad_nets))
+            out[key] = rules
+    return out
+
+
+def policy_nft(rules, interface) -> Optional[str]:
+    """nft table enforcing ``rules`` on the pod's primary interface (None: no policy selects the pod)."""
+    if rules["ingress"] is None and rules["egress"] is None:
+        return None
+    lines = ["table inet udnsim_policy {"]
+    for chain, hook, iface_key, addr_key, rule_list in (
+            ("ingress", "input", "iifname", "saddr", rules["ingress"]),
+            ("egress", "output", "oifname", "daddr", rules["egress"])):
+        if rule_list is None:
+            continue
+        lines.append("  chain %s {" % chain)
+        lines.append("    type filter hook %s priority 0; policy accept;" % hook)
+        lines.append('    %s != "%s" accept' % (iface_key, interface))
+        lines.append("    ct state established,related accept")
+        for rule in rule_list:
+            for family, cidrs in (("ip", [c for c in rule["cidrs"] or [] if ":" not in c]),
+                                  ("ip6", [c for c in rule["cidrs"] or [] if ":" in c])):
+                if rule["cidrs"] is not None and not cidrs:
+                    continue
+                match = "" if rule["cidrs"] is None else "%s %s { %s } " % (family, addr_key, ", ".join(cidrs))
+                if rule["ports"] is None:
+                    lines.append("    %saccept" % match)
+                else:
+                    for proto, port in rule["ports"]:
+                        lines.append("    %s%s dport %d accept" % (match, proto, port))
+                if rule["cidrs"] is None:
+                    break
+        lines.append("    drop")
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -171,3 +171,33 @@ def test_cloud_init_keys_from_inline_data_and_secret_ref():
     secrets = {("n", "vm-cloud-init"): {"data": {"userdata": data}}}
     assert cloud_init_access(ref, lambda ns, name: secrets.get((ns, name))) == ("cloud", ["k2"])
     assert cloud_init_access(ref) == ("fedora", [])
+
+
+SEED_POLICY = {
+    "metadata": {"name": "allow-to-devconf-demo-pods", "namespace": "red"},
+    "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+        "to": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"purpose": "devconf-eu-2025-demo"}}}],
+        "ports": [{"protocol": "TCP", "port": 8080}]}]}}
+
+
+def test_seed_policy_allows_demo_pods_on_8080_only():
+    red = pod("r0", "red", "ovn-k-helm-worker", "10.244.1.5", labels={"purpose": "devconf-eu-2025-demo"})
+    yellow = pod("y0", "yellow", "ovn-k-helm-worker2", "10.244.2.5", labels={"purpose": "devconf-eu-2025-demo"})
+    other = pod("x0", "yellow", "ovn-k-helm-worker2", "10.244.2.6")
+    cache = annotated([red, yellow, other])
+    pods = cache.list(PODS)
+    rules = plan.policy_rules(cache.get(PODS, "red", "r0"), [SEED_POLICY], pods, cache.list(NAMESPACES),
+                              cache.list(NADS))
+    assert rules["ingress"] is None
+    (rule,) = rules["egress"]
+    yellow_ip = json.loads(cache.get(PODS, "yellow", "y0")["metadata"]["annotations"][ovnk.POD_NETWORKS])[
+        "yellow/colored-enterprise"]["ip_addresses"][0].split("/")[0]
+    other_ip = json.loads(cache.get(PODS, "yellow", "x0")["metadata"]["annotations"][ovnk.POD_NETWORKS])[
+        "yellow/colored-enterprise"]["ip_addresses"][0].split("/")[0]
+    assert yellow_ip + "/32" in rule["cidrs"] and other_ip + "/32" not in rule["cidrs"]
+    assert rule["ports"] == [("tcp", 8080)]
+    nft = plan.policy_nft(rules, "ovn-udn1")
+    assert 'oifname != "ovn-udn1" accept' in nft and "tcp dport 8080 accept" in nft and nft.count("drop") == 1
+    # yellow is not selected by any policy
+    assert plan.policy_nft(plan.policy_rules(cache.get(PODS, "yellow", "y0"), [SEED_POLICY], pods,
+                                             cache.list(NAMESPACES), cache.list(NADS)), "ovn-udn1") is None
