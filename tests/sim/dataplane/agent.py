@@ -9,7 +9,8 @@ Watches pods, NADs, VMIs and migrations; on every change rebuilds the plan (plan
 * services: ClusterIPs inside their network's router, NodePorts on the host's node addresses and the Kubernetes
   API from every network, through the userspace proxy svcproxy.py.
 Config keys (run_sim.py ``dataplane:``): blackhole_seconds, blackhole_after_seconds, leak, vm_sshd (true),
-kwok_exec (true), services (true), network_policies (true: NetworkPolicy as nft rules in the pod's namespace), state_dir (default /run/udnsim), agnhost_link ("" or e.g. /agnhost: a symlink to the shim).
+kwok_exec (true), services (true), network_policies (true: NetworkPolicy as nft rules in the pod's
+namespace), state_dir (default /run/udnsim), agnhost_link ("" or e.g. /agnhost: a symlink to the shim).
 """
 
 from __future__ import annotations
