@@ -377,3 +377,38 @@ def test_render_all_addons_writes_every_file(repo_root, upstream_dir, tmp_path):
     # render touches no cluster and downloads nothing: no cache directory, no stable-version record.
     assert not (tmp_path / "lab" / "cache").exists()
     assert not (tmp_path / "lab" / "kubevirt-stable-version").exists()
+
+
+# --- KubeVirt read-back check -------------------------------------------------------------------------------
+
+def _cr(configuration):
+    return {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt",
+            "metadata": {"name": "kubevirt", "namespace": "kubevirt"},
+            "spec": {"certificateRotateStrategy": {}, "imagePullPolicy": "IfNotPresent", "configuration": configuration},
+            "status": {"phase": "Deployed"}}
+
+
+GOOD_CONFIG = {
+    "developerConfiguration": {"useEmulation": True, "featureGates": []},
+    "network": {"binding": {"l2bridge": {"domainAttachmentType": "managedTap", "migration": {}}}},
+    "migrations": {"progressTimeout": 150},
+}
+
+
+@pytest.mark.parametrize("configuration, stuck", [
+    (GOOD_CONFIG, True),
+    # what a JSON-patch "add" of developerConfiguration leaves behind: useEmulation gone
+    (dict(GOOD_CONFIG, developerConfiguration={"featureGates": []}), False),
+    # the binding without migration: VMIs would not be LiveMigratable
+    (dict(GOOD_CONFIG, network={"binding": {"l2bridge": {"domainAttachmentType": "managedTap"}}}), False),
+    (dict(GOOD_CONFIG, network={"binding": {"l2bridge": {"domainAttachmentType": "tap", "migration": {}}}}), False),
+])
+def test_kubevirt_read_back_check(repo_root, tmp_path, configuration, stuck):
+    result = run_playbook(repo_root, tmp_path, "addons_kubevirt_verify.yml", kubevirt_use_emulation=True,
+                          kubevirt_version="v1.8.4", kubevirt_test_cr=_cr(configuration))
+    output = result.stdout + result.stderr
+    if stuck:
+        assert result.returncode == 0, output[-6000:]
+    else:
+        assert result.returncode != 0, output[-6000:]
+        assert "does not hold what kubevirt-cr-patch.yaml set" in output, output[-6000:]
