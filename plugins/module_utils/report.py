@@ -313,14 +313,25 @@ def migration_stats(rows):
 # --------------------------------------------------------------------------- the report
 
 
-def network_cidrs(network):
-    """Subnets of a network record: ``cidrs`` (list) or ``subnets`` (list, or dict family → CIDR)."""
+def network_cidrs(network, families=FAMILIES):
+    """Subnets of a network record for ``families``: ``cidrs`` (list) or ``subnets`` (a list, or a mapping family →
+    CIDR or ``{cidr, host_subnet}`` as the pod workshop writes Layer3 subnets)."""
     if network.get("cidrs"):
-        return list(network["cidrs"])
-    subnets = network.get("subnets") or []
-    if isinstance(subnets, dict):
-        return [subnets[f] for f in FAMILIES if subnets.get(f)]
-    return list(subnets)
+        cidrs = list(network["cidrs"])
+    else:
+        subnets = network.get("subnets") or []
+        if isinstance(subnets, dict):
+            cidrs = [subnets[f] for f in FAMILIES if subnets.get(f)]
+        else:
+            cidrs = list(subnets)
+    cidrs = [c.get("cidr") if isinstance(c, dict) else c for c in cidrs]
+    return [c for c in cidrs if c and ip_family_of(str(c).split("/")[0]) in families]
+
+
+def _network_namespaces(network):
+    if network.get("namespaces"):
+        return list(network["namespaces"])
+    return [network["namespace"]] if network.get("namespace") else []
 
 
 def build_report(versions=None, cluster=None, networks=None, pod_results=None, vm_observations=None,
@@ -334,7 +345,7 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
     """
     families = families_for(ip_family)
     networks = list(networks or [])
-    gateways = dict((n.get("name"), gateways_by_family(network_cidrs(n))) for n in networks)
+    gateways = dict((n.get("name"), gateways_by_family(network_cidrs(n, families))) for n in networks)
     vm_results, vm_skipped = evaluate_vm_checks(vm_observations, gateways)
     pods = pod_results_list(pod_results)
     rows = [migration_row(m) for m in (migrations or [])]
@@ -350,7 +361,8 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
         "families": families,
         "versions": dict(versions or {}),
         "cluster": dict(cluster or {}),
-        "networks": [dict(n, cidrs=network_cidrs(n), gateways=gateways[n.get("name")]) for n in networks],
+        "networks": [dict(n, cidrs=network_cidrs(n, families), namespaces=_network_namespaces(n),
+                          gateways=gateways[n.get("name")]) for n in networks],
         "pods": {"results": pods, "tables": probes.truth_tables(pods) if pods else {},
                  "summary": probes.summarize(pods)["line"] if pods else "not run"},
         "vm_checks": {"results": vm_results, "skipped": vm_skipped, "tables": truth_tables_by_family(vm_results)},
@@ -482,8 +494,10 @@ def render_markdown(report, plot_file=None, console_password=None):
             out += ["Console:", "", "```", access["console_command"], "```", ""]
         if console_password:
             out += ["Console password for `{0}`: `{1}`".format(access.get("user", "fedora"), console_password), ""]
-        out += _md_table(["VM", "namespace", "addresses"],
-                         [[v.get("name"), v.get("namespace"), ", ".join(v.get("ips") or [])] for v in access["vms"]])
+        out += _md_table(["VM", "namespace", "addresses", "SSH host (for <vm>.<namespace>)", "node"],
+                         [[v.get("name"), v.get("namespace"), ", ".join(v.get("ips") or []),
+                           "{0}.{1}".format(v.get("name"), v.get("namespace")), v.get("node") or "-"]
+                          for v in access["vms"]])
         out += [""]
     else:
         out += ["No VMs recorded.", ""]

@@ -72,6 +72,16 @@ def test_gateways_by_family():
     assert report.gateways_by_family(["192.168.0.0/16", "fd00::/64"]) == {"ipv4": "192.168.0.1", "ipv6": "fd00::1"}
 
 
+def test_network_cidrs_of_every_shape_filtered_by_family():
+    layer3 = {"name": "blue-network", "namespace": "blue", "subnets": {
+        "ipv4": {"cidr": "103.103.0.0/16", "host_subnet": 24}, "ipv6": {"cidr": "fd00:103:103::/48", "host_subnet": 64}}}
+    assert report.network_cidrs(layer3) == ["103.103.0.0/16", "fd00:103:103::/48"]
+    assert report.network_cidrs(layer3, ["ipv6"]) == ["fd00:103:103::/48"]
+    assert report.network_cidrs({"subnets": ["10.0.0.0/8"]}, ["ipv4"]) == ["10.0.0.0/8"]
+    built = report.build_report(networks=[layer3], ip_family="ipv4")
+    assert built["networks"][0]["cidrs"] == ["103.103.0.0/16"] and built["networks"][0]["namespaces"] == ["blue"]
+
+
 def test_families_for_rejects_unknown_family():
     assert report.families_for("dual") == ["ipv4", "ipv6"]
     with pytest.raises(report.ReportError, match="unknown address family 'ipv5'"):
