@@ -382,3 +382,16 @@ def test_network_policy_allows_one_port_and_denies_another(world):
         assert rc == 1 and "TIMEOUT" in err, err
     finally:
         agent.fabric.teardown()
+
+
+@pytest.mark.skipif(shutil.which("ping") is None, reason="ping not installed")
+def test_every_network_egresses_to_the_simulated_outside_world(world):
+    cache, fabric = world
+    build(cache, fabric)
+    for src in (("blue", "blue-0"), ("overlap", "overlap-0"), ("green", "green-0"), ("default", "default-0")):
+        proc = subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns(*src), "ping", "-4", "-c", "1", "-W", "2",
+                               "8.8.8.8"], capture_output=True, text=True)
+        assert proc.returncode == 0, (src, proc.stdout, proc.stderr)
+    # the outside world does not become a path between networks
+    rc, err = connect("blue", "blue-0", primary_ip(cache, "green", "green-0"), timeout=1)
+    assert rc == 1, err

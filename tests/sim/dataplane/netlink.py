@@ -59,6 +59,8 @@ class Fabric:
         self.proxy: Optional[subprocess.Popen] = None
         self.proxy_config: Optional[str] = None
         self.policies: Dict[str, Optional[str]] = {}
+        self.external: Optional[str] = None
+        self.uplinks: Dict[str, int] = {}
 
     # ------------------------------------------------------------------ primitives
     def ip(self, *args, netns=None, check=True):
@@ -201,8 +203,10 @@ class Fabric:
                 self.endpoints.pop(netns, None)
                 self.policies.pop(netns, None)
                 self.blackholed.discard(netns)
+        self.ensure_external(plan.get("external"))
         for ovn_name, spec in sorted(plan["routers"].items()):
             self.ensure_router(ovn_name, spec)
+            self.ensure_uplink(spec["netns"])
         for netns, ep in sorted(plan["endpoints"].items()):
             if self.ensure_endpoint(netns, ep, plan["routers"]):
                 changed.append(netns)
@@ -223,7 +227,45 @@ class Fabric:
                 self.del_netns(netns)
                 self.routers.pop(netns)
                 self.service_ips.pop(netns, None)
+                self.uplinks.pop(netns, None)
         return changed
+
+    # ------------------------------------------------------------------ the outside world
+    def ensure_external(self, spec):
+        """A namespace owning the external addresses (loopback) with small servers on them."""
+        if spec is None or self.external == spec["netns"]:
+            return
+        netns = spec["netns"]
+        self.add_netns(netns)
+        self.sysctl(netns, "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+        for addr in spec["addresses"]:
+            plen = 128 if ":" in addr else 32
+            self.ip("addr", "add", "%s/%d" % (addr, plen), "dev", "lo", netns=netns, check=False)
+        self.external = netns
+        self.start_servers(netns, {"name": "external", "ports": spec["ports"]})
+
+    def ensure_uplink(self, router_netns):
+        """Router → outside world: a /30 (and /126) transfer link, default routes, masquerade."""
+        if self.external is None or router_netns in self.uplinks:
+            return
+        self._uplink_seq = getattr(self, "_uplink_seq", 0) + 1
+        index = self._uplink_seq
+        port, peer = "x" + router_port(router_netns, "up")[1:], "u" + router_port(router_netns, "up")[1:]
+        self.ip("link", "add", port, "type", "veth", "peer", "name", peer, "netns", self.external, netns=router_netns)
+        v4 = ipaddress.ip_network("100.64.0.0/10").subnets(new_prefix=30)
+        net4 = next(n for i, n in enumerate(v4) if i == index)
+        router4, ext4 = list(net4.hosts())
+        router6, ext6 = "fd99:ffff:%x::1" % index, "fd99:ffff:%x::2" % index
+        for ns, dev, a4, a6 in ((router_netns, port, router4, router6), (self.external, peer, ext4, ext6)):
+            self.ip("addr", "add", "%s/30" % a4, "dev", dev, netns=ns)
+            self.ip("addr", "add", "%s/126" % a6, "dev", dev, "nodad", netns=ns)
+            self.ip("link", "set", dev, "up", netns=ns)
+        self.ip("-4", "route", "replace", "default", "via", str(ext4), netns=router_netns, check=False)
+        self.ip("-6", "route", "replace", "default", "via", ext6, netns=router_netns, check=False)
+        nat = ("table inet udnsim_nat {\n  chain postrouting {\n    type nat hook postrouting priority 100; policy accept;\n"
+               '    oifname "%s" masquerade\n  }\n}\n' % port)
+        self.run(["ip", "netns", "exec", router_netns, "nft", "-f", "-"], input=nat, check=False)
+        self.uplinks[router_netns] = index
 
     # ------------------------------------------------------------------ network policies
     def apply_policy(self, netns, nft_text):
@@ -274,6 +316,10 @@ class Fabric:
             self.del_netns(netns)
         for netns in list(self.routers):
             self.del_netns(netns)
+        if self.external:
+            self.del_netns(self.external)
+            self.external = None
+        self.uplinks.clear()
         self.endpoints.clear()
         self.routers.clear()
         self.leaks.clear()

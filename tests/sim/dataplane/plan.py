@@ -22,6 +22,9 @@ from typing import Any, Dict, List, Optional
 
 PREFIX = "udnsim-"
 DEFAULT_NETWORK = "default"
+DEFAULT_EXTERNAL_ADDRESSES = ["8.8.8.8", "2001:4860:4860::8888"]
+"""Addresses of the simulated outside world (the seed's egress targets); every network reaches them through
+its router, masqueraded, so overlapping networks egress alike."""
 
 
 def _h(text: str) -> str:
@@ -204,8 +207,13 @@ def build_plan(pods, vmis, vmims, nads, config, now) -> Dict[str, Any]:
         a, b = _leak_network(pair[0], nad_nets), _leak_network(pair[1], nad_nets)
         if a in routers and b in routers and a != b:
             leaks.append(tuple(sorted((a, b))))
+    external = None
+    if config.get("external", True) and routers:
+        external = {"netns": PREFIX + "ext",
+                    "addresses": list(config.get("external_addresses") or DEFAULT_EXTERNAL_ADDRESSES),
+                    "ports": list(config.get("external_ports") or [80, 443])}
     return {"routers": routers, "endpoints": endpoints, "leaks": sorted(set(leaks)), "blackholed": blackholed,
-            "next_change": next_change}
+            "next_change": next_change, "external": external}
 
 
 def _leak_network(name: str, nad_nets: Dict[str, str]) -> Optional[str]:
