@@ -10,7 +10,8 @@ Watches pods, NADs, VMIs and migrations; on every change rebuilds the plan (plan
   API from every network, through the userspace proxy svcproxy.py.
 Config keys (run_sim.py ``dataplane:``): blackhole_seconds, blackhole_after_seconds, leak, vm_sshd (true),
 kwok_exec (true), services (true), network_policies (true: NetworkPolicy as nft rules in the pod's
-namespace), state_dir (default /run/udnsim), agnhost_link ("" or e.g. /agnhost: a symlink to the shim).
+namespace), state_dir (default /run/udnsim), agnhost_link (default /agnhost: a symlink to the shim while the
+agent runs, so the absolute `/agnhost` of probe commands works; "" to skip).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class DataplaneAgent(Controller):
     def start(self):
         cleanup_all()
         os.makedirs(self.state_dir, exist_ok=True)
-        link = self.config.get("agnhost_link")
+        link = self.config.get("agnhost_link", "/agnhost")
         if link and not os.path.lexists(link):
             os.symlink(os.path.join(SHIMS, "agnhost"), link)
             self._made_link = link
