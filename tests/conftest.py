@@ -48,6 +48,8 @@ def _ansible_env(extra=None):
     env.update(
         ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        # pytest-ansible exports its own collections path; children must see this checkout's.
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_DIR),
         ANSIBLE_NOCOLOR="1",
     )
     env.update(extra or {})
