@@ -85,7 +85,7 @@ def gateways_by_family(cidrs):
     """``{"ipv4": "192.168.0.1", "ipv6": "fd00::1"}`` for a list of subnets."""
     out = {}
     for cidr in cidrs or []:
-        fam = ip_family_of(str(cidr).split("/")[0])
+        fam = ip_family_of(str(cidr).split("/", maxsplit=1)[0])
         if fam and fam not in out:
             out[fam] = network_gateway(cidr)
     return out
@@ -325,7 +325,7 @@ def network_cidrs(network, families=FAMILIES):
         else:
             cidrs = list(subnets)
     cidrs = [c.get("cidr") if isinstance(c, dict) else c for c in cidrs]
-    return [c for c in cidrs if c and ip_family_of(str(c).split("/")[0]) in families]
+    return [c for c in cidrs if c and ip_family_of(str(c).split("/", maxsplit=1)[0]) in families]
 
 
 def _network_namespaces(network):

@@ -22,9 +22,9 @@ description:
   - The console password (O(console_password)) is written into C(report.md) for participants (file mode 0600)
     and never into C(report.json), C(junit.xml) or the module result.
   - A file is only rewritten when its content differs, so a second run with the same results changes nothing.
-    Check mode predicts RV(changed) without writing.
+    Check mode predicts C(changed) (and RV(written)) without writing.
 author:
-  - ovnk.udn_lab maintainers
+  - ovnk.udn_lab maintainers (@ovnk)
 options:
   dest:
     description: Report directory (created when missing).
