@@ -184,8 +184,8 @@ def test_ipv6_only_and_more_vms_and_tenants(repo_root, tmp_path):
     green = [vm for vm in docs["virtualmachines"] if vm["metadata"]["name"] == "green"][0]
     assert green["spec"]["template"]["spec"]["domain"]["cpu"] == {"cores": 2}
     assert green["spec"]["template"]["spec"]["domain"]["resources"]["requests"]["memory"] == "1Gi"
-    assert sorted(ns["metadata"]["name"] for ns in docs["namespaces"]) == ["blue-namespace", "green-namespace",
-                                                                            "red-namespace"]
+    names = sorted(ns["metadata"]["name"] for ns in docs["namespaces"])
+    assert names == ["blue-namespace", "green-namespace", "red-namespace"]
 
 
 # --------------------------------------------------------------------------- credentials and cloud-init

@@ -100,13 +100,17 @@ def streams(tmp_path_factory):
                 proc.kill()
                 proc.wait(timeout=10)
         for ns in created:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
+
+
+def stamp(epoch):
+    """RFC3339 with milliseconds, as vmi_migrate returns migrationState timestamps."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + ".{0:03d}Z".format(int(epoch % 1 * 1000))
 
 
 def records(streams):
     """Migration records as migrate_one.yml writes them (vmi_migrate result + iperf3_migration analysis)."""
     reports, (start, end) = streams
-    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".{0:03d}Z".format(int(t % 1 * 1000))
     migration = {"source_node": "ovn-k-helm-worker", "target_node": "ovn-k-helm-worker2", "start": stamp(start),
                  "end": stamp(end), "duration_seconds": round(end - start, 3), "ips_unchanged": True,
                  "ips_before": ["happy=192.168.0.4"], "ips_after": ["happy=192.168.0.4"]}
