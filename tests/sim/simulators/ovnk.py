@@ -33,6 +33,7 @@ NETWORKS = "k8s.v1.cni.cncf.io/networks"
 IPAMCLAIM_ANNOTATION = "k8s.ovn.org/primary-udn-ipamclaim"
 NODE_SUBNETS = "k8s.ovn.org/node-subnets"
 UDN_LABEL = "k8s.ovn.org/user-defined-network"
+FINALIZER = "k8s.ovn.org/user-defined-network-protection"
 CNI_TYPE = "ovn-k8s-cni-overlay"
 DEFAULT_NETWORK = "default"
 DEFAULT_JOIN = {4: "100.65.0.0/16", 6: "fd99::/64"}
@@ -177,14 +178,33 @@ def network_conditions(obj, net, targets, error: Optional[NetworkError], now) ->
                          "Network allocation succeeded for all synced nodes.", now)
 
 
+def pods_using_network(obj, cache) -> List[str]:
+    """``ns/pod`` of live pods attached to the network (a pod-networks entry keyed by its NADs)."""
+    uid = meta(obj).get("uid")
+    keys = set("%s/%s" % (meta(n)["namespace"], meta(n)["name"]) for n in cache.list(NADS) if owned_by(n, uid))
+    return sorted("%s/%s" % (meta(p)["namespace"], meta(p)["name"]) for p in cache.list(PODS)
+                  if live_pod(p) and keys & set(pod_networks(p)))
+
+
 def reconcile_network(obj, cache, config, now) -> Result:
     """UDN/CUDN → NADs in target namespaces + status conditions."""
     result = Result()
     net = network_of(obj)
+    res = UDNS if net["kind"] != "ClusterUserDefinedNetwork" else CUDNS
+    finalizers = list(meta(obj).get("finalizers") or [])
     if net["deleting"]:
-        return result
+        if FINALIZER not in finalizers:
+            return result
+        users = pods_using_network(obj, cache)
+        if users:
+            return result.then(2.0)  # blocked while pods use it
+        return Result([patch(res, obj, body={"metadata": {
+            "finalizers": [f for f in finalizers if f != FINALIZER] or None,
+            "resourceVersion": meta(obj).get("resourceVersion")}})])
     if not segmentation_enabled(cache):
         return result.then(5.0)  # ovnkube runs without UDN support: nothing answers
+    if FINALIZER not in finalizers:
+        result.actions.append(patch(res, obj, body={"metadata": {"finalizers": finalizers + [FINALIZER]}}))
     namespaces = cache.list(NAMESPACES)
     by_name = dict((meta(n)["name"], n) for n in namespaces)
     targets = target_namespaces(net, namespaces)
@@ -219,8 +239,7 @@ def reconcile_network(obj, cache, config, now) -> Result:
             result.actions.append(delete(NADS, nad))
     conds = network_conditions(obj, net, targets, error, now)
     if not conditions_equal(conds, (obj.get("status") or {}).get("conditions")):
-        result.actions.append(patch_status(UDNS if net["kind"] != "ClusterUserDefinedNetwork" else CUDNS, obj,
-                                           status={"conditions": conds}))
+        result.actions.append(patch_status(res, obj, status={"conditions": conds}))
     if error is not None:
         result.then(5.0)
     return result

@@ -369,3 +369,17 @@ def test_default_address_is_allocated_when_no_pod_ip_shows_up():
     late = ovnk.reconcile_pod(p, cache, dict(ovnk.DEFAULTS), start + 10)
     nets = json.loads(late.actions[-1].body["metadata"]["annotations"][ovnk.POD_NETWORKS])
     assert nets["default"]["ip_addresses"] == ["10.244.1.4/24"]
+
+
+def test_network_deletion_waits_for_its_pods():
+    cache = make_cache([pod("a", "blue", "ovn-k-helm-worker", "10.244.1.5")])
+    drive(sim(cache))
+    udn = cache.get(UDNS, "blue", "blue-network")
+    assert ovnk.FINALIZER in udn["metadata"]["finalizers"]
+    udn["metadata"]["deletionTimestamp"] = "2027-01-15T08:00:00Z"
+    blocked = ovnk.reconcile_network(udn, cache, dict(ovnk.DEFAULTS), NOW)
+    assert blocked.actions == [] and blocked.requeue
+    cache.get(PODS, "blue", "a")["status"]["phase"] = "Succeeded"
+    released = ovnk.reconcile_network(udn, cache, dict(ovnk.DEFAULTS), NOW)
+    assert [a.verb for a in released.actions] == ["patch"]
+    assert released.actions[0].body["metadata"]["finalizers"] is None
