@@ -22,7 +22,7 @@ FAMILIES = {
 }
 
 
-def run_role(repo_root, tmp_path, **extra):
+def run_role(repo_root, tmp_path, ansible_args=(), **extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path / "home"),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
     # ansible.cfg decides where collections come from (pytest plugins may export their own path).
@@ -31,7 +31,7 @@ def run_role(repo_root, tmp_path, **extra):
     (tmp_path / "home").mkdir(exist_ok=True)
     variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local")
     variables.update(extra)
-    cmd = ["ansible-playbook", "-i", "localhost,", PLAYBOOK, "-e", json.dumps(variables)]
+    cmd = ["ansible-playbook", "-i", "localhost,", PLAYBOOK, "-e", json.dumps(variables)] + list(ansible_args)
     return subprocess.run(cmd, cwd=str(repo_root), env=env, capture_output=True, text=True, check=False)
 
 
@@ -129,3 +129,12 @@ def test_render_follows_lab_wide_variables(repo_root, tmp_path):
     assert config["name"] == "shared"
     assert config["networking"]["ipFamily"] == "ipv6"
     assert facts["kubeconfig"] == str(tmp_path / "lab" / "kubeconfig")
+
+
+def test_render_in_check_mode_writes_nothing(repo_root, tmp_path):
+    result = run_role(repo_root, tmp_path, ansible_args=["--check", "--diff"], kind_cluster_operation="render",
+                      kind_cluster_render_dir=str(tmp_path / "rendered"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The diff shows the config that would be written, but nothing is on disk.
+    assert "disableDefaultCNI: true" in result.stdout
+    assert not (tmp_path / "rendered").exists()
