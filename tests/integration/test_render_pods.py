@@ -22,7 +22,7 @@ PRIMARY_LABEL = "k8s.ovn.org/primary-user-defined-network"
 OWNERSHIP = {"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": "pods-test-lab"}
 
 
-def run_playbook(repo_root, tmp_path, playbook, **extra):
+def run_playbook(repo_root, tmp_path, playbook, check=False, **extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path / "home"),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
     for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
@@ -35,7 +35,7 @@ def run_playbook(repo_root, tmp_path, playbook, **extra):
     extra_file = tmp_path / "extra-vars.json"
     extra_file.write_text(json.dumps(variables))
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-           os.path.join(PLAYBOOKS, playbook), "-e", "@" + str(extra_file)]
+           os.path.join(PLAYBOOKS, playbook), "-e", "@" + str(extra_file)] + (["--check"] if check else [])
     return subprocess.run(cmd, cwd=str(repo_root), env=env, capture_output=True, text=True, check=False)
 
 
@@ -271,3 +271,226 @@ def test_networks_validate_against_upstream_crds(request, upstream_dir, family):
     for net in docs["networks"]:
         jsonschema.validate(net, schemas[net["kind"]])
         assert cel_problems(net) == [], net["metadata"]["name"]
+
+
+# --------------------------------------------------------------------------- apply twice against a fake API server
+#
+# A small in-memory API server (discovery, GET/list, POST, merge PATCH, dryRun) that plays the controllers just
+# enough for the pod workshop's waits: networks get NetworkCreated=True, StatefulSets get ready replicas and pods
+# whose network-status shows the secondary networks on net1. The real end-to-end proof runs on the simulated
+# cluster; this one proves the role's own requests are idempotent and check mode predicts no change.
+
+import copy  # noqa: E402
+import threading  # noqa: E402
+import urllib.parse  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+
+RESOURCES = {
+    # (group/version): [(plural, kind, namespaced)]
+    "v1": [("namespaces", "Namespace", False), ("pods", "Pod", True), ("services", "Service", True),
+           ("events", "Event", True)],
+    "apps/v1": [("statefulsets", "StatefulSet", True)],
+    "networking.k8s.io/v1": [("networkpolicies", "NetworkPolicy", True)],
+    "k8s.ovn.org/v1": [("userdefinednetworks", "UserDefinedNetwork", True),
+                       ("clusteruserdefinednetworks", "ClusterUserDefinedNetwork", False)],
+}
+
+
+def merge_patch(target, patch):
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+class FakeApi(object):
+    def __init__(self):
+        self.objects = {}  # (gv, plural, namespace, name) -> object
+        self.writes = []   # (method, path) of every non-dry-run write
+        self.lock = threading.Lock()
+        self.rv = 100
+
+    def kind_of(self, gv, plural):
+        return next((k, n) for p, k, n in RESOURCES[gv] if p == plural)
+
+    def react(self, gv, plural, obj):
+        """What the controllers would do once an object exists."""
+        if gv == "k8s.ovn.org/v1":
+            obj["status"] = {"conditions": [{"type": "NetworkCreated", "status": "True",
+                                             "reason": "NetworkAttachmentDefinitionCreated", "message": "ok"}]}
+        if plural == "statefulsets":
+            replicas = obj["spec"].get("replicas", 1)
+            obj["status"] = {"replicas": replicas, "readyReplicas": replicas, "updatedReplicas": replicas}
+            tmpl = obj["spec"]["template"]
+            nets = (tmpl["metadata"].get("annotations") or {}).get("k8s.v1.cni.cncf.io/networks", "")
+            ns = obj["metadata"]["namespace"]
+            status = [{"name": "ovn-kubernetes", "interface": "eth0", "ips": ["10.244.1.9"], "default": True}]
+            status += [{"name": "{0}/{1}".format(ns, n), "interface": "net{0}".format(i + 1),
+                        "ips": ["10.200.0.{0}".format(10 + i)]} for i, n in enumerate(filter(None, nets.split(",")))]
+            for i in range(replicas):
+                name = "{0}-{1}".format(obj["metadata"]["name"], i)
+                self.objects[("v1", "pods", ns, name)] = {
+                    "apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": name, "namespace": ns, "labels": dict(tmpl["metadata"]["labels"]),
+                                 "annotations": {"k8s.v1.cni.cncf.io/network-status": json.dumps(status)}},
+                    "status": {"phase": "Running"}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    api = None
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def parse(self):
+        url = urllib.parse.urlparse(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        parts = [p for p in url.path.split("/") if p]
+        if parts[:1] == ["api"]:
+            gv, rest = "v1", parts[2:]
+        else:
+            gv, rest = "/".join(parts[1:3]), parts[3:]
+        ns = None
+        if len(rest) >= 2 and rest[0] == "namespaces" and len(rest) != 2 or (len(rest) == 3 and rest[0] == "namespaces"):
+            ns, rest = rest[1], rest[2:]
+        plural = rest[0] if rest else None
+        name = rest[1] if len(rest) > 1 else None
+        return url.path, query, gv, ns, plural, name
+
+    def discovery(self, path):
+        if path == "/version":
+            return {"major": "1", "minor": "35", "gitVersion": "v1.35.0"}
+        if path == "/api":
+            return {"kind": "APIVersions", "versions": ["v1"]}
+        if path == "/apis":
+            groups = []
+            for gv in RESOURCES:
+                if "/" in gv:
+                    group, version = gv.split("/")
+                    groups.append({"name": group, "versions": [{"groupVersion": gv, "version": version}],
+                                   "preferredVersion": {"groupVersion": gv, "version": version}})
+            return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+        gv = "v1" if path == "/api/v1" else path[len("/apis/"):] if path.startswith("/apis/") else None
+        if gv in RESOURCES:
+            verbs = ["create", "delete", "get", "list", "patch", "update", "watch"]
+            return {"kind": "APIResourceList", "groupVersion": gv, "resources": [
+                {"name": p, "singularName": k.lower(), "namespaced": n, "kind": k, "verbs": verbs}
+                for p, k, n in RESOURCES[gv]]}
+        return None
+
+    def do_GET(self):
+        found = self.discovery(urllib.parse.urlparse(self.path).path)
+        if found is not None:
+            return self.send(200, found)
+        path, query, gv, ns, plural, name = self.parse()
+        with self.api.lock:
+            if name:
+                obj = self.api.objects.get((gv, plural, ns, name))
+                if obj is None:
+                    return self.send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                           "reason": "NotFound", "code": 404, "message": "not found"})
+                return self.send(200, obj)
+            selector = dict(s.split("=", 1) for s in ",".join(query.get("labelSelector", [""])).split(",") if "=" in s)
+            items = [o for (g, p, n, dummy), o in sorted(self.api.objects.items())
+                     if g == gv and p == plural and (ns is None or n == ns)
+                     and all((o["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
+            kind, dummy = self.api.kind_of(gv, plural)
+            return self.send(200, {"kind": kind + "List", "apiVersion": gv, "metadata": {"resourceVersion": "1"},
+                                   "items": items})
+
+    def body(self):
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+
+    def do_POST(self):
+        path, query, gv, ns, plural, name = self.parse()
+        obj = self.body()
+        key = (gv, plural, ns, obj["metadata"]["name"])
+        with self.api.lock:
+            if key in self.api.objects:
+                return self.send(409, {"kind": "Status", "status": "Failure", "reason": "AlreadyExists", "code": 409})
+            obj = copy.deepcopy(obj)
+            obj["metadata"].setdefault("namespace", ns) if ns else None
+            self.api.rv += 1
+            obj["metadata"].update(uid="uid-{0}".format(self.api.rv), resourceVersion=str(self.api.rv))
+            if "dryRun" not in query:
+                self.api.objects[key] = obj
+                self.api.writes.append(("POST", path))
+                self.api.react(gv, plural, obj)
+        return self.send(201, obj)
+
+    def do_PATCH(self):
+        path, query, gv, ns, plural, name = self.parse()
+        patch = self.body()
+        with self.api.lock:
+            key = (gv, plural, ns, name)
+            if key not in self.api.objects:
+                return self.send(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
+            before = self.api.objects[key]
+            after = merge_patch(before, patch)
+            if after != before and "dryRun" not in query:
+                self.api.rv += 1
+                after["metadata"]["resourceVersion"] = str(self.api.rv)
+                self.api.objects[key] = after
+                self.api.writes.append(("PATCH", path))
+        return self.send(200, after)
+
+
+@pytest.fixture()
+def fake_api(tmp_path):
+    api = FakeApi()
+    handler = type("BoundHandler", (Handler,), {"api": api})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+        "clusters": [{"name": "fake", "cluster": {"server": "http://127.0.0.1:{0}".format(server.server_port)}}],
+        "users": [{"name": "fake", "user": {"token": "fake"}}],
+        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}]}))
+    yield api, kubeconfig
+    server.shutdown()
+
+
+def _changed(stdout):
+    recap = [line for line in stdout.splitlines() if line.startswith("localhost")][-1]
+    return int(recap.split("changed=")[1].split()[0])
+
+
+def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, tmp_path, fake_api):
+    api, kubeconfig = fake_api
+    common = dict(entry="pods", udn_lab_kubeconfig=str(kubeconfig), workloads_verify=False, workloads_wait_timeout=10)
+    predicted = run_playbook(repo_root, tmp_path, "pods_entry.yml", check=True, **common)
+    assert predicted.returncode == 0, predicted.stdout + predicted.stderr
+    assert _changed(predicted.stdout) > 0 and api.writes == [], "check mode predicts changes and writes nothing"
+    first = run_playbook(repo_root, tmp_path, "pods_entry.yml", **common)
+    assert first.returncode == 0, first.stdout + first.stderr
+    kinds = sorted(set((k[0], k[1]) for k in api.objects))
+    assert ("k8s.ovn.org/v1", "clusteruserdefinednetworks") in kinds and ("apps/v1", "statefulsets") in kinds
+    assert len([k for k in api.objects if k[1] == "networkpolicies"]) == 1
+    writes = len(api.writes)
+    assert writes == 5 + 5 + 8 + 2 + 1  # namespaces, networks, StatefulSets, Services, NetworkPolicy
+    for key, obj in api.objects.items():
+        if key[1] != "pods":
+            assert obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "ovnk.udn_lab", key
+
+    check = run_playbook(repo_root, tmp_path, "pods_entry.yml", check=True, **common)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert _changed(check.stdout) == 0, check.stdout
+    second = run_playbook(repo_root, tmp_path, "pods_entry.yml", **common)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert _changed(second.stdout) == 0, second.stdout
+    assert len(api.writes) == writes, api.writes[writes:]
