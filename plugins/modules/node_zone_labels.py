@@ -1,5 +1,6 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
 # Apache License 2.0 (see LICENSE)
 
 from __future__ import absolute_import, division, print_function
@@ -10,7 +11,7 @@ DOCUMENTATION = r"""
 module: node_zone_labels
 short_description: Label Kubernetes nodes with their OVN-Kubernetes zone
 version_added: 0.1.0
-author: ovnk.udn_lab contributors
+author: ovnk.udn_lab maintainers (@ovnk)
 description:
   - Sets (or removes) the label C(k8s.ovn.org/zone-name) on nodes, the zone of each node in OVN-Kubernetes
     interconnect mode with one zone per node.
@@ -19,7 +20,7 @@ description:
     deployed version.
   - Only nodes whose label differs are patched (JSON merge patch on C(metadata.labels)); nothing else on the
     node is touched.
-  - Supports check mode (predicts RV(changed) and RV(nodes) without patching) and diff mode (zone per node
+  - Supports check mode (predicts whether anything changes, and RV(nodes), without patching) and diff mode (zone per node
     before and after).
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options

@@ -128,7 +128,7 @@ def test_per_node_changes_with_selection_and_zones(monkeypatch, capsys):
         {"name": W1, "before": "zone-a", "after": "zone-a", "changed": False},
         {"name": "kind-worker2", "before": None, "after": "zone-a", "changed": True},
     ]
-    assert [name for name, _ in client.patches] == ["kind-worker2"]
+    assert [patch[0] for patch in client.patches] == ["kind-worker2"]
 
 
 def test_state_absent_removes_label(monkeypatch, capsys):
