@@ -125,3 +125,38 @@ def test_existing_with_kubeconfig_of_nothing(repo_root, tmp_path):
     assert result.returncode != 0
     message = failure_message(result)
     assert "did not answer" in message and "kind_cluster_kubeconfig '%s'" % kubeconfig in message, message[-3000:]
+
+
+def _role_vars(repo_root):
+    import yaml
+
+    return yaml.safe_load((repo_root / "roles" / "kind_cluster" / "vars" / "main.yml").read_text())
+
+
+@pytest.mark.parametrize(
+    "cidr, family",
+    [
+        ("10.244.0.0/16", "ipv4"),
+        ("0.0.0.0/0", "ipv4"),
+        ("10.0.0.0/32", "ipv4"),
+        ("fd00:10:244::/48", "ipv6"),
+        ("::/0", "ipv6"),
+        ("2001:db8::1/128", "ipv6"),
+        ("1:2:3:4:5:6:7:8/64", "ipv6"),
+        ("256.1.1.1/8", None),
+        ("10.0.0/8", None),
+        ("10.0.0.0/33", None),
+        ("10.0.0.0", None),
+        ("fd00:10:96:::/112", None),
+        ("12345::/64", None),
+        ("1:2:3/64", None),
+        ("fd00::/129", None),
+        ("a::b::c/64", None),
+    ],
+)
+def test_cidr_patterns_used_by_validation(repo_root, cidr, family):
+    """The role validates subnets with these patterns (Jinja's match test is re.match)."""
+    role_vars = _role_vars(repo_root)
+    v4 = bool(re.match(role_vars["__kind_cluster_ipv4_cidr_re"], cidr))
+    v6 = bool(re.match(role_vars["__kind_cluster_ipv6_cidr_re"], cidr))
+    assert (v4, v6) == (family == "ipv4", family == "ipv6")
