@@ -305,19 +305,29 @@ class Kube:
 
     def request(self, method: str, path: str, body=None, query=None, content_type="application/json",
                 stream=False, timeout=30):
+        """One API call; returns the decoded JSON (or, with ``stream``, the raw urllib3 response)."""
         from kubernetes.client.exceptions import ApiException
 
         headers = {"Accept": "application/json", "Content-Type": content_type}
         try:
-            resp = self.api.call_api(
-                path, method, query_params=list((query or {}).items()), header_params=headers,
-                body=body, auth_settings=["BearerToken"], _preload_content=False, _request_timeout=timeout,
-            )[0]
+            if hasattr(self.api, "param_serialize"):  # kubernetes client >= 31 (new generator)
+                method_, url, headers_, body_, post = self.api.param_serialize(
+                    method=method, resource_path=path, query_params=list((query or {}).items()),
+                    header_params=headers, body=body, auth_settings=["BearerToken"])
+                raw = self.api.call_api(method_, url, header_params=headers_, body=body_, post_params=post,
+                                        _request_timeout=timeout).response
+            else:  # older clients
+                raw = self.api.call_api(
+                    path, method, query_params=list((query or {}).items()), header_params=headers, body=body,
+                    auth_settings=["BearerToken"], _preload_content=False, _request_timeout=timeout)[0]
         except ApiException as exc:
             raise ApiError(exc.status or 0, exc.body.decode() if isinstance(exc.body, bytes) else str(exc.body))
+        if raw.status >= 400:
+            text = raw.data.decode(errors="replace") if raw.data else raw.reason or ""
+            raise ApiError(raw.status, text)
         if stream:
-            return resp
-        data = resp.data
+            return raw
+        data = raw.data
         return json.loads(data) if data else None
 
     def list(self, res: Res, namespace=None, **query):
