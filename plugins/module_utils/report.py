@@ -594,7 +594,7 @@ def migration_figure(migrations, width=10, height_per_migration=3.5, dpi=100):
             for o_start, o_end in outages:
                 axis.axvspan(o_start, max(o_end, o_start + 0.05), color="tab:red", alpha=0.2)
                 axis.annotate("{0} outage {1:.1f} s".format(record.get("family"), o_end - o_start), xy=(o_start, 0),
-                              fontsize=8, color="tab:red", xytext=(o_start, 0.02),
+                              fontsize=8, color="tab:red", xytext=(o_start, 0.02 if record.get("family") != "ipv6" else 0.09),
                               textcoords=("data", "axes fraction"))
             if span and not shaded:
                 axis.axvspan(span[0], max(span[1], 0.05), color="grey", alpha=0.25, label="migration window")
