@@ -6,8 +6,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import re
+import sys
 
 import pytest
 
@@ -160,3 +162,48 @@ def test_cidr_patterns_used_by_validation(repo_root, cidr, family):
     v4 = bool(re.match(role_vars["__kind_cluster_ipv4_cidr_re"], cidr))
     v6 = bool(re.match(role_vars["__kind_cluster_ipv6_cidr_re"], cidr))
     assert (v4, v6) == (family == "ipv4", family == "ipv6")
+
+
+STUB = r'''#!/usr/bin/env python3
+import json, os, sys
+tool = os.path.basename(sys.argv[0])
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(json.dumps([tool] + sys.argv[1:]) + "\n")
+if tool == "kind" and sys.argv[1:3] == ["get", "clusters"]:
+    print("\n".join(os.environ["STUB_CLUSTERS"].split(",")))
+'''
+
+
+@pytest.mark.parametrize("clusters, deleted", [
+    ("ovn-k-helm-2,my-ovn-k", False),  # names that merely contain the requested one
+    ("ovn-k-helm-2,ovn-k", True),
+])
+def test_delete_matches_the_exact_name_only(repo_root, tmp_path, clusters, deleted):
+    """kind_cluster_name 'ovn-k' never selects 'ovn-k-helm-2' (no partial matching), and nothing is created."""
+    bin_dir = tmp_path / "stubs"
+    bin_dir.mkdir()
+    for name in ("kind", "docker"):
+        (bin_dir / name).write_text(STUB.replace("/usr/bin/env python3", sys.executable))
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / "calls.log"
+    env_extra = {"STUB_LOG": str(log), "STUB_CLUSTERS": clusters}
+    old = {key: os.environ.get(key) for key in env_extra}
+    os.environ.update(env_extra)
+    try:
+        result = run_role(repo_root, tmp_path, kind_cluster_operation="delete", kind_cluster_name="ovn-k",
+                          kind_cluster_dir=str(tmp_path / "lab"), kind_cluster_runtime_bin=str(bin_dir / "docker"),
+                          kind_cluster_kind_bin=str(bin_dir / "kind"))
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    deletes = [call for call in calls if call[:3] == ["kind", "delete", "cluster"]]
+    if deleted:
+        assert deletes == [["kind", "delete", "cluster", "--name", "ovn-k", "--kubeconfig", str(tmp_path / "lab" / "kubeconfig")]]
+    else:
+        assert deletes == []
+    assert not (tmp_path / "lab").exists()
