@@ -10,7 +10,7 @@ name: network_status
 short_description: Read the multus C(k8s.v1.cni.cncf.io/network-status) annotation of a pod
 version_added: 0.1.0
 author:
-  - ovnk.udn_lab contributors
+  - ovnk.udn_lab maintainers (@ovnk)
 description:
   - Lists the interfaces multus reports for a pod, with addresses split per IP family.
   - A primary UDN shows as interface C(ovn-udn1); secondary networks as C(net1), C(net2), ...

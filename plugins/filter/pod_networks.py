@@ -10,7 +10,7 @@ name: pod_networks
 short_description: Read the OVN-Kubernetes C(k8s.ovn.org/pod-networks) annotation of a pod
 version_added: 0.1.0
 author:
-  - ovnk.udn_lab contributors
+  - ovnk.udn_lab maintainers (@ovnk)
 description:
   - Summarizes the networks OVN-Kubernetes attached to a pod, with addresses split per IP family and prefixes removed.
   - "With a primary UDN, the C(default) entry has role C(infrastructure-locked) (kubelet probes only) and the UDN

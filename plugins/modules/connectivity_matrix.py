@@ -11,7 +11,7 @@ module: connectivity_matrix
 short_description: Prove declared pod connectivity claims with an expected vs observed truth table
 version_added: 0.1.0
 author:
-  - ovnk.udn_lab contributors
+  - ovnk.udn_lab maintainers (@ovnk)
 description:
   - Runs declared probes from a pod container (through the Kubernetes exec API) or from the host running the
     module to a target, and compares what it observes with what each probe expects.
@@ -237,6 +237,62 @@ results:
       address: 203.203.2.4:8080
       command: [/agnhost, connect, "203.203.2.4:8080", --timeout=3s, --protocol=tcp]
       reproduce: kubectl exec -n blue app-blue-0 -- /agnhost connect 203.203.2.4:8080 --timeout=3s --protocol=tcp
+  contains:
+    id:
+      description: Probe id (with a C(/<family>) suffix when expanded to two families).
+      type: str
+    claim:
+      description: The claim the probe proves.
+      type: str
+    phase:
+      description: The probe's O(probes[].phase).
+      type: str
+    from:
+      description: Source label (C(<namespace>/<pod>[:<container>]) or C(host)).
+      type: str
+    to:
+      description: Target label (target, network, protocol/port, family); the column of the truth tables.
+      type: str
+    protocol:
+      description: V(icmp), V(tcp) or V(http).
+      type: str
+    port:
+      description: Declared port (null when taken from the service).
+      type: int
+    family:
+      description: V(ipv4) or V(ipv6).
+      type: str
+    expect:
+      description: V(reachable) or V(blocked).
+      type: str
+    expected:
+      description: Expected mark, V(.) or V(X).
+      type: str
+    observed:
+      description: Observed mark of the last attempt, V(.), V(X) or V(?).
+      type: str
+    status:
+      description: V(correct), V(wrong) or V(unknown).
+      type: str
+    detail:
+      description: What the last attempt saw (for example C(TIMEOUT), C(HTTP 200), an exec error).
+      type: str
+    attempts:
+      description: Attempts made before the probe matched or the timeout was spent.
+      type: int
+    history:
+      description: Distinct marks seen over the attempts, in order (for example C(?X.)).
+      type: str
+    address:
+      description: Resolved target address (C(host:port) when a port applies).
+      type: str
+    command:
+      description: The argv of the last attempt.
+      type: list
+      elements: str
+    reproduce:
+      description: A command reproducing the probe (C(kubectl exec ...) for pod sources).
+      type: str
 tables:
   description: Text truth tables, rows = sources and numbered columns = targets (legend under each table).
   returned: always
