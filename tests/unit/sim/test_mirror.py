@@ -64,3 +64,43 @@ def test_kubevirt_operator_standin_has_the_crds_the_simulator_serves():
                     "virtualmachineinstancemigrations.kubevirt.io"}
     deployments = [d for d in docs if d["kind"] == "Deployment"]
     assert [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in deployments] == [("kubevirt", "virt-operator")]
+
+
+def _helm():
+    import os
+    import pathlib
+    import shutil
+
+    cache = pathlib.Path(os.environ.get("UDN_LAB_SIM_CACHE") or mirror.REPO / ".cache" / "sim")
+    candidate = cache / "bin" / "helm"
+    return str(candidate) if candidate.exists() else shutil.which("helm")
+
+
+@pytest.mark.skipif(_helm() is None, reason="helm not built yet (tests/sim/build.py) and not on PATH")
+def test_standin_chart_renders_with_the_lab_values(tmp_path, upstream_dir):
+    import subprocess
+
+    tarball = tmp_path / "chart.tar.gz"
+    mirror.build_chart_tarball(tarball, "v1.3.0", "helm/ovn-kubernetes", upstream_dir)
+    with tarfile.open(tarball) as tar:
+        tar.extractall(tmp_path)
+    chart = tmp_path / "ovn-kubernetes-1.3.0" / "helm" / "ovn-kubernetes"
+    out = subprocess.run([_helm(), "template", "ovn", str(chart), "-f", str(chart / "values-single-node-zone.yaml"),
+                          "--set", "k8sAPIServer=https://127.0.0.1:6443", "--set", "global.enableMultiNetwork=true",
+                          "--set", "global.enableNetworkSegmentation=true", "--set", "podNetwork=10.244.0.0/16/24",
+                          "--set", "global.image.tag=release-1.3", "--include-crds"],
+                         capture_output=True, text=True, check=True).stdout
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    by_kind = {}
+    for doc in docs:
+        by_kind.setdefault(doc["kind"], []).append(doc)
+    assert {d["metadata"]["name"] for d in by_kind["DaemonSet"]} == {"ovnkube-node", "ovs-node", "ovnkube-identity"}
+    (deploy,) = by_kind["Deployment"]
+    assert deploy["metadata"]["namespace"] == "ovn-kubernetes"
+    assert deploy["spec"]["template"]["metadata"]["labels"]["name"] == "ovnkube-control-plane"
+    image = deploy["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "ghcr.io/ovn-kubernetes/ovn-kubernetes/ovn-kube-ubuntu:release-1.3"
+    (config,) = by_kind["ConfigMap"]
+    assert config["data"]["enable_network_segmentation"] == "true" and config["data"]["net_cidr"] == "10.244.0.0/16/24"
+    assert [d["metadata"]["name"] for d in by_kind["ValidatingAdmissionPolicy"]] == ["user-defined-networks-namespace-label"]
+    assert len(by_kind["CustomResourceDefinition"]) == 2
