@@ -384,7 +384,8 @@ def test_render_all_addons_writes_every_file(repo_root, upstream_dir, tmp_path):
 def _cr(configuration):
     return {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt",
             "metadata": {"name": "kubevirt", "namespace": "kubevirt"},
-            "spec": {"certificateRotateStrategy": {}, "imagePullPolicy": "IfNotPresent", "configuration": configuration},
+            "spec": {"certificateRotateStrategy": {}, "imagePullPolicy": "IfNotPresent",
+                     "configuration": configuration},
             "status": {"phase": "Deployed"}}
 
 
