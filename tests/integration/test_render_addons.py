@@ -293,11 +293,16 @@ def test_kubevirt_patch(repo_root, tmp_path, version, emulation, facts, expected
     assert set(urls) == {"kubevirt.operator", "kubevirt.cr", "cert_manager", "ipam_extensions"}
 
 
-def test_kubevirt_stable_uses_recorded_version(repo_root, tmp_path):
-    """"stable" resolves offline from the version recorded in the lab directory."""
-    (tmp_path / "lab").mkdir()
-    (tmp_path / "lab" / "kubevirt-stable-version").write_text("v1.4.2\n")
-    patch = render_kubevirt(repo_root, tmp_path, kubevirt_version="stable", kubevirt_use_emulation=False)
+@pytest.mark.parametrize("where", ["lab", "mirror"])
+def test_kubevirt_stable_uses_recorded_version(repo_root, tmp_path, where):
+    """"stable" resolves offline from the version recorded in the lab directory, or kubevirt-stable.txt of a mirror."""
+    (tmp_path / where).mkdir()
+    record = "kubevirt-stable-version" if where == "lab" else "kubevirt-stable.txt"
+    (tmp_path / where / record).write_text("v1.4.2\n")
+    extra = {"udn_lab_mirror_dir": str(tmp_path / "mirror")} if where == "mirror" else {}
+    # "stable" set through the version matrix, as a user would with udn_lab_versions_override
+    patch = render_kubevirt(repo_root, tmp_path, udn_lab_versions_override={"kubevirt": {"version": "stable"}},
+                            kubevirt_use_emulation=False, **extra)
     gates = patch["spec"]["configuration"]["developerConfiguration"]["featureGates"]
     assert "NetworkBindingPlugins" in gates
     notes = load_all(rendered(tmp_path, "kubevirt-sources.yaml"))[0]
