@@ -2,6 +2,7 @@
 scheduler and kwok built from source). Skips when those binaries have not been built yet."""
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -244,3 +245,34 @@ def test_namespace_label_cannot_be_added_later(cluster, tmp_path):
     assert wait_for("the policy to deny the label", denied, timeout=30)
     # an unrelated label is still fine
     kubectl(cluster, "label", "namespace", "late-label", "team=x")
+
+
+def test_run_sim_starts_and_stops_cleanly_with_injected_failures(cluster, sims, tmp_path):
+    """Last: hands the cluster from the in-process simulators to run_sim.py (one set of controllers at a time)."""
+    for controller in sims:
+        controller.shutdown()
+    time.sleep(1.0)
+    config = tmp_path / "sim.yml"
+    config.write_text("network_fail: [blue/failing-network]\nresync_seconds: 2\n")
+    pid_file = tmp_path / "sim.pid"
+    base = [sys.executable, str(SIM_DIR / "run_sim.py")]
+    subprocess.run(base + ["start", "--kubeconfig", str(cluster), "--config", str(config), "--pid-file",
+                           str(pid_file)], check=True, timeout=90)
+    pid = int(pid_file.read_text())
+    try:
+        apply(cluster, [{"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
+                         "metadata": {"name": "failing-network", "namespace": "blue"},
+                         "spec": {"topology": "Layer2", "layer2": {"role": "Secondary", "subnets": ["10.77.0.0/24"]}}}])
+
+        def failed():
+            udn = get(cluster, "-n", "blue", "userdefinednetworks.k8s.ovn.org", "failing-network")
+            conds = {c["type"]: c for c in (udn.get("status") or {}).get("conditions") or []}
+            return conds.get("NetworkCreated", {}).get("reason") == "SyncError"
+
+        assert wait_for("SyncError from the injected failure", failed)
+    finally:
+        subprocess.run(base + ["stop", "--pid-file", str(pid_file)], check=True, timeout=60)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    log = pid_file.with_suffix(".log").read_text()
+    assert "simulators ready" in log and "stopped" in log
