@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """Benchmark: iperf3 analyser on a synthetic 1-hour report at 0.1 s intervals (36,000 intervals).
 
 Goal: reading + parsing + analysing the file (what the iperf3_migration module does) takes at most 2x the

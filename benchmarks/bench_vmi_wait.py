@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """Benchmark: how long after the last VMI status change each waiter notices it.
 
 Against a local fake API server (fake_kube_api.py; plain HTTP, chunked watch streams), each trial creates a

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """A tiny in-process fake of the Kubernetes API for benchmarks and Ansible-level tests.
 
 Serves discovery (/api, /apis, /api/v1, /apis/kubevirt.io/v1), get, list, create (with generateName) and

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """Parse and analyse iperf3 client reports around a live-migration window.
 
 * :func:`parse` – the JSON of ``iperf3 --json`` or the line stream of ``--json-stream`` (iperf3 >= 3.17)

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """KubeVirt decisions and the wait/migrate flows built on them.
 
 The first part is pure predicates over plain dicts (VMI readiness, migration verdicts, node schedulability).

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """Readers for the network annotations OVN-Kubernetes and multus put on pods (pure functions).
 
 * ``k8s.ovn.org/pod-networks`` (OVN-Kubernetes): a JSON map keyed ``default`` or ``<namespace>/<nad>``;

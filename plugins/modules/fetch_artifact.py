@@ -13,8 +13,8 @@ short_description: Download one artifact of the lab's version matrix, verified
 version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
-  - Puts the file of one version-matrix artifact (as resolved by the P(ovnk.udn_lab.artifact#filter) filter) at O(dest):
-    downloaded from its upstream URL with retries, or copied from the mirror directory.
+  - Puts the file of one version-matrix artifact, as resolved by the P(ovnk.udn_lab.artifact#filter) filter, at
+    O(dest). It is downloaded from its upstream URL with retries, or copied from the mirror directory.
   - The content is verified against the sha256 pinned in the version matrix. Artifacts whose upstream publishes
     no digest are verified against the digest recorded in O(record) the first time this lab fetched them
     (trust on first use), so a file that changes upstream under the same URL is refused.

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """workloads entry points vms/migrate: bad input fails with one clear message before anything changes.
 
 The runs use operation create with a kubeconfig that does not exist: validation must stop the play before any

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """workloads entry point `pods`, operation render: the seed's objects, schema-valid, per family."""
 
 from __future__ import absolute_import, division, print_function
@@ -288,8 +289,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E40
 RESOURCES = {
     # (group/version): [(plural, kind, namespaced)]
     "v1": [("namespaces", "Namespace", False), ("pods", "Pod", True), ("services", "Service", True),
-           ("events", "Event", True)],
-    "apps/v1": [("statefulsets", "StatefulSet", True)],
+           ("events", "Event", True), ("secrets", "Secret", True)],
+    "apps/v1": [("statefulsets", "StatefulSet", True), ("deployments", "Deployment", True)],
+    "apiextensions.k8s.io/v1": [("customresourcedefinitions", "CustomResourceDefinition", False)],
     "networking.k8s.io/v1": [("networkpolicies", "NetworkPolicy", True)],
     "k8s.ovn.org/v1": [("userdefinednetworks", "UserDefinedNetwork", True),
                        ("clusteruserdefinednetworks", "ClusterUserDefinedNetwork", False)],
@@ -310,7 +312,10 @@ def merge_patch(target, patch):
 
 class FakeApi(object):
     def __init__(self):
-        self.objects = {}  # (gv, plural, namespace, name) -> object
+        self.objects = {  # (gv, plural, namespace, name) -> object; OVN-Kubernetes CRDs installed, KubeVirt not
+            ("apiextensions.k8s.io/v1", "customresourcedefinitions", None, name): {
+                "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": name}}
+            for name in ("userdefinednetworks.k8s.ovn.org", "clusteruserdefinednetworks.k8s.ovn.org")}
         self.writes = []   # (method, path) of every non-dry-run write
         self.lock = threading.Lock()
         self.rv = 100
@@ -448,6 +453,23 @@ class Handler(BaseHTTPRequestHandler):
         return self.send(200, after)
 
 
+def _do_delete(self):
+    path, query, gv, ns, plural, name = self.parse()
+    with self.api.lock:
+        obj = self.api.objects.pop((gv, plural, ns, name), None)
+        if obj is None:
+            return self.send(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
+        self.api.writes.append(("DELETE", path))
+        for key in list(self.api.objects):  # what the garbage collector and the namespace controller do
+            if (plural == "statefulsets" and key[1] == "pods" and key[2] == ns and key[3].startswith(name + "-")) or \
+                    (plural == "namespaces" and key[2] == name):
+                del self.api.objects[key]
+    return self.send(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"})
+
+
+Handler.do_DELETE = _do_delete
+
+
 @pytest.fixture()
 def fake_api(tmp_path):
     api = FakeApi()
@@ -484,7 +506,7 @@ def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, 
     writes = len(api.writes)
     assert writes == 5 + 5 + 8 + 2 + 1  # namespaces, networks, StatefulSets, Services, NetworkPolicy
     for key, obj in api.objects.items():
-        if key[1] != "pods":
+        if key[1] not in ("pods", "customresourcedefinitions"):
             assert obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "ovnk.udn_lab", key
 
     check = run_playbook(repo_root, tmp_path, "pods_entry.yml", check=True, **common)
@@ -494,3 +516,30 @@ def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, 
     assert second.returncode == 0, second.stdout + second.stderr
     assert _changed(second.stdout) == 0, second.stdout
     assert len(api.writes) == writes, api.writes[writes:]
+
+    # teardown: only labelled workshop objects, workloads before networks before namespaces, nothing foreign
+    foreign = {
+        ("v1", "namespaces", None, "users-ns"): {"apiVersion": "v1", "kind": "Namespace",
+                                                 "metadata": {"name": "users-ns", "labels": {}}},
+        ("apps/v1", "statefulsets", "blue", "users-app"): {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                                                          "metadata": {"name": "users-app", "namespace": "blue",
+                                                                       "labels": {"purpose": "devconf-eu-2025-demo"}}},
+        ("apps/v1", "deployments", "kube-system", "addon"): {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {
+            "name": "addon", "namespace": "kube-system", "labels": dict(OWNERSHIP)}},
+        ("v1", "services", "default", "other-lab"): {"apiVersion": "v1", "kind": "Service", "metadata": {
+            "name": "other-lab", "namespace": "default", "labels": dict(OWNERSHIP, **{"udn-lab.ovnk.io/lab": "other"})}},
+    }
+    api.objects.update(copy.deepcopy(foreign))
+    down = run_playbook(repo_root, tmp_path, "pods_entry.yml", entry="teardown", udn_lab_kubeconfig=str(kubeconfig),
+                        workloads_wait_timeout=10)
+    assert down.returncode == 0, down.stdout + down.stderr
+    deleted = [path for method, path in api.writes[writes:] if method == "DELETE"]
+    kinds = [path.split("/")[-2] for path in deleted]
+    assert kinds.index("clusteruserdefinednetworks") > max(i for i, k in enumerate(kinds) if k in ("statefulsets", "pods"))
+    assert min(i for i, k in enumerate(kinds) if k in ("userdefinednetworks", "clusteruserdefinednetworks")) > \
+        max(i for i, k in enumerate(kinds) if k in ("statefulsets", "services", "networkpolicies", "pods"))
+    # namespace blue holds a StatefulSet the lab did not create: it is kept (and said so), the other four go
+    assert kinds[-4:] == ["namespaces"] * 4 and "namespaces" not in kinds[:-4]
+    assert "Kept namespace(s) blue: they hold objects without the lab labels" in down.stdout and "users-app" in down.stdout
+    remaining = sorted(key for key in api.objects if key[1] != "customresourcedefinitions")
+    assert remaining == sorted(list(foreign) + [("v1", "namespaces", None, "blue")]), remaining

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
 """The lab report (entry point `report`) from recorded results, with migration data from real iperf3 streams.
 
 Two network namespaces joined by a veth carry one paced iperf3 stream per family (IPv4 and IPv6, concurrently,
