@@ -498,8 +498,12 @@ def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, 
     predicted = run_playbook(repo_root, tmp_path, "pods_entry.yml", check=True, **common)
     assert predicted.returncode == 0, predicted.stdout + predicted.stderr
     assert _changed(predicted.stdout) > 0 and api.writes == [], "check mode predicts changes and writes nothing"
-    first = run_playbook(repo_root, tmp_path, "pods_entry.yml", **common)
+    first = run_playbook(repo_root, tmp_path, "pods_entry.yml", workloads_guided=True, **common)
     assert first.returncode == 0, first.stdout + first.stderr
+    # guided mode: each step says what it shows and the command a participant would type
+    assert "STEP: Namespaces with the primary-UDN label" in first.stdout
+    assert "Try it: kubectl get ns -l k8s.ovn.org/primary-user-defined-network --show-labels" in first.stdout
+    assert "STEP: Multi-homing on a secondary network" in first.stdout
     kinds = sorted(set((k[0], k[1]) for k in api.objects))
     assert ("k8s.ovn.org/v1", "clusteruserdefinednetworks") in kinds and ("apps/v1", "statefulsets") in kinds
     assert len([k for k in api.objects if k[1] == "networkpolicies"]) == 1
