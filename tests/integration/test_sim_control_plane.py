@@ -253,7 +253,7 @@ def test_kwok_exec_and_logs_crds_are_enabled(cluster):
     _, kubeconfig = cluster
     crds = {c["metadata"]["name"] for c in get_json(kubeconfig, "crd")["items"]}
     for name in ("clusterexecs.kwok.x-k8s.io", "execs.kwok.x-k8s.io", "logs.kwok.x-k8s.io",
-                 "portforwards.kwok.x-k8s.io", "stages.kwok.x-k8s.io"):
+                 "portforwards.kwok.x-k8s.io"):
         assert name in crds
 
 

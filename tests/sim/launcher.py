@@ -33,9 +33,10 @@ sys.path.insert(0, str(HERE))
 import build  # noqa: E402  (tests/sim/build.py: binaries and versions)
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller")
-# kwok CRDs enabled in the kwok controller: exec/logs/port-forward/attach run local commands for fake pods,
-# Stage lets simulators add their own lifecycle stages.
-KWOK_CRDS = ("Stage", "Attach", "ClusterAttach", "Exec", "ClusterExec", "PortForward", "ClusterPortForward",
+# kwok CRDs enabled in the kwok controller: exec/logs/port-forward/attach run local commands for fake pods.
+# Not Stage: with it enabled kwok reads stages only from Stage objects and the default ones (nodes Ready, pods
+# Running) would be gone.
+KWOK_CRDS = ("Attach", "ClusterAttach", "Exec", "ClusterExec", "PortForward", "ClusterPortForward",
              "Logs", "ClusterLogs")
 # Node addresses, kind-like: the control plane is reachable on loopback (its API server listens there and its
 # serving certificate names 127.0.0.1 and ::1); workers get further loopback addresses (IPv4) or addresses of
@@ -296,7 +297,8 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
     """Start cluster `name` and return its state. Raises LaunchError (component logs printed to `log`)."""
     if ip_family not in DEFAULT_POD_SUBNETS:
         raise LaunchError("ip family %r: use ipv4, ipv6 or dual" % ip_family)
-    todo = build.missing(build.load_matrix())
+    # helm is not part of the cluster (the roles run it): only the control plane and kwok are needed here
+    todo = {k: v for k, v in build.missing(build.load_matrix()).items() if k in ("kubernetes", "kwok")}
     if todo:
         if not build_missing:
             raise LaunchError("simulator binaries missing (%s): run `python tests/sim/build.py`"
