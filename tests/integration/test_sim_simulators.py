@@ -235,16 +235,25 @@ def test_namespace_label_cannot_be_added_later(cluster, tmp_path):
     chart = SIM_DIR / "standins" / "ovn-kubernetes-chart" / "templates" / "udn-namespace-label-policy.yaml.gotmpl"
     body = chart.read_text().split("\n", 1)[1].rsplit("{{- end }}", 1)[0]
     apply(cluster, [d for d in yaml.safe_load_all(body) if d])
-    apply(cluster, [namespace("late-label", primary=False)])
+    attempt = [0]
 
     def denied():
-        proc = kubectl(cluster, "label", "namespace", "late-label", "k8s.ovn.org/primary-user-defined-network=",
+        # a fresh namespace per attempt: the policy needs a moment before the API server enforces it
+        attempt[0] += 1
+        name = "late-label-%d" % attempt[0]
+        apply(cluster, [namespace(name, primary=False)])
+        proc = kubectl(cluster, "label", "namespace", name, "k8s.ovn.org/primary-user-defined-network=",
                        check=False)
-        return proc.returncode != 0 and "cannot be added/removed" in proc.stderr and proc.stderr
+        return proc.returncode != 0 and "cannot be added/removed" in proc.stderr and name
 
-    assert wait_for("the policy to deny the label", denied, timeout=30)
+    name = wait_for("the policy to deny the label", denied, timeout=30)
+    # removing it from a namespace created with it is denied too
+    apply(cluster, [namespace("born-labelled")])
+    proc = kubectl(cluster, "label", "namespace", "born-labelled", "k8s.ovn.org/primary-user-defined-network-",
+                   check=False)
+    assert proc.returncode != 0 and "cannot be added/removed" in proc.stderr
     # an unrelated label is still fine
-    kubectl(cluster, "label", "namespace", "late-label", "team=x")
+    kubectl(cluster, "label", "namespace", name, "team=x")
 
 
 def test_run_sim_starts_and_stops_cleanly_with_injected_failures(cluster, sims, tmp_path):
@@ -253,19 +262,19 @@ def test_run_sim_starts_and_stops_cleanly_with_injected_failures(cluster, sims, 
         controller.shutdown()
     time.sleep(1.0)
     config = tmp_path / "sim.yml"
-    config.write_text("network_fail: [blue/failing-network]\nresync_seconds: 2\n")
+    config.write_text("network_fail: [runsim/failing-network]\nresync_seconds: 2\n")
     pid_file = tmp_path / "sim.pid"
     base = [sys.executable, str(SIM_DIR / "run_sim.py")]
     subprocess.run(base + ["start", "--kubeconfig", str(cluster), "--config", str(config), "--pid-file",
                            str(pid_file)], check=True, timeout=90)
     pid = int(pid_file.read_text())
     try:
-        apply(cluster, [{"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
-                         "metadata": {"name": "failing-network", "namespace": "blue"},
+        apply(cluster, [namespace("runsim", primary=False), {"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
+                         "metadata": {"name": "failing-network", "namespace": "runsim"},
                          "spec": {"topology": "Layer2", "layer2": {"role": "Secondary", "subnets": ["10.77.0.0/24"]}}}])
 
         def failed():
-            udn = get(cluster, "-n", "blue", "userdefinednetworks.k8s.ovn.org", "failing-network")
+            udn = get(cluster, "-n", "runsim", "userdefinednetworks.k8s.ovn.org", "failing-network")
             conds = {c["type"]: c for c in (udn.get("status") or {}).get("conditions") or []}
             return conds.get("NetworkCreated", {}).get("reason") == "SyncError"
 
