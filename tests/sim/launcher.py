@@ -192,15 +192,17 @@ def kwokctl_config(name, api_port, service_subnets, kube_version):
     )
     if api_port:
         options["kubeApiserverPort"] = api_port
+    apiserver_args = [{"key": "service-cluster-ip-range", "value": ",".join(service_subnets)}]
+    if ":" in service_subnets[0]:
+        # the advertised address (endpoint of the kubernetes Service) must be of the first service family; it
+        # is never dialled here, and kube-apiserver refuses loopback endpoints
+        apiserver_args.append({"key": "advertise-address", "value": IPV6_WORKER.format(1)})
     doc = {
         "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
         "kind": "KwokctlConfiguration",
         "metadata": {"name": name},
         "options": options,
-        "componentsPatches": [
-            {"name": "kube-apiserver",
-             "extraArgs": [{"key": "service-cluster-ip-range", "value": ",".join(service_subnets)}]},
-        ],
+        "componentsPatches": [{"name": "kube-apiserver", "extraArgs": apiserver_args}],
     }
     return json.dumps(doc, indent=2) + "\n"
 
@@ -371,6 +373,8 @@ def kubeconfig_text(name, internal=False):
     state = read_state(name)
     if not state:
         raise LaunchError("no cluster %r" % name)
+    if not (state_dir(name) / "kubeconfig").exists():
+        raise LaunchError("cluster %r has no kubeconfig: it did not start (launcher.py logs --name %s)" % (name, name))
     text = (state_dir(name) / "kubeconfig").read_text()
     if internal:
         cp = state["nodes"][0]
