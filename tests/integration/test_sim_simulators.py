@@ -269,9 +269,10 @@ def test_run_sim_starts_and_stops_cleanly_with_injected_failures(cluster, sims, 
                            str(pid_file)], check=True, timeout=90)
     pid = int(pid_file.read_text())
     try:
-        apply(cluster, [namespace("runsim", primary=False), {"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
-                         "metadata": {"name": "failing-network", "namespace": "runsim"},
-                         "spec": {"topology": "Layer2", "layer2": {"role": "Secondary", "subnets": ["10.77.0.0/24"]}}}])
+        udn = {"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
+               "metadata": {"name": "failing-network", "namespace": "runsim"},
+               "spec": {"topology": "Layer2", "layer2": {"role": "Secondary", "subnets": ["10.77.0.0/24"]}}}
+        apply(cluster, [namespace("runsim", primary=False), udn])
 
         def failed():
             udn = get(cluster, "-n", "runsim", "userdefinednetworks.k8s.ovn.org", "failing-network")
