@@ -16,6 +16,8 @@ import pytest
 
 SIM_DIR = pathlib.Path(__file__).resolve().parents[1] / "sim"
 sys.path.insert(0, str(SIM_DIR))
+# Namespaces of these tests never collide with a simulated lab running on the same machine.
+os.environ["UDNSIM_PREFIX"] = "udnsimtest-"
 
 from simulators import ovnk  # noqa: E402
 from simulators.common import CUDNS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache  # noqa: E402
@@ -27,7 +29,7 @@ pytestmark = [
 ]
 
 from dataplane import plan as dp_plan  # noqa: E402
-from dataplane.netlink import Fabric, cleanup_all  # noqa: E402
+from dataplane.netlink import Fabric  # noqa: E402
 
 AGNHOST = str(SIM_DIR / "dataplane" / "agnhost.py")
 NOW = 1_800_000_000.0
@@ -77,11 +79,9 @@ def world():
     cache = Cache.from_objects(objs)
     sim = ovnk.OvnkSimulator(FakeKube(cache, NOW), {}, cache=cache, clock=lambda: NOW)
     drive(sim)
-    cleanup_all()
     fabric = Fabric()
     yield cache, fabric
     fabric.teardown()
-    cleanup_all()
 
 
 def build(cache, fabric, **config):
@@ -161,10 +161,12 @@ def test_leak_lets_blue_reach_green(world):
 
 def test_teardown_removes_every_namespace(world):
     cache, fabric = world
-    build(cache, fabric)
+    plan = build(cache, fabric)
+    ours = set(plan["endpoints"]) | set(r["netns"] for r in plan["routers"].values())
+    assert ours and ours <= set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split())
     fabric.teardown()
-    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    assert "udnsim-" not in left
+    left = set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split())
+    assert not ours & left
 
 
 # --------------------------------------------------------------------------- VMs and live migration
@@ -207,7 +209,6 @@ def vmim_running(started):
 @pytest.mark.skipif(shutil.which("iperf3") is None, reason="iperf3 not installed")
 def test_blackhole_during_migration_shows_in_a_real_iperf3_stream(tmp_path):
     cache, vmis = vm_world(tmp_path)
-    cleanup_all()
     fabric = Fabric()
     config = {"blackhole_seconds": 2.0, "blackhole_after_seconds": 0.0}
     try:
@@ -233,8 +234,7 @@ def test_blackhole_during_migration_shows_in_a_real_iperf3_stream(tmp_path):
         server.wait(timeout=10)
     finally:
         fabric.teardown()
-        cleanup_all()
-    assert seen_blackhole
+        assert seen_blackhole
     report = json.loads(out)
     assert "error" not in report, report.get("error")
     intervals = [i["sum"]["bytes"] for i in report["intervals"]]
@@ -249,7 +249,6 @@ def test_vm_ssh_through_virtctl_port_forward(tmp_path):
     cache, vmis = vm_world(tmp_path)
     from dataplane.agent import DataplaneAgent
 
-    cleanup_all()
     agent = DataplaneAgent(None, {"state_dir": str(tmp_path / "state")})
     fabric = agent.fabric
     try:
@@ -273,8 +272,7 @@ def test_vm_ssh_through_virtctl_port_forward(tmp_path):
         for p in agent.sshd.values():
             p.terminate()
         fabric.teardown()
-        cleanup_all()
-    assert proc.returncode == 0, proc.stderr
+        assert proc.returncode == 0, proc.stderr
     blue_ip = plan["endpoints"][netns]["links"][0]["addresses"][0]
     assert blue_ip in proc.stdout
 

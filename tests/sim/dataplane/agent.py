@@ -100,7 +100,8 @@ class DataplaneAgent(Controller):
         return [KEY]
 
     def start(self):
-        cleanup_all()
+        if self.config.get("clean_start"):
+            cleanup_all()  # opt-in: removes EVERY udnsim- namespace, also those of another running agent
         os.makedirs(self.state_dir, exist_ok=True)
         link = self.config.get("agnhost_link", "/agnhost")
         if link and not os.path.lexists(link):
@@ -193,8 +194,7 @@ class DataplaneAgent(Controller):
         time.sleep(0.1)
         for proc in self.sshd.values():
             proc.terminate()
-        self.fabric.teardown()
-        cleanup_all()
+        self.fabric.teardown()  # only what this agent made: another agent may run on the same machine
         link = getattr(self, "_made_link", None)
         if link and os.path.islink(link):
             os.unlink(link)

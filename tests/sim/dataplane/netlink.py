@@ -15,7 +15,7 @@ import subprocess
 import sys
 from typing import Callable, Dict, List, Optional
 
-from .plan import PREFIX, router_port
+from .plan import prefix, router_port
 
 LOG = logging.getLogger("sim.dataplane")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,7 +38,7 @@ def sh_run(cmd: List[str], check: bool = True, input: Optional[str] = None) -> s
 def list_netns(run=sh_run) -> List[str]:
     out = run(["ip", "-j", "netns", "list"], check=False).stdout or "[]"
     try:
-        return sorted(n["name"] for n in json.loads(out) if n.get("name", "").startswith(PREFIX))
+        return sorted(n["name"] for n in json.loads(out) if n.get("name", "").startswith(prefix()))
     except ValueError:
         return []
 

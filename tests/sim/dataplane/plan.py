@@ -18,9 +18,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import os
 from typing import Any, Dict, List, Optional
 
-PREFIX = "udnsim-"
+def prefix() -> str:
+    """Every namespace this data plane makes starts with it (env UDNSIM_PREFIX, read at each call: tests use
+    their own, so they never touch a simulated lab running on the same machine)."""
+    return os.environ.get("UDNSIM_PREFIX", "udnsim-")
 DEFAULT_NETWORK = "default"
 DEFAULT_EXTERNAL_ADDRESSES = ["8.8.8.8", "2001:4860:4860::8888"]
 """Addresses of the simulated outside world (the seed's egress targets); every network reaches them through
@@ -32,16 +36,16 @@ def _h(text: str) -> str:
 
 
 def router_netns(ovn_name: str) -> str:
-    return PREFIX + "net-" + _h(ovn_name)
+    return prefix() + "net-" + _h(ovn_name)
 
 
 def pod_netns(namespace: str, name: str) -> str:
-    return PREFIX + "pod-" + _h("%s/%s" % (namespace, name))
+    return prefix() + "pod-" + _h("%s/%s" % (namespace, name))
 
 
 def vm_netns(namespace: str, name: str) -> str:
     """Same rule as the virtctl stand-in (tests/sim/bin/virtctl)."""
-    return PREFIX + "vm-" + _h("%s/%s" % (namespace, name))
+    return prefix() + "vm-" + _h("%s/%s" % (namespace, name))
 
 
 def router_port(endpoint_netns: str, ifname: str) -> str:
@@ -209,7 +213,7 @@ def build_plan(pods, vmis, vmims, nads, config, now) -> Dict[str, Any]:
             leaks.append(tuple(sorted((a, b))))
     external = None
     if config.get("external", True) and routers:
-        external = {"netns": PREFIX + "ext",
+        external = {"netns": prefix() + "ext",
                     "addresses": list(config.get("external_addresses") or DEFAULT_EXTERNAL_ADDRESSES),
                     "ports": list(config.get("external_ports") or [80, 443])}
     return {"routers": routers, "endpoints": endpoints, "leaks": sorted(set(leaks)), "blackholed": blackholed,

@@ -117,7 +117,7 @@ def test_vm_netns_name_matches_the_virtctl_stand_in():
     virtctl = importlib.util.module_from_spec(spec)
     loader.exec_module(virtctl)
     assert virtctl.vm_netns("blue-namespace", "blue") == plan.vm_netns("blue-namespace", "blue")
-    assert json.dumps(plan.vm_netns("a", "b")).startswith('"udnsim-vm-')
+    assert json.dumps(plan.vm_netns("a", "b")).startswith('"' + plan.prefix() + 'vm-')
 
 
 def service(name, namespace, cluster_ip, port=80, target=8080, node_port=None, selector=None):
