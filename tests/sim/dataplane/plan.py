@@ -21,10 +21,13 @@ import json
 import os
 from typing import Any, Dict, List, Optional
 
+
 def prefix() -> str:
     """Every namespace this data plane makes starts with it (env UDNSIM_PREFIX, read at each call: tests use
     their own, so they never touch a simulated lab running on the same machine)."""
     return os.environ.get("UDNSIM_PREFIX", "udnsim-")
+
+
 DEFAULT_NETWORK = "default"
 DEFAULT_EXTERNAL_ADDRESSES = ["8.8.8.8", "2001:4860:4860::8888"]
 """Addresses of the simulated outside world (the seed's egress targets); every network reaches them through
