@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print the README's version table from versions.yml (the single source of truth).
 
     python hack/versions_table.py            # print the table

@@ -53,9 +53,11 @@ options:
     default: 60
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports whether O(dest) would be written, without downloading.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - Downloads honour the usual proxy environment variables.

@@ -55,7 +55,7 @@ def pinned_node_image(repo_root):
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_render_per_family(repo_root, tmp_path, family):
-    config, facts, _ = render(repo_root, tmp_path, kind_cluster_ip_family=family)
+    config, facts, dummy = render(repo_root, tmp_path, kind_cluster_ip_family=family)
     pods, services = FAMILIES[family]
     assert config["kind"] == "Cluster"
     assert config["apiVersion"] == "kind.x-k8s.io/v1alpha4"
@@ -89,13 +89,13 @@ def test_render_writes_only_the_config(repo_root, tmp_path):
 
 def test_render_is_idempotent(repo_root, tmp_path):
     render(repo_root, tmp_path)
-    _, _, result = render(repo_root, tmp_path)
+    dummy, dummy, result = render(repo_root, tmp_path)
     # The role changes nothing the second time (the test driver's facts file aside).
     assert "changed: [localhost]" not in result.stdout.split("TASK [Save the published facts]")[0]
 
 
 def test_render_custom_cluster(repo_root, tmp_path):
-    config, facts, _ = render(
+    config, facts, dummy = render(
         repo_root, tmp_path,
         kind_cluster_name="lab-b",
         kind_cluster_workers=0,
@@ -118,13 +118,13 @@ def test_render_custom_cluster(repo_root, tmp_path):
 
 def test_render_digest_from_versions_override(repo_root, tmp_path):
     digest = "sha256:" + "a" * 64
-    config, _, _ = render(repo_root, tmp_path, kind_cluster_versions_override={
+    config, dummy, dummy = render(repo_root, tmp_path, kind_cluster_versions_override={
         "kindest_node": {"image": "kindest/node:v1.34.0", "digest": digest}})
     assert config["nodes"][0]["image"] == "kindest/node:v1.34.0@" + digest
 
 
 def test_render_follows_lab_wide_variables(repo_root, tmp_path):
-    config, facts, _ = render(repo_root, tmp_path, udn_lab_cluster_name="shared", udn_lab_ip_family="ipv6",
+    config, facts, dummy = render(repo_root, tmp_path, udn_lab_cluster_name="shared", udn_lab_ip_family="ipv6",
                               udn_lab_dir=str(tmp_path / "lab"))
     assert config["name"] == "shared"
     assert config["networking"]["ipFamily"] == "ipv6"

@@ -99,8 +99,8 @@ def test_networks_equal_the_seed(ipv4):
     assert cudn["spec"] == {
         "namespaceSelector": {"matchExpressions": [
             {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["red", "yellow"]}]},
-        "network": {"topology": "Layer2", "layer2": {"role": "Primary", "ipam": {"lifecycle": "Persistent"},
-                                                      "subnets": ["192.168.0.0/16"]}}}
+        "network": {"topology": "Layer2", "layer2": {
+            "role": "Primary", "ipam": {"lifecycle": "Persistent"}, "subnets": ["192.168.0.0/16"]}}}
     sec = nets[(None, "blue-green-secondary")]
     assert sec["spec"]["network"] == {"topology": "Layer2", "layer2": {"role": "Secondary", "subnets": ["10.200.0.0/16"]}}
     assert sec["spec"]["namespaceSelector"]["matchExpressions"][0]["values"] == ["blue", "green"]
@@ -525,9 +525,9 @@ def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, 
     foreign = {
         ("v1", "namespaces", None, "users-ns"): {"apiVersion": "v1", "kind": "Namespace",
                                                  "metadata": {"name": "users-ns", "labels": {}}},
-        ("apps/v1", "statefulsets", "blue", "users-app"): {"apiVersion": "apps/v1", "kind": "StatefulSet",
-                                                          "metadata": {"name": "users-app", "namespace": "blue",
-                                                                       "labels": {"purpose": "devconf-eu-2025-demo"}}},
+        ("apps/v1", "statefulsets", "blue", "users-app"): {
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "users-app", "namespace": "blue", "labels": {"purpose": "devconf-eu-2025-demo"}}},
         ("apps/v1", "deployments", "kube-system", "addon"): {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {
             "name": "addon", "namespace": "kube-system", "labels": dict(OWNERSHIP)}},
         ("v1", "services", "default", "other-lab"): {"apiVersion": "v1", "kind": "Service", "metadata": {

@@ -117,7 +117,6 @@ def test_vmi_wait_survives_gone_and_dropped_watch_and_returns_on_ready(tmp_path,
     ready = load("vmi_ready.yml")
     ready["metadata"].update(name="red", namespace="red-namespace")
 
-
     def flip_after_third_watch():
         # 1st watch: 410 Gone (relist), 2nd: cut mid-stream (reconnect), 3rd: gets the change
         while sum(1 for r in list(api.requests) if "watch=true" in r[1]) < 3:

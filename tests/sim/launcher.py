@@ -173,6 +173,21 @@ def node_object(node, kube_version):
     return obj
 
 
+def kind_system_workloads():
+    """What kind runs in kube-system besides the static control-plane pods: CoreDNS (2 replicas, tolerating the
+    control-plane taint). The roles wait for kube-system pods to be Ready, as on a real kind cluster."""
+    labels = {"k8s-app": "kube-dns"}
+    return {"apiVersion": "v1", "kind": "List", "items": [{
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
+        "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"tolerations": [{"key": "node-role.kubernetes.io/control-plane",
+                                                        "effect": "NoSchedule"}],
+                                       "containers": [{"name": "coredns",
+                                                       "image": "registry.k8s.io/coredns/coredns:v1.12.1"}]}}}}]}
+
+
 def kwokctl_config(name, api_port, service_subnets, kube_version):
     """The kwokctl configuration (a YAML stream; JSON documents are YAML)."""
     binaries = {
@@ -345,6 +360,7 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
                 stdin=json.dumps({"apiVersion": "v1", "kind": "List",
                                   "items": [node_object(n, kube_version) for n in nodes]}))
         wait_nodes(d / "kubeconfig", [n["name"] for n in nodes], timeout)
+        kubectl(d / "kubeconfig", "apply", "-f", "-", stdin=json.dumps(kind_system_workloads()))
         if kubeconfig:
             write_kubeconfig(name, kubeconfig)
     except (LaunchError, subprocess.TimeoutExpired, OSError) as exc:

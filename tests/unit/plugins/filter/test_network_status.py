@@ -27,8 +27,8 @@ def test_registered():
 
 def test_list():
     out = network_status(POD)
-    assert [(e["interface"], e["ipv4"]) for e in out] == [("eth0", ["10.244.2.8"]), ("ovn-udn1", ["103.103.1.6"]),
-                                                         ("net1", ["10.200.0.5"])]
+    assert [(e["interface"], e["ipv4"]) for e in out] == [
+        ("eth0", ["10.244.2.8"]), ("ovn-udn1", ["103.103.1.6"]), ("net1", ["10.200.0.5"])]
 
 
 def test_select_by_bare_name_uses_pod_namespace():
