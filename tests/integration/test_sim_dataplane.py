@@ -103,7 +103,7 @@ def default_ip(cache, namespace, name):
 def connect(src_ns, src_pod, ip, port=8080, timeout=2):
     netns = dp_plan.pod_netns(src_ns, src_pod)
     proc = subprocess.run(["ip", "netns", "exec", netns, sys.executable, AGNHOST, "connect", "%s:%d" % (ip, port),
-                           "--timeout=%ds" % timeout, "--protocol=tcp"], capture_output=True, text=True)
+                           "--timeout=%ds" % timeout, "--protocol=tcp"], capture_output=True, text=True, check=False)
     return proc.returncode, proc.stderr.strip()
 
 
@@ -149,7 +149,7 @@ def test_overlapping_subnets_coexist(world):
     assert wait_listening("overlap", "overlap-0", overlap_ip)
     hostname = subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns("blue", "blue-1"), sys.executable, "-c",
                                "import urllib.request;print(urllib.request.urlopen('http://%s:8080/hostname',"
-                               "timeout=3).read().decode())" % blue_ip], capture_output=True, text=True)
+                               "timeout=3).read().decode())" % blue_ip], capture_output=True, text=True, check=False)
     assert hostname.stdout.strip() == "blue-0", hostname.stderr
 
 
@@ -163,9 +163,9 @@ def test_teardown_removes_every_namespace(world):
     cache, fabric = world
     plan = build(cache, fabric)
     ours = set(plan["endpoints"]) | set(r["netns"] for r in plan["routers"].values())
-    assert ours and ours <= set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split())
+    assert ours and ours <= set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.split())
     fabric.teardown()
-    left = set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split())
+    left = set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.split())
     assert not ours & left
 
 
@@ -176,9 +176,11 @@ def vm_world(tmp_path):
     """Two VMs on a Layer2 primary CUDN (the seed's happy-tenant), launcher pods annotated by the simulator."""
     cudn = {"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
             "metadata": {"name": "happy-tenant", "uid": "cudn-happy"},
-            "spec": {"namespaceSelector": {"matchExpressions": [
-                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["red-namespace", "blue-namespace"]}]},
-                     "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"]}}}}
+            "spec": {
+                "namespaceSelector": {"matchExpressions": [
+                    {"key": "kubernetes.io/metadata.name", "operator": "In",
+                     "values": ["red-namespace", "blue-namespace"]}]},
+                "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"]}}}}
     pods, vmis = [], []
     for i, (vm, namespace) in enumerate((("red", "red-namespace"), ("blue", "blue-namespace")), start=1):
         p = pod("virt-launcher-%s-abcde" % vm, namespace, i, 20 + i)
@@ -264,7 +266,7 @@ def test_vm_ssh_through_virtctl_port_forward(tmp_path):
                "fedora@vmi/blue.blue-namespace", "ip -4 -o addr show dev eth0"]
         deadline = time.monotonic() + 15
         while True:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
             if proc.returncode == 0 or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
@@ -313,7 +315,7 @@ def test_cluster_ip_stays_in_its_network_and_node_port_reaches_in(world, tmp_pat
         rc, err = connect("green", "green-0", "10.96.7.7", 80, timeout=1)
         assert rc == 1, "ClusterIP of blue reachable from green"
         host = subprocess.run([sys.executable, AGNHOST, "connect", "127.0.0.77:31234", "--timeout=2s"],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         assert host.returncode == 0, host.stderr
         for src in (("green", "green-0"), ("default", "default-0")):
             assert wait_listening(src[0], src[1], "10.96.0.1", 443), "API service not reachable from %s" % (src,)
@@ -341,14 +343,14 @@ def test_agent_builds_namespaces_and_exec_objects_whose_env_runs_probes_in_the_p
         deadline = time.monotonic() + 10
         while True:
             proc = subprocess.run(["agnhost", "connect", target, "--timeout=2s", "--protocol=tcp"], env=env,
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True, check=False)
             if proc.returncode == 0 or time.monotonic() > deadline:
                 break
             time.sleep(0.3)
         assert proc.returncode == 0, proc.stderr
         green = dict(os.environ, **dict(envs, UDNSIM_NETNS=dp_plan.pod_netns("green", "green-0")))
         proc = subprocess.run(["agnhost", "connect", target, "--timeout=1s", "--protocol=tcp"], env=green,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         assert proc.returncode == 1 and ("TIMEOUT" in proc.stderr or "unreachable" in proc.stderr.lower()), proc.stderr
     finally:
         agent.fabric.teardown()
@@ -388,7 +390,7 @@ def test_every_network_egresses_to_the_simulated_outside_world(world):
     build(cache, fabric)
     for src in (("blue", "blue-0"), ("overlap", "overlap-0"), ("green", "green-0"), ("default", "default-0")):
         proc = subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns(*src), "ping", "-4", "-c", "1", "-W", "2",
-                               "8.8.8.8"], capture_output=True, text=True)
+                               "8.8.8.8"], capture_output=True, text=True, check=False)
         assert proc.returncode == 0, (src, proc.stdout, proc.stderr)
     # the outside world does not become a path between networks
     rc, err = connect("blue", "blue-0", primary_ip(cache, "green", "green-0"), timeout=1)

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(BUILD is None, reason="control-plane binaries no
 
 def kubectl(kcfg, *args, stdin=None, check=True):
     proc = subprocess.run([str(BUILD.bin_dir() / "kubectl"), "--kubeconfig", str(kcfg)] + list(args), input=stdin,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     if check and proc.returncode != 0:
         raise AssertionError("kubectl %s: %s" % (" ".join(args), proc.stderr))
     return proc
@@ -83,7 +83,7 @@ def cluster(tmp_path_factory, upstream_dir):
         kubectl(kcfg, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
         yield kcfg
     finally:
-        subprocess.run([sys.executable, str(SIM_DIR / "launcher.py"), "stop", "--name", NAME], timeout=300)
+        subprocess.run([sys.executable, str(SIM_DIR / "launcher.py"), "stop", "--name", NAME], timeout=300, check=False)
         del launcher
 
 
@@ -152,10 +152,12 @@ def vm(name, ns):
 def vms(cluster, sims):
     apply(cluster, [namespace("red-namespace"), namespace("blue-namespace"), {
         "apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork", "metadata": {"name": "happy-tenant"},
-        "spec": {"namespaceSelector": {"matchExpressions": [
-            {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["red-namespace", "blue-namespace"]}]},
-                 "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"],
-                                                              "ipam": {"lifecycle": "Persistent"}}}}},
+        "spec": {
+            "namespaceSelector": {"matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In",
+                 "values": ["red-namespace", "blue-namespace"]}]},
+            "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"],
+                                                         "ipam": {"lifecycle": "Persistent"}}}}},
         {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt", "metadata": {"name": "kubevirt", "namespace": "kubevirt"},
          "spec": {"configuration": {"developerConfiguration": {"useEmulation": True}, "network": {"binding": {
              "l2bridge": {"domainAttachmentType": "managedTap", "migration": {}}}}}}}])

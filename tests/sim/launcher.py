@@ -207,7 +207,9 @@ def kwokctl_config(name, api_port, service_subnets, kube_version):
     )
     if api_port:
         options["kubeApiserverPort"] = api_port
-    apiserver_args = [{"key": "service-cluster-ip-range", "value": ",".join(service_subnets)}]
+    apiserver_args = [{"key": "service-cluster-ip-range", "value": ",".join(service_subnets)},
+                      # node names do not resolve here: reach kwok's kubelet API (exec, logs) by InternalIP
+                      {"key": "kubelet-preferred-address-types", "value": "InternalIP"}]
     if ":" in service_subnets[0]:
         # the advertised address (endpoint of the kubernetes Service) must be of the first service family; it
         # is never dialled here, and kube-apiserver refuses loopback endpoints

@@ -13,9 +13,9 @@ if str(SIM_DIR) not in sys.path:
 
 
 def load(name):
-    """Objects of a multi-document fixture file."""
+    """Objects of a fixture file (one YAML document holding a list of objects)."""
     with open(FIXTURES / name) as handle:
-        return [doc for doc in yaml.safe_load_all(handle) if doc]
+        return [doc for doc in yaml.safe_load(handle) if doc]
 
 
 @pytest.fixture

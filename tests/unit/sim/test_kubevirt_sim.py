@@ -180,7 +180,7 @@ def test_binding_without_migration_is_not_live_migratable():
            "spec": {"networks": [{"name": "happy", "pod": {}}],
                     "domain": {"devices": {"interfaces": [{"name": "happy", "binding": {"name": "l2bridge"}}]}}}}
     cr = {"spec": {"configuration": {"network": {"binding": {"l2bridge": {"domainAttachmentType": "managedTap"}}}}}}
-    ok, reason, _ = kv.live_migratable(vmi, cr)
+    ok, reason, dummy = kv.live_migratable(vmi, cr)
     assert (ok, reason) == (False, "InterfaceNotLiveMigratable")
     cr["spec"]["configuration"]["network"]["binding"]["l2bridge"]["migration"] = {}
     assert kv.live_migratable(vmi, cr)[0] is True
@@ -245,7 +245,7 @@ def test_migration_module_verdict_accepts_the_simulated_result():
     verdict = verdict_mod.migration_verdict(before, world.vmi("blue-namespace", "blue"), vmim)
     assert verdict["ok"], verdict["errors"]
     assert verdict["ips_unchanged"] is True
-    ready, missing, _ = verdict_mod.vmi_readiness(world.vmi("blue-namespace", "blue"), interface="happy",
+    ready, missing, dummy = verdict_mod.vmi_readiness(world.vmi("blue-namespace", "blue"), interface="happy",
                                                   require_migratable=True)
     assert ready, missing
 

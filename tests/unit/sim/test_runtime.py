@@ -125,7 +125,7 @@ def test_informer_lists_watches_and_relists_after_gone(api):
     try:
         assert wait(lambda: ("ADDED", "blue") in events)
         # 410 Gone → a fresh list (without resourceVersion) follows the first watch
-        assert wait(lambda: sum(1 for p, w, _ in fake.requests if p == "/api/v1/namespaces" and w == "0") >= 2)
+        assert wait(lambda: sum(1 for p, w, dummy in fake.requests if p == "/api/v1/namespaces" and w == "0") >= 2)
         assert sorted(meta(n)["name"] for n in cache.list(NAMESPACES)) == ["blue", "default"]
         first_watch = next(r for r in fake.requests if r[1] == "1")
         assert first_watch[2] == "10"
