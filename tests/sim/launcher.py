@@ -205,8 +205,11 @@ def kwokctl_config(name, api_port, service_subnets, kube_version):
         enableCRDs=list(KWOK_CRDS),
         kubeApiserverCertSANs=["%s-control-plane" % name, "localhost", "127.0.0.1", "::1"],
     )
-    if api_port:
-        options["kubeApiserverPort"] = api_port
+    # Every port chosen here, from the kernel's ephemeral range: kwokctl's own choice (counting down from 32767)
+    # collides when several clusters start at once on one machine.
+    options["kubeApiserverPort"] = api_port or ephemeral_port()
+    for key in ("etcdPort", "etcdPeerPort", "kubeControllerManagerPort", "kubeSchedulerPort", "kwokControllerPort"):
+        options[key] = ephemeral_port()
     apiserver_args = [{"key": "service-cluster-ip-range", "value": ",".join(service_subnets)},
                       # node names do not resolve here: reach kwok's kubelet API (exec, logs) by InternalIP
                       {"key": "kubelet-preferred-address-types", "value": "InternalIP"}]
@@ -238,6 +241,16 @@ def kind_kubeconfig(raw, name, server=None):
     cfg["current-context"] = ctx
     cfg.pop("preferences", None)
     return yaml.safe_dump(cfg, default_flow_style=False)
+
+
+def ephemeral_port():
+    """A port the kernel reports free now (IPv4 and IPv6 wildcard)."""
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        s.bind(("::", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
 
 
 def free_port(preferred):
@@ -368,7 +381,9 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
     except (LaunchError, subprocess.TimeoutExpired, OSError) as exc:
         log.write("sim launcher: starting %s failed: %s\n" % (name, exc))
         print_logs(name, log)
-        raise LaunchError("starting %s failed: %s (logs above)" % (name, str(exc).splitlines()[0]))
+        # a half-started cluster would hold ports and processes: delete it, keeping its logs
+        kept = stop(name, log)
+        raise LaunchError("starting %s failed: %s (logs above, kept in %s)" % (name, str(exc).splitlines()[0], kept))
     return state
 
 
