@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 import shlex
 import socket
 import subprocess
@@ -331,6 +332,37 @@ def classify(protocol, result):
 # --------------------------------------------------------------------------- transports
 
 
+EXEC_ERROR_CHANNEL = 3
+_EXIT_STATUS_RE = re.compile(r"exit (?:status|code) (\d+)")
+
+
+def exit_code_from_status(text):
+    """Exit code of an exec from the Status object on its error channel: ``(rc, error)``.
+
+    Success is 0; a kubelet's NonZeroExitCode carries the code in ``details.causes[reason=ExitCode]``; other
+    implementations of the kubelet API (kwok, for one) only say "... exit status N" in the message. A status
+    with no code at all is an error (``rc`` None), never a guessed exit code.
+    """
+    if not text:
+        return None, "the exec ended without a status"
+    try:
+        status = json.loads(text)
+    except ValueError:
+        return None, "unreadable exec status: {0}".format(text[:200])
+    if status.get("status") == "Success":
+        return 0, None
+    for cause in (status.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "ExitCode":
+            try:
+                return int(cause.get("message")), None
+            except (TypeError, ValueError):
+                break
+    found = _EXIT_STATUS_RE.search(status.get("message") or "")
+    if found:
+        return int(found.group(1)), None
+    return None, "exec failed: {0}".format((status.get("message") or text)[:200])
+
+
 class KubernetesExecTransport(object):
     """Runs argv in a container through the Kubernetes exec API (``connect_get_namespaced_pod_exec``).
 
@@ -357,7 +389,8 @@ class KubernetesExecTransport(object):
             if resp.is_open():
                 return {"rc": None, "stdout": stdout, "stderr": stderr,
                         "error": "command still running after {0}s".format(timeout)}
-            return {"rc": resp.returncode, "stdout": stdout, "stderr": stderr, "error": None}
+            rc, error = exit_code_from_status(resp.read_channel(EXEC_ERROR_CHANNEL))
+            return {"rc": rc, "stdout": stdout, "stderr": stderr, "error": error}
         except Exception as exc:
             return {"rc": None, "stdout": "", "stderr": "", "error": _describe(exc)}
         finally:

@@ -392,9 +392,17 @@ def test_junit_is_well_formed_and_counts():
 class FakeWS(object):
     """The parts of kubernetes.stream.ws_client.WSClient the transport uses."""
 
-    def __init__(self, stdout="", stderr="", returncode=0, still_open=False, fail_run=None):
+    def __init__(self, stdout="", stderr="", returncode=0, still_open=False, fail_run=None, status=None):
         self._stdout, self._stderr, self.returncode = stdout, stderr, returncode
         self.still_open, self.fail_run = still_open, fail_run
+        if status is None:
+            # what a kubelet writes on the error channel (v4.channel.k8s.io)
+            status = {"metadata": {}, "status": "Success"} if returncode == 0 else {
+                "metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
+                "message": "command terminated with non-zero exit code: error executing command [x], exit code %d"
+                % returncode,
+                "details": {"causes": [{"reason": "ExitCode", "message": str(returncode)}]}}
+        self._status = json.dumps(status)
         self.closed = False
         self.run_timeout = None
 
@@ -417,6 +425,10 @@ class FakeWS(object):
 
     def is_open(self):
         return self.still_open
+
+    def read_channel(self, channel):
+        assert channel == P.EXEC_ERROR_CHANNEL
+        return self._status
 
     def close(self):
         self.closed = True
@@ -574,3 +586,32 @@ def test_preflight_names_missing_objects():
         "probe 'typo': target pod blue/app-blue-9 not found (pods in blue: app-blue-0, app-blue-1)",
         "probe 'nons': source namespace 'purple' not found",
     ]
+
+
+def test_exit_code_from_kubelet_status():
+    ok = json.dumps({"status": "Success"})
+    failed = json.dumps({"status": "Failure", "reason": "NonZeroExitCode",
+                         "details": {"causes": [{"reason": "ExitCode", "message": "7"}]}})
+    assert P.exit_code_from_status(ok) == (0, None)
+    assert P.exit_code_from_status(failed) == (7, None)
+
+
+def test_exit_code_from_a_status_that_only_has_a_message():
+    # kwok's kubelet API: no causes, the code only in the message
+    kwok = json.dumps({"status": "Failure", "message": "Internal error occurred: error executing command in container: "
+                       "cmd wait: ping -4 -c 1 -W 3 103.103.1.3: exit status 1"})
+    assert P.exit_code_from_status(kwok) == (1, None)
+
+
+def test_exit_code_unknown_is_an_error_not_a_guess():
+    rc, error = P.exit_code_from_status(json.dumps({"status": "Failure", "message": "container not found"}))
+    assert rc is None and "container not found" in error
+    assert P.exit_code_from_status("")[0] is None
+    assert P.exit_code_from_status("<html>")[0] is None
+
+
+def test_exec_transport_reads_a_message_only_status():
+    status = {"status": "Failure", "message": "error executing command: exit status 1"}
+    ws = FakeWS(stderr="", returncode=None, status=status)
+    out = P.KubernetesExecTransport(FakeCore(), lambda *a, **k: ws).run("b", "p", None, ["ping"], 5)
+    assert out == {"rc": 1, "stdout": "", "stderr": "", "error": None}
