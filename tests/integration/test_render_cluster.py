@@ -125,7 +125,7 @@ def test_render_digest_from_versions_override(repo_root, tmp_path):
 
 def test_render_follows_lab_wide_variables(repo_root, tmp_path):
     config, facts, dummy = render(repo_root, tmp_path, udn_lab_cluster_name="shared", udn_lab_ip_family="ipv6",
-                              udn_lab_dir=str(tmp_path / "lab"))
+                                  udn_lab_dir=str(tmp_path / "lab"))
     assert config["name"] == "shared"
     assert config["networking"]["ipFamily"] == "ipv6"
     assert facts["kubeconfig"] == str(tmp_path / "lab" / "kubeconfig")

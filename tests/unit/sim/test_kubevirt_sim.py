@@ -246,7 +246,7 @@ def test_migration_module_verdict_accepts_the_simulated_result():
     assert verdict["ok"], verdict["errors"]
     assert verdict["ips_unchanged"] is True
     ready, missing, dummy = verdict_mod.vmi_readiness(world.vmi("blue-namespace", "blue"), interface="happy",
-                                                  require_migratable=True)
+                                                      require_migratable=True)
     assert ready, missing
 
 
