@@ -78,6 +78,19 @@ PY
   (cd "$dest" && ansible-test sanity --venv --python "$py" --color no "${excludes[@]}" ${UDN_LAB_SANITY_ARGS:-})
 }
 
+# ansible-doc exits 0 with a warning when a plugin cannot be loaded: demand documentation and no warning.
+doc_ok() {
+  local inst=$1 out
+  shift
+  out=$(ANSIBLE_COLLECTIONS_PATH="$inst" ansible-doc "$@" 2>&1) || { echo "$out" >&2; return 1; }
+  if [[ -z "$out" ]] || grep -qE '\[WARNING\]|\[ERROR\]|not found' <<<"$out"; then
+    echo "ansible-doc $* failed:" >&2
+    echo "$out" | head -20 >&2
+    return 1
+  fi
+  echo "ok: ansible-doc $*"
+}
+
 stage_build() {
   step "ansible-galaxy collection build + install"
   local out="$work/build" inst="$work/installed"
@@ -86,7 +99,9 @@ stage_build() {
   local tarball
   tarball=$(ls "$out"/ovnk-udn_lab-*.tar.gz)
   echo "built $(basename "$tarball")"
-  ansible-galaxy collection install --offline --no-deps -p "$inst" "$tarball" >/dev/null
+  # Only the tarball's content counts: hide this checkout's own collections path from the installer.
+  ANSIBLE_COLLECTIONS_PATH="$inst" ansible-galaxy collection install --force --offline --no-deps -p "$inst" "$tarball" >/dev/null
+  [[ -f "$inst/ansible_collections/ovnk/udn_lab/MANIFEST.json" ]] || { echo "the tarball did not install" >&2; return 1; }
   cp -a .collections/ansible_collections/kubernetes "$inst/ansible_collections/"
   cp -a .collections/ansible_collections/kubevirt "$inst/ansible_collections/"
   step "ansible-doc of every plugin and role (from the installed tarball)"
@@ -115,15 +130,13 @@ PY
       fi
       for name in "${names[@]}"; do
         [[ -n "$name" ]] || continue
-        ANSIBLE_COLLECTIONS_PATH="$inst" ansible-doc -t "$type" "ovnk.udn_lab.$name" >/dev/null
-        echo "ok: ansible-doc -t $type ovnk.udn_lab.$name"
+        doc_ok "$inst" -t "$type" "ovnk.udn_lab.$name"
       done
     done
   done
   for role in roles/*/; do
     role=$(basename "$role")
-    ANSIBLE_COLLECTIONS_PATH="$inst" ansible-doc -t role "ovnk.udn_lab.$role" >/dev/null
-    echo "ok: ansible-doc -t role ovnk.udn_lab.$role"
+    doc_ok "$inst" -t role "ovnk.udn_lab.$role"
   done
 }
 
