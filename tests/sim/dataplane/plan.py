@@ -21,6 +21,8 @@ import json
 import os
 from typing import Any, Dict, List, Optional
 
+from simulators.common import selector_matches
+
 
 def prefix() -> str:
     """Every namespace this data plane makes starts with it (env UDNSIM_PREFIX, read at each call: tests use
@@ -350,22 +352,6 @@ def service_plan(services, pods, endpoints, nodes, nads, routers) -> Dict[str, A
 # --------------------------------------------------------------------------- network policies
 
 
-def _label_selector_matches(selector, labels):
-    """metav1.LabelSelector; an empty selector matches everything."""
-    if selector is None:
-        return False
-    labels = labels or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and labels.get(key) in values) or \
-                (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
-            return False
-    return True
-
-
 def _peer_cidrs(peer, policy_ns, pods, namespaces, nad_nets):
     """Addresses (as /32 or /128) a NetworkPolicy peer stands for; ipBlock CIDRs as written."""
     if "ipBlock" in peer:
@@ -375,11 +361,11 @@ def _peer_cidrs(peer, policy_ns, pods, namespaces, nad_nets):
     for pod in pods:
         pod_ns = _meta(pod).get("namespace")
         if "namespaceSelector" in peer:
-            if not _label_selector_matches(peer["namespaceSelector"], ns_labels.get(pod_ns, {})):
+            if not selector_matches(peer["namespaceSelector"], ns_labels.get(pod_ns, {})):
                 continue
         elif pod_ns != policy_ns:
             continue
-        if "podSelector" in peer and not _label_selector_matches(peer["podSelector"], _meta(pod).get("labels")):
+        if "podSelector" in peer and not selector_matches(peer["podSelector"], _meta(pod).get("labels")):
             continue
         if not _live(pod):
             continue
@@ -412,7 +398,7 @@ def policy_rules(pod, policies, pods, namespaces, nads) -> Dict[str, Any]:
         if _meta(pol).get("namespace") != ns:
             continue
         spec = pol.get("spec") or {}
-        if not _label_selector_matches(spec.get("podSelector", {}), _meta(pod).get("labels")):
+        if not selector_matches(spec.get("podSelector", {}), _meta(pod).get("labels")):
             continue
         types = spec.get("policyTypes") or (["Ingress"] + (["Egress"] if "egress" in spec else []))
         for kind, key, peer_key in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
