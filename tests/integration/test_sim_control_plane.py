@@ -257,6 +257,48 @@ def test_kwok_exec_and_logs_crds_are_enabled(cluster):
         assert name in crds
 
 
+def test_kube_dns_service_is_at_the_kubeadm_address(cluster):
+    svc = get_json(cluster[1], "service", "kube-dns", "-n", "kube-system")
+    assert svc["spec"]["clusterIP"] == "10.96.0.10"
+    assert {(p["port"], p["protocol"]) for p in svc["spec"]["ports"]} >= {(53, "UDP"), (53, "TCP")}
+
+
+@pytest.mark.netns
+def test_kubectl_exec_runs_the_command_inside_the_pods_network_namespace(cluster):
+    """kwok looks the exec'd command up in its OWN PATH: the launcher puts the data plane's shims first there,
+    so `kubectl exec POD -- ip ...` (no shell) runs in the namespace the pod's Exec object names."""
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root")
+    kubeconfig = cluster[1]
+    netns = "udnsim-cptest-%d" % os.getpid()
+    subprocess.run(["ip", "netns", "add", netns], check=True)
+    try:
+        subprocess.run(["ip", "-n", netns, "link", "add", "probe0", "type", "dummy"], check=True)
+        subprocess.run(["ip", "-n", netns, "addr", "add", "192.0.2.77/32", "dev", "probe0"], check=True)
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "execme", "namespace": "default"},
+               "spec": {"nodeName": CLUSTER + "-worker", "containers": [{"name": "c", "image": "agnhost"}]}}
+        shims = str(SIM_DIR / "dataplane" / "shims")
+        exec_obj = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Exec",
+                    "metadata": {"name": "execme", "namespace": "default"},
+                    "spec": {"execs": [{"local": {"workDir": "/", "envs": [
+                        {"name": "UDNSIM_NETNS", "value": netns},
+                        {"name": "PATH", "value": shims + ":/usr/sbin:/usr/bin:/sbin:/bin"}]}}]}}
+        kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                  "items": [pod, exec_obj]}))
+        wait_for("pod execme Running", lambda: get_json(kubeconfig, "pod", "execme", "-n", "default")
+                 ["status"].get("phase") == "Running")
+        out = wait_for("kubectl exec into execme", lambda: kubectl(
+            kubeconfig, "exec", "-n", "default", "execme", "--", "ip", "-br", "addr", check=False).stdout, 60)
+        assert "192.0.2.77/32" in out and "probe0" in out, out
+        # a command the data plane has no shim for is not found, rather than run outside the pod's network
+        assert kubectl(kubeconfig, "exec", "-n", "default", "execme", "--", "uname", check=False).returncode != 0
+        # a failing command's exit status comes back as kubectl's
+        assert kubectl(kubeconfig, "exec", "-n", "default", "execme", "--", "ping", "-c", "1", "-W", "1",
+                       "192.0.2.99", check=False).returncode != 0
+    finally:
+        subprocess.run(["ip", "netns", "del", netns], check=False)
+
+
 def test_kind_and_docker_standins_round_trip(sim_home, tmp_path):
     config = tmp_path / "kind-config.yaml"
     config.write_text(yaml.safe_dump({

@@ -303,11 +303,15 @@ def test_cluster_ip_stays_in_its_network_and_node_port_reaches_in(world, tmp_pat
                   "ports": [{"port": 80, "targetPort": 8080, "nodePort": 31234}]}},
         {"metadata": {"name": "kubernetes", "namespace": "default"},
          "spec": {"clusterIP": "10.96.0.1", "ports": [{"port": 443}]}},
+        {"metadata": {"name": "kube-dns", "namespace": "kube-system"},
+         "spec": {"clusterIP": "10.96.0.10", "selector": {"k8s-app": "kube-dns"},
+                  "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}},
     ]
     endpoints = [{"metadata": {"name": "kubernetes", "namespace": "default"},
                   "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"port": api.server_address[1]}]}]}]
     nodes = [{"status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.77"}]}}]
-    svc = dp_plan.service_plan(services, cache.list(PODS), endpoints, nodes, cache.list(NADS), plan["routers"])
+    svc = dp_plan.service_plan(services, cache.list(PODS), endpoints, nodes, cache.list(NADS), plan["routers"],
+                               plan["endpoints"])
     try:
         fabric.apply_services(svc, str(tmp_path / "svcproxy.json"))
         assert wait_listening("blue", "blue-0", primary_ip(cache, "blue", "blue-1"))
@@ -319,8 +323,29 @@ def test_cluster_ip_stays_in_its_network_and_node_port_reaches_in(world, tmp_pat
         assert host.returncode == 0, host.stderr
         for src in (("green", "green-0"), ("default", "default-0")):
             assert wait_listening(src[0], src[1], "10.96.0.1", 443), "API service not reachable from %s" % (src,)
+        # cluster DNS, through the pod's resolv.conf and the system resolver (search list: short names work)
+        for name, want in (("service-blue.blue", "10.96.7.7"), ("kubernetes.default", "10.96.0.1"),
+                           ("kubernetes.default.svc.cluster.local", "10.96.0.1")):
+            out = subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns("green", "green-0"), "getent", "ahostsv4",
+                                  name], capture_output=True, text=True, check=False).stdout
+            assert want in out.split(), (name, out)
+        assert subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns("blue", "blue-0"), "getent", "hosts",
+                               "no-such-service"], capture_output=True, check=False).returncode == 2
+        # a reload that changes a service's endpoints keeps its listener (it used to die: address in use)
+        cache.get(PODS, "blue", "blue-1")["metadata"]["labels"]["app"] = "other"
+        svc = dp_plan.service_plan(services, cache.list(PODS), endpoints, nodes, cache.list(NADS), plan["routers"],
+                                   plan["endpoints"])
+        fabric.apply_services(svc, str(tmp_path / "svcproxy.json"))
+        time.sleep(0.5)
+        for _ in range(3):
+            assert wait_listening("blue", "blue-0", "10.96.7.7", 80), "ClusterIP lost on reload"
+        assert "Address already in use" not in (tmp_path / "svcproxy.json.log").read_text()
     finally:
         api.shutdown()
+    etc = os.path.join(fabric.etc_netns, dp_plan.pod_netns("blue", "blue-0"))
+    assert os.path.exists(etc)
+    fabric.teardown()
+    assert not os.path.exists(etc)
 
 
 # --------------------------------------------------------------------------- the agent and kwok exec shims

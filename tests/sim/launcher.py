@@ -6,6 +6,7 @@ the nodes and their pods. Nothing is downloaded at run time.
     python tests/sim/launcher.py start --name ovn-k-helm --workers 2 --ip-family ipv4 --kubeconfig PATH
     python tests/sim/launcher.py status --name ovn-k-helm [--json]
     python tests/sim/launcher.py logs --name ovn-k-helm [COMPONENT]
+    python tests/sim/launcher.py restart --name ovn-k-helm --component kube-apiserver [--down 5]
     python tests/sim/launcher.py stop --name ovn-k-helm
     python tests/sim/launcher.py list
 
@@ -18,16 +19,20 @@ kwok/clusters/<name>/logs/). `stop` keeps the component logs of the run in <home
 """
 
 import argparse
+import ipaddress
 import json
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
+EXEC_SHIMS = HERE / "dataplane" / "shims"
+"""Where `kubectl exec` commands are looked up first (see kwokctl_config)."""
 sys.path.insert(0, str(HERE))
 
 import build  # noqa: E402  (tests/sim/build.py: binaries and versions)
@@ -173,11 +178,26 @@ def node_object(node, kube_version):
     return obj
 
 
-def kind_system_workloads():
+def dns_service_ip(service_subnets):
+    """The cluster DNS address kubeadm (so kind) gives the ``kube-dns`` Service: the 10th address of the first
+    service subnet (10.96.0.10, fd00:10:96::a)."""
+    return str(ipaddress.ip_network(service_subnets[0])[10])
+
+
+def kind_system_workloads(service_subnets=None):
     """What kind runs in kube-system besides the static control-plane pods: CoreDNS (2 replicas, tolerating the
-    control-plane taint). The roles wait for kube-system pods to be Ready, as on a real kind cluster."""
+    control-plane taint) behind the ``kube-dns`` Service at the kubeadm address. The roles wait for kube-system
+    pods to be Ready, as on a real kind cluster; the simulated data plane answers DNS on that Service."""
     labels = {"k8s-app": "kube-dns"}
-    return {"apiVersion": "v1", "kind": "List", "items": [{
+    service = {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "kube-dns", "namespace": "kube-system",
+                     "labels": dict(labels, **{"kubernetes.io/name": "CoreDNS"})},
+        "spec": {"selector": labels, "clusterIP": dns_service_ip(service_subnets or DEFAULT_SERVICE_SUBNETS["ipv4"]),
+                 "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                           {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                           {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}}
+    return {"apiVersion": "v1", "kind": "List", "items": [service, {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
         "spec": {"replicas": 2, "selector": {"matchLabels": labels},
@@ -188,8 +208,13 @@ def kind_system_workloads():
                                                        "image": "registry.k8s.io/coredns/coredns:v1.12.1"}]}}}}]}
 
 
-def kwokctl_config(name, api_port, service_subnets, kube_version):
-    """The kwokctl configuration (a YAML stream; JSON documents are YAML)."""
+def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None):
+    """The kwokctl configuration (a YAML stream; JSON documents are YAML).
+
+    ``exec_path``: the kwok controller's whole PATH. kwok runs ``kubectl exec`` commands locally and looks the
+    command up in ITS OWN PATH (the Exec object's env only reaches the child), so only the data plane's shims may
+    be found there: ``kubectl exec POD -- curl ...`` then runs inside the pod's network, and a command without a
+    shim is "not found" instead of silently running on this machine, outside every pod network."""
     binaries = {
         "kubeApiserverBinary": "kube-apiserver",
         "kubeControllerManagerBinary": "kube-controller-manager",
@@ -224,6 +249,9 @@ def kwokctl_config(name, api_port, service_subnets, kube_version):
         "options": options,
         "componentsPatches": [{"name": "kube-apiserver", "extraArgs": apiserver_args}],
     }
+    if exec_path:
+        doc["componentsPatches"].append({"name": "kwok-controller", "extraEnvs": [
+            {"name": "PATH", "value": exec_path}]})
     return json.dumps(doc, indent=2) + "\n"
 
 
@@ -325,7 +353,7 @@ def keep_logs(name):
 
 
 def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_subnets=None, service_subnets=None,
-          node_labels=None, build_missing=False, timeout=300, log=sys.stderr):
+          node_labels=None, build_missing=False, timeout=300, log=sys.stderr, exec_path=None):
     """Start cluster `name` and return its state. Raises LaunchError (component logs printed to `log`)."""
     if ip_family not in DEFAULT_POD_SUBNETS:
         raise LaunchError("ip family %r: use ipv4, ipv6 or dual" % ip_family)
@@ -345,7 +373,8 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
     api_port = free_port(api_port)
     d = state_dir(name)
     d.mkdir(parents=True, exist_ok=True)
-    (d / "kwokctl.yaml").write_text(kwokctl_config(name, api_port, service_subnets, kube_version))
+    shims = exec_path if exec_path is not None else (str(EXEC_SHIMS) if EXEC_SHIMS.is_dir() else "")
+    (d / "kwokctl.yaml").write_text(kwokctl_config(name, api_port, service_subnets, kube_version, shims))
     nodes = node_plan(name, workers, ip_family, pod_subnets, node_labels)
     state = {"name": name, "workers": workers, "ip_family": ip_family, "kube_version": kube_version,
              "pod_subnets": pod_subnets, "service_subnets": service_subnets, "nodes": nodes,
@@ -375,7 +404,7 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
                 stdin=json.dumps({"apiVersion": "v1", "kind": "List",
                                   "items": [node_object(n, kube_version) for n in nodes]}))
         wait_nodes(d / "kubeconfig", [n["name"] for n in nodes], timeout)
-        kubectl(d / "kubeconfig", "apply", "-f", "-", stdin=json.dumps(kind_system_workloads()))
+        kubectl(d / "kubeconfig", "apply", "-f", "-", stdin=json.dumps(kind_system_workloads(service_subnets)))
         if kubeconfig:
             write_kubeconfig(name, kubeconfig)
     except (LaunchError, subprocess.TimeoutExpired, OSError) as exc:
@@ -464,6 +493,41 @@ def stop(name, log=sys.stderr):
     return kept
 
 
+def restart_component(name, component, down=0.0, timeout=120):
+    """Stop one component of cluster `name` (SIGTERM, then SIGKILL), keep it down `down` seconds, start it again
+    with the same command line, directory and environment (output appended to its log); for kube-apiserver,
+    wait until /readyz answers. Returns ``(old pid, new pid)``. For fault injection: clients must ride it out."""
+    if component not in COMPONENTS:
+        raise LaunchError("unknown component %r: one of %s" % (component, ", ".join(COMPONENTS)))
+    pid_file = kwok_cluster_dir(name) / "pids" / (component + ".pid")
+    if not pid_file.exists():
+        raise LaunchError("cluster %r has no running %s (no %s)" % (name, component, pid_file))
+    pid = int(pid_file.read_text().strip())
+    proc_dir = pathlib.Path("/proc/%d" % pid)
+    try:
+        argv = [a.decode() for a in (proc_dir / "cmdline").read_bytes().split(b"\0") if a]
+        env = dict(e.decode().split("=", 1) for e in (proc_dir / "environ").read_bytes().split(b"\0") if b"=" in e)
+        cwd = os.readlink(str(proc_dir / "cwd"))
+    except OSError as exc:
+        raise LaunchError("%s of %s (pid %d) is not running: %s" % (component, name, pid, exc))
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + 20
+    while proc_dir.exists() and time.time() < deadline:
+        time.sleep(0.1)
+    if proc_dir.exists():
+        os.kill(pid, signal.SIGKILL)
+        while proc_dir.exists():
+            time.sleep(0.1)
+    time.sleep(max(0.0, float(down)))
+    with open(str(kwok_cluster_dir(name) / "logs" / (component + ".log")), "a") as log:
+        new = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                               start_new_session=True)
+    pid_file.write_text("%d" % new.pid)
+    if component == "kube-apiserver":
+        wait_ready(state_dir(name) / "kubeconfig", timeout)
+    return pid, new.pid
+
+
 def status(name):
     """State of `name` plus liveness: {'running': bool, 'components': {...}, ...}."""
     state = read_state(name)
@@ -528,6 +592,10 @@ def main(argv=None):
             q.add_argument("component", nargs="?", choices=COMPONENTS)
         if cmd == "kubeconfig":
             q.add_argument("--internal", action="store_true")
+    q = sub.add_parser("restart", help="restart one component (fault injection)")
+    q.add_argument("--name", required=True)
+    q.add_argument("--component", required=True, choices=COMPONENTS)
+    q.add_argument("--down", type=float, default=0.0, help="seconds to keep it stopped")
     sub.add_parser("list")
     args = parser.parse_args(argv)
     try:
@@ -559,6 +627,9 @@ def main(argv=None):
                 print_logs(args.name, sys.stdout, lines=200)
         elif args.cmd == "kubeconfig":
             sys.stdout.write(kubeconfig_text(args.name, args.internal))
+        elif args.cmd == "restart":
+            old, new = restart_component(args.name, args.component, args.down)
+            print("%s of %s restarted: pid %d -> %d" % (args.component, args.name, old, new))
         elif args.cmd == "list":
             print("\n".join(list_clusters()))
         else:

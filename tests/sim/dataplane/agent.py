@@ -7,7 +7,8 @@ Watches pods, NADs, VMIs and migrations; on every change rebuilds the plan (plan
 * kwok exec: per pod a ``kwok.x-k8s.io/v1alpha1`` Exec whose env puts ``dataplane/shims`` first in PATH and
   names the pod's namespace (``UDNSIM_NETNS``): ``kubectl exec`` commands then run inside the pod's network.
 * services: ClusterIPs inside their network's router, NodePorts on the host's node addresses and the Kubernetes
-  API from every network, through the userspace proxy svcproxy.py.
+  API from every network, through the userspace proxy svcproxy.py; the cluster DNS (clusterdns.py) on the
+  ``kube-dns`` Service address in every network, and each pod's resolv.conf pointing at it.
 Config keys (run_sim.py ``dataplane:``): blackhole_seconds, blackhole_after_seconds, leak, vm_sshd (true),
 kwok_exec (true), services (true), network_policies (true: NetworkPolicy as nft rules in the pod's
 namespace), state_dir (default /run/udnsim), agnhost_link (default /agnhost: a symlink to the shim while the
@@ -118,7 +119,8 @@ class DataplaneAgent(Controller):
         changed = self.fabric.apply(plan)
         if self.config.get("services", True):
             svc = dp_plan.service_plan(self.cache.list(SERVICES), self.cache.list(PODS), self.cache.list(ENDPOINTS),
-                                       self.cache.list(NODES), self.cache.list(NADS), plan["routers"])
+                                       self.cache.list(NODES), self.cache.list(NADS), plan["routers"],
+                                       plan["endpoints"])
             self.fabric.apply_services(svc, os.path.join(self.state_dir, "svcproxy.json"))
         for netns in changed:
             ep = plan["endpoints"][netns]
@@ -151,7 +153,8 @@ class DataplaneAgent(Controller):
             self.queue.add(KEY, max(0.02, plan["next_change"]))
 
     def start_sshd(self, netns, vmi):
-        """sshd in the VM's namespace; the cloud-init user maps to root in a private mount namespace."""
+        """sshd in the VM's network namespace, in private mount and PID namespaces; the cloud-init user maps to
+        root."""
         sshd = "/usr/sbin/sshd"
         if not os.path.exists(sshd):
             self.log.warning("no %s: VM %s has no ssh", sshd, netns)
@@ -167,8 +170,12 @@ class DataplaneAgent(Controller):
         os.chmod(os.path.join(vm_dir, "authorized_keys"), 0o600)
         with open("/etc/passwd") as handle:
             passwd = handle.read()
+        # a fresh home, as a new guest's user has: none of this machine's shell start-up files (which may put
+        # version-manager shims first on PATH and break Ansible's interpreter discovery in the "VM")
+        home = os.path.join(vm_dir, "home")
+        os.makedirs(home, mode=0o700, exist_ok=True)
         with open(os.path.join(vm_dir, "passwd"), "w") as handle:
-            handle.write(passwd + "%s:x:0:0:simulated VM user:/root:/bin/bash\n" % user)
+            handle.write(passwd + "%s:x:0:0:simulated VM user:%s:/bin/bash\n" % (user, home))
         with open(os.path.join(vm_dir, "sshd_config"), "w") as handle:
             handle.write("\n".join([
                 "Port 22", "ListenAddress 0.0.0.0", "ListenAddress ::", "HostKey %s" % host_key,
@@ -176,10 +183,13 @@ class DataplaneAgent(Controller):
                 "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
                 "PidFile %s" % os.path.join(vm_dir, "sshd.pid"), "Subsystem sftp internal-sftp", ""]))
         os.makedirs("/run/sshd", exist_ok=True)
+        # Like a guest, it sees only its own processes (PID namespace: `pkill iperf3` in one VM leaves the others
+        # alone); the file system is this machine's.
         script = "mount --bind %s /etc/passwd && exec %s -D -e -f %s" % (
             os.path.join(vm_dir, "passwd"), sshd, os.path.join(vm_dir, "sshd_config"))
         log = open(os.path.join(vm_dir, "sshd.log"), "a")
-        self.sshd[netns] = subprocess.Popen(["ip", "netns", "exec", netns, "unshare", "-m", "sh", "-c", script],
+        self.sshd[netns] = subprocess.Popen(["ip", "netns", "exec", netns, "unshare", "--mount", "--pid", "--fork",
+                                             "--mount-proc", "--kill-child", "sh", "-c", script],
                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
 
     def lookup_secret(self, namespace, name):

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from typing import Callable, Dict, List, Optional
 from .plan import prefix, router_port
 
 LOG = logging.getLogger("sim.dataplane")
+ETC_NETNS = "/etc/netns"
+"""Per-namespace /etc overrides of ``ip netns exec`` (only ``<prefix>*`` directories are ever written)."""
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOCKED_NFT = """table inet udnsim {
   chain input {
@@ -61,6 +64,8 @@ class Fabric:
         self.policies: Dict[str, Optional[str]] = {}
         self.external: Optional[str] = None
         self.uplinks: Dict[str, int] = {}
+        self.resolv: Dict[str, str] = {}
+        self.etc_netns = ETC_NETNS
 
     # ------------------------------------------------------------------ primitives
     def ip(self, *args, netns=None, check=True):
@@ -81,6 +86,7 @@ class Fabric:
             except (ProcessLookupError, ValueError):
                 pass
         self.ip("netns", "del", name, check=False)
+        self.forget_resolv(name)
 
     def sysctl(self, netns, *settings):
         self.run(["ip", "netns", "exec", netns, "sysctl", "-qw"] + list(settings), check=False)
@@ -279,18 +285,25 @@ class Fabric:
 
     # ------------------------------------------------------------------ services
     def apply_services(self, svc_plan, config_path):
-        """ClusterIPs on the routers' loopback, and the service proxy's listeners (started or reloaded)."""
-        for netns, ips in svc_plan["service_ips"].items():
-            if netns not in self.routers:
-                continue
+        """ClusterIPs on the routers' loopback (stale ones removed), each endpoint's resolv.conf, and the
+        service proxy's listeners and DNS records (proxy started or reloaded)."""
+        for netns in self.routers:
+            wanted = set(svc_plan["service_ips"].get(netns) or ())
             have = self.service_ips.setdefault(netns, set())
-            for ip in sorted(set(ips) - have):
-                plen = 128 if ":" in ip else 32
-                self.ip("addr", "add", "%s/%d" % (ip, plen), "dev", "lo", netns=netns, check=False)
-                have.add(ip)
+            for ip in sorted(wanted - have):
+                self.ip("addr", "add", "%s/%d" % (ip, 128 if ":" in ip else 32), "dev", "lo", netns=netns, check=False)
+            for ip in sorted(have - wanted):
+                self.ip("addr", "del", "%s/%d" % (ip, 128 if ":" in ip else 32), "dev", "lo", netns=netns, check=False)
+            self.service_ips[netns] = wanted
+        for netns, text in sorted((svc_plan.get("resolv") or {}).items()):
+            if netns in self.endpoints and self.resolv.get(netns) != text:
+                self.write_resolv(netns, text)
+        dns = svc_plan.get("dns") or {}
         text = json.dumps({"listeners": [x for x in svc_plan["listeners"]
-                                         if x["netns"] is None or x["netns"] in self.routers]}, sort_keys=True)
-        if text == self.proxy_config and self.proxy and self.proxy.poll() is None:
+                                         if x["netns"] is None or x["netns"] in self.routers],
+                           "dns": {"listeners": [x for x in dns.get("listeners") or [] if x["netns"] in self.routers],
+                                   "records": dns.get("records") or {}}}, sort_keys=True)
+        if text == self.proxy_config and (self.run is not sh_run or (self.proxy and self.proxy.poll() is None)):
             return
         with open(config_path, "w") as handle:
             handle.write(text)
@@ -304,6 +317,22 @@ class Fabric:
                                           stderr=open(config_path + ".log", "a"), start_new_session=True)
         else:
             self.proxy.send_signal(signal.SIGHUP)
+
+    def write_resolv(self, netns, text):
+        """``/etc/netns/<netns>/resolv.conf``: ``ip netns exec`` bind-mounts it over /etc/resolv.conf, so every
+        command run in the pod's network resolves through the cluster DNS, as the kubelet arranges in a pod."""
+        self.resolv[netns] = text
+        if self.run is not sh_run:
+            self.run(["write", os.path.join(self.etc_netns, netns, "resolv.conf")], input=text)
+            return
+        os.makedirs(os.path.join(self.etc_netns, netns), exist_ok=True)
+        with open(os.path.join(self.etc_netns, netns, "resolv.conf"), "w") as handle:
+            handle.write(text)
+
+    def forget_resolv(self, netns):
+        self.resolv.pop(netns, None)
+        if self.run is sh_run and netns.startswith(prefix()):
+            shutil.rmtree(os.path.join(self.etc_netns, netns), ignore_errors=True)
 
     def teardown(self):
         if self.proxy is not None:
@@ -336,6 +365,8 @@ def cleanup_all(run=sh_run):
             except (ProcessLookupError, ValueError):
                 pass
         run(["ip", "netns", "del", netns], check=False)
+        if run is sh_run:
+            shutil.rmtree(os.path.join(ETC_NETNS, netns), ignore_errors=True)
 
 
 def _stop(proc):

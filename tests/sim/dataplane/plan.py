@@ -23,6 +23,8 @@ from typing import Any, Dict, List, Optional
 
 from simulators.common import selector_matches
 
+from . import clusterdns
+
 
 def prefix() -> str:
     """Every namespace this data plane makes starts with it (env UDNSIM_PREFIX, read at each call: tests use
@@ -105,15 +107,29 @@ def _ovn_names(nads: List[Dict[str, Any]]) -> Dict[str, str]:
     return out
 
 
+AGNHOST_NETEXEC_PORT = 8080
+"""``agnhost netexec`` serves HTTP here unless ``--http-port`` says otherwise."""
+
+
 def _ports(pod) -> List[int]:
+    """TCP ports the pod's containers serve: declared container ports, HTTP/TCP probe ports, and agnhost
+    ``netexec`` (``--http-port``, default 8080) — the workshop's pods declare none and rely on that default."""
     ports = set()
     for container in (pod.get("spec") or {}).get("containers") or []:
         for port in container.get("ports") or []:
             if (port.get("protocol") or "TCP") == "TCP" and port.get("containerPort"):
                 ports.add(int(port["containerPort"]))
-        for arg in (container.get("args") or []) + (container.get("command") or []):
-            if str(arg).startswith("--http-port="):
-                ports.add(int(str(arg).split("=", 1)[1]))
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            action = container.get(probe) or {}
+            for kind in ("httpGet", "tcpSocket"):
+                port = (action.get(kind) or {}).get("port")
+                if isinstance(port, int) or str(port).isdigit():
+                    ports.add(int(port))
+        argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+        http = [int(a.split("=", 1)[1]) for a in argv if a.startswith("--http-port=")]
+        ports.update(http)
+        if "netexec" in argv and not http:
+            ports.add(AGNHOST_NETEXEC_PORT)
     return sorted(ports)
 
 
@@ -283,39 +299,40 @@ def _hostport(ip, port):
     return "[%s]:%d" % (ip, port) if ":" in ip else "%s:%d" % (ip, port)
 
 
-def service_plan(services, pods, endpoints, nodes, nads, routers) -> Dict[str, Any]:
-    """Listeners for the service proxy (svcproxy.py) and the ClusterIPs each router holds.
+def service_plan(services, pods, endpoints, nodes, nads, routers, pod_endpoints=None) -> Dict[str, Any]:
+    """Listeners for the service proxy (svcproxy.py), the ClusterIPs each router holds, and the cluster DNS.
 
     ClusterIP: a listener in the router of the network the service's pods are on (so only that network
     reaches it), relayed to the pods' primary addresses. NodePort: listeners on every node address of the host,
-    relayed into that network. ``default/kubernetes``: a listener in every router, relayed to the API server.
+    relayed into that network. ``default/kubernetes``: a listener in every router, relayed to the API server
+    (on the host's loopback: it listens on every address, and the advertised one may not be on this machine).
+    ``kube-system/kube-dns``: DNS listeners in every router (cluster DNS answers every network, as CoreDNS on the
+    default network does for UDN pods), records of every Service; ``resolv`` is each endpoint's resolv.conf
+    (``pod_endpoints``: the ``endpoints`` of :func:`build_plan`).
     """
     nad_nets = _ovn_names(nads)
     listeners, service_ips = [], {}
     node_ips = sorted(addr["address"] for n in nodes for addr in ((n.get("status") or {}).get("addresses") or [])
                       if addr.get("type") == "InternalIP")
-    api_targets = []
-    for ep in endpoints:
-        if _meta(ep).get("namespace") == "default" and _meta(ep).get("name") == "kubernetes":
-            for subset in ep.get("subsets") or []:
-                for port in subset.get("ports") or []:
-                    for addr in subset.get("addresses") or []:
-                        api_targets.append((addr["ip"], int(port["port"])))
+    api_ports = sorted(set(int(port["port"]) for ep in endpoints
+                           if _meta(ep).get("namespace") == "default" and _meta(ep).get("name") == "kubernetes"
+                           for subset in ep.get("subsets") or [] for port in subset.get("ports") or []))
+    api_targets = ["127.0.0.1:%d" % port for port in api_ports]
+    headless = {}
     for svc in services:
         spec = svc.get("spec") or {}
         ns, name = _meta(svc).get("namespace"), _meta(svc).get("name")
         cluster_ips = [ip for ip in (spec.get("clusterIPs") or [spec.get("clusterIP")]) if ip and ip != "None"]
-        if not cluster_ips:
-            continue
         if ns == "default" and name == "kubernetes":
             for router in routers.values():
                 for ip in cluster_ips:
                     service_ips.setdefault(router["netns"], set()).add(ip)
                     for port in spec.get("ports") or []:
                         listeners.append({"netns": router["netns"], "ip": ip, "port": int(port["port"]),
-                                          "target_netns": None,
-                                          "targets": [_hostport(h, p) for h, p in api_targets]})
+                                          "target_netns": None, "targets": api_targets})
             continue
+        if ns == "kube-system" and name == "kube-dns":
+            continue  # answered by the data plane's DNS below (its CoreDNS pods are kwok's, serving nothing)
         selected = [p for p in pods if _meta(p).get("namespace") == ns and _live(p)
                     and _selector_matches(spec.get("selector"), _meta(p).get("labels"))]
         network = None
@@ -327,6 +344,9 @@ def service_plan(services, pods, endpoints, nodes, nads, routers) -> Dict[str, A
             network = network or net
             if net == network:
                 backends.append((pod, addrs))
+        if not cluster_ips:
+            headless[(ns, name)] = sorted(a for _, addrs in backends for a in addrs)
+            continue
         if network is None or network not in routers:
             continue
         router = routers[network]["netns"]
@@ -346,7 +366,18 @@ def service_plan(services, pods, endpoints, nodes, nads, routers) -> Dict[str, A
                             listeners.append({"netns": None, "ip": node_ip, "port": int(port["nodePort"]),
                                               "target_netns": router, "targets": targets})
     listeners.sort(key=lambda s: json.dumps(s, sort_keys=True))
-    return {"listeners": listeners, "service_ips": service_ips}
+    dns_ips = clusterdns.dns_server_ips(services)
+    dns_listeners = []
+    for router in sorted(r["netns"] for r in routers.values()):
+        for ip in dns_ips:
+            service_ips.setdefault(router, set()).add(ip)
+            dns_listeners.append({"netns": router, "ip": ip, "port": 53})
+    resolv = {}
+    if dns_ips:
+        for netns, ep in sorted((pod_endpoints or {}).items()):
+            resolv[netns] = clusterdns.resolv_conf(ep.get("namespace") if ep.get("kind") == "pod" else None, dns_ips)
+    return {"listeners": listeners, "service_ips": service_ips, "resolv": resolv,
+            "dns": {"listeners": dns_listeners, "records": clusterdns.service_records(services, headless)}}
 
 
 # --------------------------------------------------------------------------- network policies

@@ -201,3 +201,33 @@ def test_seed_policy_allows_demo_pods_on_8080_only():
     # yellow is not selected by any policy
     assert plan.policy_nft(plan.policy_rules(cache.get(PODS, "yellow", "y0"), [SEED_POLICY], pods,
                                              cache.list(NAMESPACES), cache.list(NADS)), "ovn-udn1") is None
+
+
+def test_agnhost_netexec_serves_its_default_port_and_probe_ports_count():
+    netexec = {"spec": {"containers": [{"name": "a", "args": ["netexec"],
+                                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}}}]}}
+    assert plan._ports(netexec) == [8080]
+    explicit = {"spec": {"containers": [{"name": "a", "args": ["netexec", "--http-port=9090"]},
+                                        {"name": "b", "readinessProbe": {"tcpSocket": {"port": "http"}}}]}}
+    assert plan._ports(explicit) == [9090]
+    assert plan._ports({"spec": {"containers": [{"name": "sleep", "args": ["pause"]}]}}) == []
+
+
+def test_cluster_dns_answers_in_every_network_and_pods_get_resolv_conf():
+    blue = pod("b0", "blue", "ovn-k-helm-worker", "10.244.1.5", labels={"app": "web"})
+    dns = {"metadata": {"name": "kube-dns", "namespace": "kube-system"}, "spec": {
+        "clusterIP": "10.96.0.10", "selector": {"k8s-app": "kube-dns"},
+        "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]}}
+    coredns = pod("coredns-0", "kube-system", "ovn-k-helm-control-plane", "10.244.0.3", labels={"k8s-app": "kube-dns"})
+    cache = annotated([blue, coredns, pod("d0", "default", "ovn-k-helm-worker2", "10.244.2.5")])
+    p = plan.build_plan(cache.list(PODS), [], [], cache.list(NADS), {}, NOW)
+    svc = plan.service_plan([service("web", "blue", "10.96.5.5"), dns], cache.list(PODS), [], [],
+                            cache.list(NADS), p["routers"], p["endpoints"])
+    routers = {r["netns"] for r in p["routers"].values()}
+    assert {(x["netns"], x["ip"], x["port"]) for x in svc["dns"]["listeners"]} == {(r, "10.96.0.10", 53) for r in routers}
+    assert all("10.96.0.10" in svc["service_ips"][r] for r in routers)
+    assert svc["dns"]["records"]["web.blue.svc.cluster.local"] == ["10.96.5.5"]
+    assert svc["resolv"][plan.pod_netns("blue", "b0")].startswith("search blue.svc.cluster.local ")
+    assert set(svc["resolv"]) == set(p["endpoints"])
+    # the fake DNS pods have no endpoints to relay to: the data plane answers, nothing is proxied on 53
+    assert not [x for x in svc["listeners"] if x["port"] == 53]
