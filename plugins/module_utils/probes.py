@@ -367,19 +367,25 @@ class KubernetesExecTransport(object):
     """Runs argv in a container through the Kubernetes exec API (``connect_get_namespaced_pod_exec``).
 
     ``core_v1`` is a ``kubernetes.client.CoreV1Api``; ``stream_fn`` is ``kubernetes.stream.stream`` (injected
-    so tests use a fake websocket). Never raises: failures come back as ``{"error": ...}``.
+    so tests use a fake websocket); ``new_api`` returns a CoreV1Api on a fresh ``ApiClient`` for each exec.
+    ``stream`` swaps ``call_api`` on the ApiClient it is given while the websocket opens, so with probes running
+    concurrently an ApiClient shared with the lookups would send their GETs as websocket handshakes (they fail
+    with "Handshake status 200 OK"): give every exec its own. Never raises: failures come back as
+    ``{"error": ...}``.
     """
 
-    def __init__(self, core_v1, stream_fn):
+    def __init__(self, core_v1, stream_fn, new_api=None):
         self.core_v1 = core_v1
         self.stream_fn = stream_fn
+        self.new_api = new_api
 
     def run(self, namespace, pod, container, command, timeout):
         kwargs = dict(command=command, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
         if container:
             kwargs["container"] = container
         try:
-            resp = self.stream_fn(self.core_v1.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
+            api = self.new_api() if self.new_api else self.core_v1
+            resp = self.stream_fn(api.connect_get_namespaced_pod_exec, pod, namespace, **kwargs)
         except Exception as exc:  # ApiException (404 pod, 400 container), websocket/handshake errors
             return {"rc": None, "stdout": "", "stderr": "", "error": _describe(exc)}
         try:

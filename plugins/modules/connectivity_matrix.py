@@ -406,7 +406,13 @@ def build_cluster(module):
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     dyn = client_from_module(module)
     core_v1 = k8s_client.CoreV1Api(dyn.client)
-    return P.KubernetesLookup(core_v1), P.KubernetesExecTransport(core_v1, k8s_stream)
+    configuration = dyn.client.configuration
+
+    def exec_api():
+        # each exec on its own ApiClient: stream() swaps the transport of the client it is given (see the class)
+        return k8s_client.CoreV1Api(k8s_client.ApiClient(configuration))
+
+    return P.KubernetesLookup(core_v1), P.KubernetesExecTransport(core_v1, k8s_stream, new_api=exec_api)
 
 
 def run_module(module, build=build_cluster, host_transport=None, clock=None, sleep=None):

@@ -2,6 +2,7 @@
 
 from __future__ import absolute_import, division, print_function
 
+import functools
 import json
 import socket
 import xml.etree.ElementTree as ET
@@ -484,6 +485,30 @@ def test_exec_transport_without_container_and_errors():
     broken = P.KubernetesExecTransport(FakeCore(), lambda *a, **k: FakeWS(fail_run=OSError("reset"))).run(
         "b", "p", None, ["x"], 5)
     assert broken["error"] == "OSError: reset"
+
+
+def test_exec_never_swaps_the_transport_of_the_client_the_lookups_share():
+    """kubernetes.stream.stream (the real one, with a fake websocket) swaps call_api on the ApiClient of the
+    method it is given while the socket opens; a lookup thread using that client meanwhile would send its GET as
+    a websocket handshake. With ``new_api`` the shared client is never touched."""
+    client = pytest.importorskip("kubernetes.client")
+    from kubernetes.stream.stream import _websocket_request
+
+    shared = client.CoreV1Api(client.ApiClient(client.Configuration()))
+    untouched = []
+
+    def websocket_call(configuration, method, url, **kwargs):
+        untouched.append(shared.api_client.call_api == shared.api_client.__class__.call_api.__get__(shared.api_client))
+        return FakeWS(stdout="ok", returncode=0)
+
+    stream = functools.partial(_websocket_request, websocket_call, None)
+    private = P.KubernetesExecTransport(shared, stream, new_api=lambda: client.CoreV1Api(
+        client.ApiClient(shared.api_client.configuration)))
+    assert private.run("blue", "p", None, ["true"], 5)["rc"] == 0
+    assert untouched == [True]
+    # the hazard itself, as the shared client would see it without new_api
+    assert P.KubernetesExecTransport(shared, stream).run("blue", "p", None, ["true"], 5)["rc"] == 0
+    assert untouched == [True, False]
 
 
 class FakeSock(object):
