@@ -350,12 +350,14 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
     vm_results, vm_skipped = evaluate_vm_checks(vm_observations, gateways)
     pods = pod_results_list(pod_results)
     rows = [migration_row(m) for m in (migrations or [])]
-    failures = []
-    failures += ["pod {0} -> {1}: {2}".format(r.get("from"), r.get("to"), r.get("status")) for r in pods
-                 if r.get("status") != probes.STATUS_CORRECT]
-    failures += ["vm {0} -> {1}: {2}".format(r["from"], r["to"], r["detail"]) for r in vm_results if not r["ok"]]
-    failures += ["migration #{0} {1} {2}: {3}".format(r["index"], r["vm"], r["family"], "; ".join(r["problems"]))
-                 for r in rows if not r["ok"]]
+    by_part = {
+        "pods": ["pod {0} -> {1}: {2}".format(r.get("from"), r.get("to"), r.get("status")) for r in pods
+                 if r.get("status") != probes.STATUS_CORRECT],
+        "vm_checks": ["vm {0} -> {1}: {2}".format(r["from"], r["to"], r["detail"]) for r in vm_results if not r["ok"]],
+        "migrations": ["migration #{0} {1} {2}: {3}".format(r["index"], r["vm"], r["family"], "; ".join(r["problems"]))
+                       for r in rows if not r["ok"]],
+    }
+    failures = by_part["pods"] + by_part["vm_checks"] + by_part["migrations"]
     return {
         "generated": generated,
         "ip_family": ip_family,
@@ -378,6 +380,7 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
             "outage_max_seconds": max([r["outage_seconds"] for r in rows if r["outage_seconds"] is not None] or [None],
                                       key=lambda v: -1 if v is None else v),
             "failures": failures,
+            "failures_by_part": by_part,
             "ok": not failures,
         },
     }

@@ -127,11 +127,12 @@ written:
   type: list
   elements: str
 summary:
-  description: Counts, failures and the overall C(ok).
+  description: Counts, failures (all, and per part - V(pods), V(vm_checks), V(migrations)) and the overall C(ok).
   returned: always
   type: dict
   sample: {"ok": true, "pod_checks": 20, "vm_checks": 8, "migrations": 3, "migrations_survived": 3,
-           "outage_max_seconds": 1.2, "failures": []}
+           "outage_max_seconds": 1.2, "failures": [], "failures_by_part": {"pods": [], "vm_checks": [],
+           "migrations": []}}
 vm_tables:
   description: Per family, the observed and diff truth tables of the VM checks (text).
   returned: always

@@ -174,6 +174,26 @@ def test_probes_follow_the_workshop(ipv4):
     assert [p["to"]["address"]["ipv4"] for p in egress] == ["8.8.8.8", "8.8.8.8"]
 
 
+def test_claims_touched_by_a_network_policy_are_tied_to_a_phase(ipv4, repo_root):
+    """A reachable claim whose source a policy restricts (egress) or whose target it protects (ingress) cannot be phase
+    ``always``: a re-run, or verify.yml, finds the policy already in place, so the claim flips. (Found by the
+    simulated cluster: red's egress policy blocks red's ping to yellow and its Kubernetes API access.)"""
+    defaults = yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / "pods.yml").read_text())
+    restricted = {"Egress": set(), "Ingress": set()}
+    for policy in defaults["workloads_network_policies"]:
+        spec = policy["spec"]
+        for kind in spec.get("policyTypes") or ["Ingress"]:
+            restricted[kind].add(policy["namespace"])
+    (doc,) = ipv4["probes"]
+    # (a policy only takes reachability away: a claim of "blocked" holds in both phases)
+    loose = [p["id"] for p in doc["probes"] if p.get("phase") == "always" and p["expect"] == "reachable"
+             and ((p["from"].get("namespace") in restricted["Egress"])
+                  or (p["to"].get("kind") == "pod" and p["to"].get("namespace") in restricted["Ingress"]))]
+    assert loose == []
+    ids = [p["id"] for p in doc["probes"]]
+    assert {"red-to-yellow-icmp-after-policy", "red-to-kapi-after-policy"} <= set(ids)
+
+
 def test_offline_lab_drops_egress_probes(repo_root, tmp_path):
     docs = render(repo_root, tmp_path, workloads_probe_egress=False)
     ids = [p["id"] for p in docs["probes"][0]["probes"]]

@@ -219,6 +219,7 @@ def test_report_summary_counts_failures():
     assert summary["migrations_survived"] == 3
     assert summary["ok"] is False
     assert summary["failures"] == ["pod blue/app-blue-0 -> green/app-green-0: wrong"]
+    assert summary["failures_by_part"] == {"pods": summary["failures"], "vm_checks": [], "migrations": []}
     assert built["networks"][0]["gateways"] == {"ipv4": "192.168.0.1", "ipv6": "fd00:192:168::1"}
 
 
