@@ -9,15 +9,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import shutil
-import subprocess
 import time
-import uuid
 
 import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import iperf3
+from netns_pair import NetnsPair, require_netns
 
 pytestmark = pytest.mark.netns
 
@@ -28,83 +25,26 @@ PORT = 9000
 RATE = "100M"  # paced, so the runs stay light on shared CPUs
 INTERVAL = "0.5"
 
-_missing = [tool for tool in ("iperf3", "ip", "tc") if shutil.which(tool) is None]
-if os.geteuid() != 0:
-    pytest.skip("network namespaces need root", allow_module_level=True)
-if _missing:
-    pytest.skip("missing tools: {0} (apt-get install iperf3 iproute2)".format(", ".join(_missing)),
-                allow_module_level=True)
+require_netns()
 
 
-def sh(*args):
-    return subprocess.run(args, check=True, capture_output=True, text=True)
-
-
-class Pair(object):
-    """Server and client namespaces with a veth between them."""
+class Pair(NetnsPair):
+    """Server and client namespaces ("ulS<tag>", "ulC<tag>") with a veth between them, on SERVER_ADDR/CLIENT_ADDR."""
 
     def __init__(self):
-        tag = uuid.uuid4().hex[:8]
-        self.server_ns, self.client_ns = "ulS" + tag, "ulC" + tag
-        self.server_if, self.client_if = "ulS" + tag, "ulC" + tag  # 11 chars (limit 15)
-        self.procs = []
-        self.created = []
-
-    def setup(self):
-        for ns in (self.server_ns, self.client_ns):
-            sh("ip", "netns", "add", ns)
-            self.created.append(ns)
-        sh("ip", "link", "add", self.server_if, "netns", self.server_ns, "type", "veth",
-           "peer", "name", self.client_if, "netns", self.client_ns)
-        for ns, dev, addr in ((self.server_ns, self.server_if, SERVER_ADDR), (self.client_ns, self.client_if, CLIENT_ADDR)):
-            sh("ip", "-n", ns, "addr", "add", "{0}/{1}".format(addr, PREFIX), "dev", dev)
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-
-    def cleanup(self):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-        for ns in self.created:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
+        super(Pair, self).__init__("ul", [(SERVER_ADDR, CLIENT_ADDR, PREFIX)])
 
     def start_server(self):
-        proc = subprocess.Popen(["ip", "netns", "exec", self.server_ns, "iperf3", "-s", "-1", "-p", str(PORT)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.procs.append(proc)
-        for dummy in range(100):
-            out = sh("ip", "netns", "exec", self.server_ns, "ss", "-ltnH", "sport", "= :{0}".format(PORT)).stdout
-            if out.strip():
-                return proc
-            time.sleep(0.05)
-        raise AssertionError("iperf3 server did not listen on port {0}".format(PORT))
+        return super(Pair, self).start_server(PORT)
 
     def start_client(self, seconds):
-        proc = subprocess.Popen(["ip", "netns", "exec", self.client_ns, "iperf3", "-c", SERVER_ADDR, "-p", str(PORT),
-                                 "-t", str(seconds), "-i", INTERVAL, "-b", RATE, "--json"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.procs.append(proc)
-        return proc
-
-    def blackhole(self, on):
-        verb = "add" if on else "del"
-        for ns, dev in ((self.server_ns, self.server_if), (self.client_ns, self.client_if)):
-            extra = ("blackhole",) if on else ()
-            sh("ip", "netns", "exec", ns, "tc", "qdisc", verb, "dev", dev, "root", *extra)
-
-    def link(self, up):
-        sh("ip", "-n", self.client_ns, "link", "set", self.client_if, "up" if up else "down")
+        return super(Pair, self).start_client(SERVER_ADDR, PORT, seconds, INTERVAL, RATE)
 
 
 @pytest.fixture
 def pair():
-    p = Pair()
-    try:
-        p.setup()
+    with Pair() as p:
         yield p
-    finally:
-        p.cleanup()
 
 
 def finish(proc):

@@ -16,17 +16,16 @@ __metaclass__ = type
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
 import time
-import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import iperf3
+from netns_pair import NetnsPair, require_netns
 
 pytestmark = pytest.mark.netns
 
@@ -38,70 +37,29 @@ BLACKHOLE_AT, BLACKHOLE_FOR = 3.0, 1.5
 PLAYBOOK = os.path.join("tests", "integration", "playbooks", "vms_entry.yml")
 PASSWORD = "Participants-Pw-7"
 
-_missing = [tool for tool in ("iperf3", "ip", "tc") if shutil.which(tool) is None]
-if os.geteuid() != 0:
-    pytest.skip("network namespaces need root", allow_module_level=True)
-if _missing:
-    pytest.skip("missing tools: {0} (apt-get install iperf3 iproute2)".format(", ".join(_missing)),
-                allow_module_level=True)
-
-
-def sh(*args):
-    return subprocess.run(args, check=True, capture_output=True, text=True)
+require_netns()
 
 
 @pytest.fixture(scope="module")
 def streams(tmp_path_factory):
     """Run both families through a blackhole; return (parsed reports by family, window epochs)."""
     tmp = tmp_path_factory.mktemp("netns-report")
-    tag = uuid.uuid4().hex[:8]
-    srv_ns, cli_ns = "urS" + tag, "urC" + tag
-    procs, created = [], []
-    try:
-        for ns in (srv_ns, cli_ns):
-            sh("ip", "netns", "add", ns)
-            created.append(ns)
-        sh("ip", "link", "add", srv_ns, "netns", srv_ns, "type", "veth", "peer", "name", cli_ns, "netns", cli_ns)
-        for ns, dev, index in ((srv_ns, srv_ns, 0), (cli_ns, cli_ns, 1)):
-            for fam, addrs in ADDRS.items():
-                extra = ["nodad"] if fam == "ipv6" else []
-                sh("ip", "-n", ns, "addr", "add", "{0}/{1}".format(addrs[index], addrs[2]), "dev", dev, *extra)
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        for offset, fam in enumerate(sorted(ADDRS)):
-            procs.append(subprocess.Popen(["ip", "netns", "exec", srv_ns, "iperf3", "-s", "-1", "-p", str(PORT + offset)],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for offset in range(len(ADDRS)):
-            for dummy in range(100):
-                if sh("ip", "netns", "exec", srv_ns, "ss", "-ltnH", "sport", "= :{0}".format(PORT + offset)).stdout.strip():
-                    break
-                time.sleep(0.05)
+    families = sorted(ADDRS)
+    with NetnsPair("ur", [ADDRS[fam] for fam in families]) as pair:
+        pair.start_servers([PORT + offset for offset in range(len(families))])
         logs = {}
-        for offset, fam in enumerate(sorted(ADDRS)):
+        for offset, fam in enumerate(families):
             logs[fam] = tmp / "iperf3-{0}.json".format(fam)
-            flag = "-4" if fam == "ipv4" else "-6"
-            procs.append(subprocess.Popen(
-                ["ip", "netns", "exec", cli_ns, "iperf3", flag, "-c", ADDRS[fam][0], "-p", str(PORT + offset),
-                 "-t", str(SECONDS), "-i", "0.2", "-b", RATE, "--json", "--logfile", str(logs[fam])],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            pair.start_client(ADDRS[fam][0], PORT + offset, SECONDS, "0.2", RATE, family=fam, logfile=logs[fam])
         time.sleep(BLACKHOLE_AT)
         start = time.time()
-        for ns in (srv_ns, cli_ns):
-            sh("tc", "-n", ns, "qdisc", "add", "dev", ns, "root", "blackhole")
+        pair.blackhole(True)
         time.sleep(BLACKHOLE_FOR)
-        for ns in (srv_ns, cli_ns):
-            sh("tc", "-n", ns, "qdisc", "del", "dev", ns, "root")
+        pair.blackhole(False)
         end = time.time()
-        for proc in procs:
+        for proc in pair.procs:
             proc.wait(timeout=SECONDS + 30)
         return dict((fam, iperf3.parse(path.read_text())) for fam, path in logs.items()), (start, end)
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
-        for ns in created:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
 
 
 def stamp(epoch):
