@@ -50,6 +50,17 @@ def test_node_plan_control_plane_is_tainted_and_labelled():
     assert len({n["ipv4"] for n in nodes}) == 3 and len({n["ipv6"] for n in nodes}) == 3
 
 
+def test_kwokctl_config_keeps_components_alive_and_exec_inside_pods():
+    doc = json.loads(launcher.kwokctl_config("lab", 6443, ["10.96.0.0/16"], "v1.35.0", exec_path="/shims"))
+    patches = dict((p["name"], p) for p in doc["componentsPatches"])
+    for name in ("kube-scheduler", "kube-controller-manager"):
+        assert {"key": "leader-elect", "value": "false"} in patches[name]["extraArgs"]
+    # kwok looks exec'd commands up in its own PATH: only the shims, never the host's tools
+    assert patches["kwok-controller"]["extraEnvs"] == [{"name": "PATH", "value": "/shims"}]
+    assert launcher.dns_service_ip(["10.96.0.0/16"]) == "10.96.0.10"
+    assert launcher.dns_service_ip(["fd00:10:96::/112"]) == "fd00:10:96::a"
+
+
 def test_kind_config_parsing(tmp_path):
     sys.path.insert(0, str(SIM_DIR / "bin"))
     import importlib.machinery

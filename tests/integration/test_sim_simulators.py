@@ -232,6 +232,39 @@ def test_injected_migration_failure(vms):
     assert after["status"]["nodeName"] == before["status"]["nodeName"]
 
 
+def test_vmi_wait_rides_out_an_api_server_restart(vms, repo_root, tmp_path):
+    """vmi_wait (through Ansible) waits for a VM that does not exist yet; the real kube-apiserver is stopped for 3 s
+    meanwhile (its watch drops, reconnects are refused), then the VM is created: the wait still succeeds."""
+    import launcher
+
+    from conftest import _ansible_env
+
+    tree = tmp_path / "tree"
+    args = {"kubeconfig": str(vms), "name": ["red-namespace/late"], "timeout": 150}
+    env = _ansible_env({"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
+                        "ANSIBLE_CALLBACK_TREE_DIR": str(tree)})
+    waiter = subprocess.Popen(["ansible", "localhost", "-c", "local", "-i", "localhost,", "-m", "ovnk.udn_lab.vmi_wait",
+                               "-a", json.dumps(args)], cwd=str(repo_root), env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(4)  # the module is watching by now
+        assert waiter.poll() is None, waiter.communicate()[0]
+        old, new = launcher.restart_component(NAME, "kube-apiserver", down=3)
+        assert old != new
+        apply(vms, [vm("late", "red-namespace")])
+        out = waiter.communicate(timeout=180)[0]
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+    result = json.loads((tree / "localhost").read_text())
+    assert waiter.returncode == 0 and not result.get("failed"), out
+    assert [(v["namespace"], v["name"]) for v in result["vmis"]] == [("red-namespace", "late")]
+    assert result["vmis"][0]["ready"] is True
+    assert result["vmis"][0]["interfaces"]["happy"]["ips"][0].startswith("192.168.")
+    # the watch really broke and came back (not a lucky list after the restart)
+    assert result["watch"]["reconnects"] + result["watch"]["errors"] >= 1, result["watch"]
+
+
 def test_namespace_label_cannot_be_added_later(cluster, tmp_path):
     """The stand-in chart's ValidatingAdmissionPolicy, enforced by the real API server."""
     chart = SIM_DIR / "standins" / "ovn-kubernetes-chart" / "templates" / "udn-namespace-label-policy.yaml.gotmpl"

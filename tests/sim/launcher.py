@@ -247,7 +247,14 @@ def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None
         "kind": "KwokctlConfiguration",
         "metadata": {"name": name},
         "options": options,
-        "componentsPatches": [{"name": "kube-apiserver", "extraArgs": apiserver_args}],
+        "componentsPatches": [
+            {"name": "kube-apiserver", "extraArgs": apiserver_args},
+            # One instance each and no kubelet to restart them: with leader election they EXIT when the API
+            # server is away longer than the lease renew deadline (kind's kubelet would restart them); without
+            # it they ride out an API server restart like every other client.
+            {"name": "kube-scheduler", "extraArgs": [{"key": "leader-elect", "value": "false"}]},
+            {"name": "kube-controller-manager", "extraArgs": [{"key": "leader-elect", "value": "false"}]},
+        ],
     }
     if exec_path:
         doc["componentsPatches"].append({"name": "kwok-controller", "extraEnvs": [
