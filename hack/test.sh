@@ -15,7 +15,8 @@ export ANSIBLE_CONFIG="$here/ansible.cfg"
 export ANSIBLE_PYTHON_INTERPRETER="$here/.venv/bin/python"
 export MOLECULE_GLOB="molecule/*/molecule.yml"
 
-step() { printf '\n==== %s ====\n' "$*"; }
+# Each step says how long the run has taken so far (CI's budget: 45 min on a fresh clone).
+step() { printf '\n==== %s (at %dm%02ds) ====\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/udn-lab-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
