@@ -1,41 +1,189 @@
-"""The `sim` molecule scenario: site.yml, unchanged, against the simulated cluster.
+"""The `sim` molecule scenario, step by step, then the faults the lab must catch.
 
-create (control plane + simulators) → converge (site.yml) → idempotence (changed=0) → verify (verify.yml plus
-the report checked against what the simulation did: truth tables correct, migrations survived with an outage
-within 1 s of the injected blackout, IPs unchanged, report files present) → destroy.
+create (control plane + simulators + data plane) → converge (site.yml) → idempotence (changed=0) → verify
+(verify.yml, then the report checked against what the simulation did: truth tables correct, migrations survived
+with an outage within 1 s of the injected blackout, IPs unchanged, report files present); then, on the same lab,
+the negative runs of the design:
+
+* the data plane lets blue reach green → verify.yml fails, naming that pair;
+* every live migration fails → migrate.yml fails with a message saying so;
+* a run interrupted mid-way (pod workshop killed while it creates its objects) → the next run completes;
+
+and destroy. (An API server restart during a wait: tests/integration/test_sim_simulators.py, on a smaller cluster.)
+The steps share one lab, in file order; a failed step's output is in the assertion message.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 
 import pytest
+import yaml
 
 pytestmark = [pytest.mark.scenario, pytest.mark.sim]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+STEP_TIMEOUT = 1800
+
+
+def flat(text):
+    """Output with colours, molecule's frame characters and line wrapping taken out (messages on one line)."""
+    return re.sub(r"\s+", " ", re.sub(r"[\u2500-\u257f]", " ", ANSI.sub("", text)))
 
 
 def _problem():
-    if os.environ.get("UDN_LAB_E2E_SIM") != "1":
-        return ("the end-to-end sim run is opt-in (UDN_LAB_E2E_SIM=1) until its data plane answers every probe "
-                "kind: KAPI, NodePort from the host and ClusterIP isolation are not simulated faithfully yet")
+    if os.environ.get("UDN_LAB_E2E_SIM", "1") == "0":
+        return "the end-to-end sim run was switched off (UDN_LAB_E2E_SIM=0)"
     if os.geteuid() != 0:
         return "the data plane creates network namespaces: run as root"
-    for tool in ("ip", "iperf3", "sshd" if shutil.which("sshd") else "/usr/sbin/sshd"):
+    for tool in ("ip", "nft", "iperf3", "ping", "ssh", "/usr/sbin/sshd"):
         if not (shutil.which(tool) or os.path.exists(tool)):
-            return "%s is missing (apt-get install iproute2 iperf3 openssh-server)" % tool
+            return "%s is missing (apt-get install iproute2 nftables iperf3 iputils-ping openssh-client openssh-server)" % tool
     if not shutil.which("molecule"):
         return "molecule is not installed"
     return None
 
 
-def test_sim_scenario_converges_idempotently_and_verifies(repo_root, upstream_dir):
+class Lab(object):
+    """The scenario's lab: molecule steps, playbooks against it with the scenario's inventory, sim restarts."""
+
+    def __init__(self, repo_root, upstream_dir, ephemeral):
+        self.root = repo_root
+        self.ephemeral = ephemeral
+        cache = os.environ.get("UDN_LAB_SIM_CACHE") or str(repo_root / ".cache" / "sim")
+        self.env = dict(os.environ, MOLECULE_GLOB="molecule/*/molecule.yml", UDN_LAB_UPSTREAM_DIR=str(upstream_dir),
+                        UDN_LAB_SIM_BUILD="1", MOLECULE_EPHEMERAL_DIRECTORY=str(ephemeral), ANSIBLE_NOCOLOR="1",
+                        PY_COLORS="0")
+        self.env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+        # what molecule's provisioner sets, for playbooks run directly against the lab
+        self.play_env = dict(self.env, MOLECULE_PROJECT_DIRECTORY=str(repo_root),
+                             MOLECULE_SCENARIO_DIRECTORY=str(repo_root / "molecule" / "sim"),
+                             ANSIBLE_COLLECTIONS_PATH=str(repo_root / ".collections"),
+                             ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
+                             PATH=os.pathsep.join([str(repo_root / "tests" / "sim" / "bin"), os.path.join(cache, "bin"),
+                                                   os.environ.get("PATH", "")]))
+        self.config = repo_root / "molecule" / "sim" / "simulation.yml"
+
+    def molecule(self, step):
+        proc = subprocess.run(["molecule", step, "-s", "sim"], cwd=str(self.root), env=self.env, check=False,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                              timeout=STEP_TIMEOUT)
+        out = ANSI.sub("", proc.stdout)
+        sys.stdout.write(out[-20000:])
+        return proc.returncode, out
+
+    def playbook_cmd(self, playbook, *extra):
+        inventory = self.ephemeral / "inventory" / "ansible_inventory.yml"
+        return ["ansible-playbook", "-i", str(inventory), str(self.root / playbook)] + list(extra)
+
+    def playbook(self, playbook, *extra):
+        proc = subprocess.run(self.playbook_cmd(playbook, *extra), cwd=str(self.root), env=self.play_env,
+                              check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                              timeout=STEP_TIMEOUT)
+        sys.stdout.write(proc.stdout[-20000:])
+        return proc.returncode, proc.stdout
+
+    def restart_sim(self, **faults):
+        """Restart the simulators and data plane with the scenario's settings plus ``faults`` (run_sim keys)."""
+        settings = yaml.safe_load(self.config.read_text())
+        for key, value in faults.items():
+            section = {"leak": "dataplane", "migration_fail": "kubevirt"}[key]
+            settings.setdefault(section, {})[key] = value
+        path = self.ephemeral / "sim-faults.yml"
+        path.write_text(yaml.safe_dump(settings))
+        run_sim = [sys.executable, str(self.root / "tests" / "sim" / "run_sim.py")]
+        pid_file = str(self.ephemeral / "sim.pid")
+        subprocess.run(run_sim + ["stop", "--pid-file", pid_file], check=False, timeout=120)
+        subprocess.run(run_sim + ["start", "--kubeconfig", str(self.ephemeral / "lab" / "kubeconfig"), "--config",
+                                  str(path), "--dataplane", "--pid-file", pid_file, "--log-file",
+                                  str(self.ephemeral / "sim.log")], check=True, timeout=180)
+
+    def kubectl(self, *args):
+        return subprocess.run(["kubectl", "--kubeconfig", str(self.ephemeral / "lab" / "kubeconfig")] + list(args),
+                              env=self.play_env, check=False, capture_output=True, universal_newlines=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def lab(repo_root, upstream_dir, tmp_path_factory):
     problem = _problem()
     if problem:
         pytest.skip(problem)
-    env = dict(os.environ, MOLECULE_GLOB="molecule/*/molecule.yml", ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
-               UDN_LAB_UPSTREAM_DIR=str(upstream_dir), UDN_LAB_SIM_BUILD="1")
-    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
-    result = subprocess.run(["molecule", "test", "-s", "sim"], cwd=repo_root, env=env, check=False, timeout=3600)
-    assert result.returncode == 0, "molecule test -s sim failed (its output is above)"
+    lab = Lab(repo_root, upstream_dir, tmp_path_factory.mktemp("molecule-sim"))
+    lab.molecule("destroy")
+    rc, out = lab.molecule("create")
+    assert rc == 0, "molecule create -s sim failed:\n" + out[-6000:]
+    try:
+        yield lab
+    finally:
+        rc, out = lab.molecule("destroy")
+        assert rc == 0, "molecule destroy -s sim failed:\n" + out[-4000:]
+
+
+def test_site_yml_converges(lab):
+    rc, out = lab.molecule("converge")
+    assert rc == 0, "site.yml on the simulated cluster failed:\n" + out[-12000:]
+    assert re.search(r"connectivity: \d+ probes, \d+ correct, 0 wrong, 0 unknown", flat(out)), out[-6000:]
+
+
+def test_a_second_run_changes_nothing(lab):
+    rc, out = lab.molecule("idempotence")
+    assert rc == 0, "the second run of site.yml changed something:\n" + out[-8000:]
+
+
+def test_verify_proves_every_claim_and_the_migration(lab):
+    rc, out = lab.molecule("verify")
+    assert rc == 0, "verify failed:\n" + out[-8000:]
+    assert "report ok" in out
+
+
+def test_a_leak_between_blue_and_green_fails_verification_naming_the_pair(lab):
+    lab.restart_sim(leak=[["blue", "green"]])
+    try:
+        rc, out = lab.playbook("playbooks/verify.yml", "-e", "workloads_probe_timeout=20")
+    finally:
+        lab.restart_sim()
+    assert rc != 0, "verify passed although blue reaches green:\n" + out[-6000:]
+    wrong = set(re.findall(r"\[WRONG\] ([\w-]+):", flat(out)))
+    assert "blue-to-green" in wrong, out[-6000:]
+    assert re.search(r"\[WRONG\] blue-to-green: blue/app-blue-0 -> green/app-green-1 \(primary\) icmp ipv4: "
+                     r"expected blocked, observed reachable", flat(out)), out[-6000:]
+    assert not wrong & {"blue-to-blue", "green-to-green", "blue-to-service-blue"}, wrong
+
+
+def test_a_failed_migration_fails_the_run_with_a_clear_message(lab):
+    lab.restart_sim(migration_fail=True)
+    try:
+        rc, out = lab.playbook("playbooks/migrate.yml")
+    finally:
+        lab.restart_sim()
+    assert rc != 0, "migrate.yml passed although every migration failed:\n" + out[-6000:]
+    # the report's failure names the migration and says it failed (not merely a long outage)
+    assert re.search(r"migration #1 blue-namespace/blue ipv4: migration failed: ", flat(out)), out[-6000:]
+
+
+def test_an_interrupted_run_completes_when_run_again(lab):
+    rc, out = lab.playbook("playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=workloads")
+    assert rc == 0, "teardown of the workloads failed:\n" + out[-6000:]
+    proc = subprocess.Popen(lab.playbook_cmd("playbooks/pod_workshop.yml"), cwd=str(lab.root), env=lab.play_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            if lab.kubectl("get", "statefulset", "-n", "blue", "app-blue").returncode == 0:
+                break
+            time.sleep(1)
+        assert proc.poll() is None, "the pod workshop ended before it could be interrupted:\n" + proc.communicate()[0]
+        os.killpg(proc.pid, signal.SIGKILL)  # as hard as a lost laptop lid: no handler runs
+        proc.communicate()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    rc, out = lab.playbook("playbooks/pod_workshop.yml")
+    assert rc == 0, "the run after the interruption did not complete:\n" + out[-12000:]
+    assert re.search(r"connectivity: \d+ probes, \d+ correct, 0 wrong, 0 unknown", flat(out)), out[-6000:]
