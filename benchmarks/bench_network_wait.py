@@ -214,8 +214,8 @@ def main():
                 samples.append(trial(api, targets, waiter, rng))
             return summarize(label, samples)
 
-        print("python {0}, {1} API server {2}".format(sys.version.split()[0], "real (sim)" if args.sim else "fake",
-                                                       api.url))
+        kind = "real (sim)" if args.sim else "fake"
+        print("python {0}, {1} API server {2}".format(sys.version.split()[0], kind, api.url))
         failed = False
         for title, shape in (("one UserDefinedNetwork", WORKSHOP[:1]),
                              ("pod workshop set: 3 UDNs (3 namespaces) + 2 CUDNs", WORKSHOP)):

@@ -49,9 +49,12 @@ def main():
     parser.add_argument("--logs", default=os.path.join(ROOT, ".cache", "bench"), help="where step logs go")
     args = parser.parse_args()
     os.makedirs(args.logs, exist_ok=True)
-    log = lambda step: os.path.join(args.logs, "sim-%s.log" % step)  # noqa: E731
+
+    def log(step):
+        return os.path.join(args.logs, "sim-%s.log" % step)
+
     molecule("destroy", log("destroy-before"))
-    create, _ = molecule("create", log("create"))
+    create = molecule("create", log("create"))[0]
     try:
         first, first_recap = molecule("converge", log("converge-1"))
         rerun, rerun_recap = molecule("converge", log("converge-2"))

@@ -135,8 +135,8 @@ def main():
                 samples.append(trial(api, "vm{0}".format(counter[0]), waiter, rng))
             return summarize(label, samples)
 
-        print("python {0}, {1} API server {2}".format(sys.version.split()[0], "real (sim)" if args.sim else "fake",
-                                                       api.url))
+        kind = "real (sim)" if args.sim else "fake"
+        print("python {0}, {1} API server {2}".format(sys.version.split()[0], kind, api.url))
         ours = run("vmi_wait (watch)", vmi_wait, args.trials)
         poll1 = run("k8s_info wait, wait_sleep=1", k8s_info(1), args.trials)
         poll5 = run("k8s_info wait, wait_sleep=5 (default)", k8s_info(5), args.poll_trials)

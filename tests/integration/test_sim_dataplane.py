@@ -337,8 +337,8 @@ def test_cluster_ip_stays_in_its_network_and_node_port_reaches_in(world, tmp_pat
                                    plan["endpoints"])
         fabric.apply_services(svc, str(tmp_path / "svcproxy.json"))
         time.sleep(0.5)
-        for _ in range(3):
-            assert wait_listening("blue", "blue-0", "10.96.7.7", 80), "ClusterIP lost on reload"
+        for attempt in range(3):
+            assert wait_listening("blue", "blue-0", "10.96.7.7", 80), "ClusterIP lost on reload (attempt %d)" % attempt
         assert "Address already in use" not in (tmp_path / "svcproxy.json.log").read_text()
     finally:
         api.shutdown()

@@ -25,7 +25,7 @@ def parse_answers(reply):
         pos += reply[pos] + 1
     pos += 5
     out = []
-    for _ in range(an):
+    for dummy in range(an):
         _ptr, qtype, _cls, ttl, size = struct.unpack("!HHHIH", reply[pos:pos + 12])
         assert ttl == clusterdns.TTL
         out.append(str(ipaddress.ip_address(reply[pos + 12:pos + 12 + size])))
