@@ -229,7 +229,7 @@ def build_plan(pods, vmis, vmims, nads, config, now) -> Dict[str, Any]:
 
     leaks = []
     for pair in config.get("leak") or []:
-        a, b = _leak_network(pair[0], nad_nets), _leak_network(pair[1], nad_nets)
+        a, b = _leak_network(pair[0], nad_nets, nads), _leak_network(pair[1], nad_nets, nads)
         if a in routers and b in routers and a != b:
             leaks.append(tuple(sorted((a, b))))
     external = None
@@ -241,15 +241,18 @@ def build_plan(pods, vmis, vmims, nads, config, now) -> Dict[str, Any]:
             "next_change": next_change, "external": external}
 
 
-def _leak_network(name: str, nad_nets: Dict[str, str]) -> Optional[str]:
-    """A leak names a namespace (its primary network), ``ns/nad`` or an OVN network name."""
+def _leak_network(name: str, nad_nets: Dict[str, str], nads=()) -> Optional[str]:
+    """A leak names a namespace (its PRIMARY network: a namespace may also hold secondary NADs), ``ns/nad`` or
+    an OVN network name."""
     if name in nad_nets:
         return nad_nets[name]
     if name in nad_nets.values() or name == DEFAULT_NETWORK:
         return name
-    for key, ovn_name in sorted(nad_nets.items()):
-        if key.split("/")[0] == name:
-            return ovn_name
+    for nad in nads:
+        cfg = _json((nad.get("spec") or {}).get("config"), {})
+        if _meta(nad).get("namespace") == name and cfg.get("type") == "ovn-k8s-cni-overlay" \
+                and cfg.get("role") == "primary":
+            return cfg.get("name")
     return None
 
 

@@ -104,6 +104,12 @@ def test_leak_names_namespaces_or_networks():
                        pod("r0", "red", "ovn-k-helm-worker", "10.244.1.6")])
     p = plan.build_plan(cache.list(PODS), [], [], cache.list(NADS), {"leak": [["blue", "red"], ["blue", "nowhere"]]}, NOW)
     assert p["leaks"] == [("blue_blue-network", "cluster_udn_colored-enterprise")]
+    # a namespace names its PRIMARY network, even when a secondary NAD there sorts first (the workshop's
+    # blue-green-secondary lives in blue and green too)
+    nads = cache.list(NADS) + [{"metadata": {"name": "a-secondary", "namespace": "blue"}, "spec": {"config": json.dumps(
+        {"type": "ovn-k8s-cni-overlay", "name": "cluster_udn_a-secondary", "role": "secondary"})}}]
+    p = plan.build_plan(cache.list(PODS), [], [], nads, {"leak": [["blue", "red"]]}, NOW)
+    assert p["leaks"] == [("blue_blue-network", "cluster_udn_colored-enterprise")]
 
 
 def test_vm_netns_name_matches_the_virtctl_stand_in():
