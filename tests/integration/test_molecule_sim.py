@@ -60,6 +60,7 @@ class Lab(object):
                         UDN_LAB_SIM_BUILD="1", MOLECULE_EPHEMERAL_DIRECTORY=str(ephemeral), ANSIBLE_NOCOLOR="1",
                         PY_COLORS="0")
         self.env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+        self.env.pop("UDNSIM_PREFIX", None)  # (set by the data-plane tests at import): this lab is a user's lab
         # what molecule's provisioner sets, for playbooks run directly against the lab
         self.play_env = dict(self.env, MOLECULE_PROJECT_DIRECTORY=str(repo_root),
                              MOLECULE_SCENARIO_DIRECTORY=str(repo_root / "molecule" / "sim"),

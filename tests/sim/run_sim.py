@@ -104,6 +104,9 @@ def run(args):
     signal.signal(signal.SIGINT, on_signal)
     for controller in controllers:
         controller.start()
+    for controller in controllers:
+        if hasattr(controller, "wait_ready") and not controller.wait_ready(args.timeout):
+            log.warning("%s not in sync after %ss (see the errors above)", controller.name, args.timeout)
     log.info("%s (%s)", READY_MARK, ", ".join(c.name for c in controllers))
     if args.ready_file:
         pathlib.Path(args.ready_file).write_text(str(os.getpid()))
@@ -122,7 +125,7 @@ def start(args):
     if ready.exists():
         ready.unlink()
     cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), "run", "--kubeconfig", args.kubeconfig,
-           "--log-file", log_file, "--ready-file", str(ready)]
+           "--log-file", log_file, "--ready-file", str(ready), "--timeout", str(args.timeout)]
     if args.config:
         cmd += ["--config", args.config]
     if args.dataplane:
@@ -132,7 +135,7 @@ def start(args):
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(log_file + ".err", "a"),
                             start_new_session=True)
     pathlib.Path(args.pid_file).write_text(str(proc.pid))
-    deadline = time.monotonic() + args.timeout
+    deadline = time.monotonic() + args.timeout + 30  # (run waits up to --timeout for the data plane's first sync)
     while time.monotonic() < deadline:
         if ready.exists():
             print("simulators running, pid %d, log %s" % (proc.pid, log_file))
@@ -178,7 +181,9 @@ def main(argv=None):
     parser.add_argument("--pid-file")
     parser.add_argument("--ready-file", help=argparse.SUPPRESS)
     parser.add_argument("--dataplane", action="store_true", help="also run the network-namespace data plane (root)")
-    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds to wait for the informers and the data plane's first sync (start, run), "
+                             "or for the process to end (stop)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.action in ("run", "start") and not args.kubeconfig:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+import threading
 import time
 
 import yaml
@@ -93,6 +94,7 @@ class DataplaneAgent(Controller):
         self.state_dir = self.config.get("state_dir", "/run/udnsim")
         self.sshd = {}
         self.execs_done = set()
+        self.synced = threading.Event()  # set once the network matches the API server for the first time
 
     def handlers(self):
         return {"dataplane": None}
@@ -151,6 +153,12 @@ class DataplaneAgent(Controller):
             self.execs_done &= set(plan["endpoints"])
         if plan["next_change"] is not None:
             self.queue.add(KEY, max(0.02, plan["next_change"]))
+        self.synced.set()
+
+    def wait_ready(self, timeout):
+        """True once the first reconcile built every namespace, link, server and sshd (run_sim waits for it, so
+        a (re)started data plane answers before anything probes it)."""
+        return self.synced.wait(timeout)
 
     def start_sshd(self, netns, vmi):
         """sshd in the VM's network namespace, in private mount and PID namespaces; the cloud-init user maps to

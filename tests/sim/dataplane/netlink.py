@@ -73,6 +73,8 @@ class Fabric:
         return self.run(cmd, check=check)
 
     def add_netns(self, name):
+        if os.path.exists("/run/netns/%s" % name) and name.startswith(prefix()) and self.run is sh_run:
+            self.del_netns(name)  # left by a data plane that was killed before it could clean up: ours to replace
         self.ip("netns", "add", name)
         self.ip("link", "set", "lo", "up", netns=name)
 
