@@ -284,7 +284,7 @@ def test_kubectl_exec_runs_the_command_inside_the_pods_network_namespace(cluster
     netns = "udnsim-cptest-%d" % os.getpid()
     subprocess.run(["ip", "netns", "add", netns], check=True)
     try:
-        subprocess.run(["ip", "-n", netns, "link", "add", "probe0", "type", "dummy"], check=True)
+        subprocess.run(["ip", "-n", netns, "link", "add", "probe0", "type", "veth", "peer", "name", "probe1"], check=True)
         subprocess.run(["ip", "-n", netns, "addr", "add", "192.0.2.77/32", "dev", "probe0"], check=True)
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "execme", "namespace": "default"},
                "spec": {"nodeName": CLUSTER + "-worker", "containers": [{"name": "c", "image": "agnhost"}]}}

@@ -237,12 +237,13 @@ def test_vmi_wait_rides_out_an_api_server_restart(vms, repo_root, tmp_path):
     meanwhile (its watch drops, reconnects are refused), then the VM is created: the wait still succeeds."""
     import launcher
 
-    from conftest import _ansible_env
-
     tree = tmp_path / "tree"
     args = {"kubeconfig": str(vms), "name": ["red-namespace/late"], "timeout": 150}
-    env = _ansible_env({"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
-                        "ANSIBLE_CALLBACK_TREE_DIR": str(tree)})
+    # (the run_module fixture, but in the background: the restart happens while the module waits)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_COLLECTIONS_PATH=str(repo_root / ".collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.tree",
+               ANSIBLE_CALLBACK_TREE_DIR=str(tree))
     waiter = subprocess.Popen(["ansible", "localhost", "-c", "local", "-i", "localhost,", "-m", "ovnk.udn_lab.vmi_wait",
                                "-a", json.dumps(args)], cwd=str(repo_root), env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
