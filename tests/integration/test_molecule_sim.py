@@ -5,11 +5,11 @@ create (control plane + simulators + data plane) → converge (site.yml) → ide
 with an outage within 1 s of the injected blackout, IPs unchanged, report files present); then, on the same lab,
 the negative runs of the design:
 
-* the data plane lets blue reach green → verify.yml fails, naming that pair;
-* every live migration fails → migrate.yml fails with a message saying so;
+* the data plane lets blue reach green → verify.yml fails, naming that pair (and passes again once it is fixed);
 * a run interrupted mid-way (pod workshop killed while it creates its objects) → the next run completes;
 
-and destroy. (An API server restart during a wait: tests/integration/test_sim_simulators.py, on a smaller cluster.)
+and destroy. On a smaller cluster (tests/integration/test_sim_simulators.py): an API server restart during a wait,
+and run_sim's migration_fail failing every migration.
 The steps share one lab, in file order; a failed step's output is in the assertion message.
 """
 
@@ -148,23 +148,14 @@ def test_a_leak_between_blue_and_green_fails_verification_naming_the_pair(lab):
         rc, out = lab.playbook("playbooks/verify.yml", "-e", "workloads_probe_timeout=20")
     finally:
         lab.restart_sim()
+    healed_rc, healed = lab.playbook("playbooks/verify.yml")
+    assert healed_rc == 0, "verify still fails once the leak is gone:\n" + healed[-6000:]
     assert rc != 0, "verify passed although blue reaches green:\n" + out[-6000:]
     wrong = set(re.findall(r"\[WRONG\] ([\w-]+):", flat(out)))
     assert "blue-to-green" in wrong, out[-6000:]
     assert re.search(r"\[WRONG\] blue-to-green: blue/app-blue-0 -> green/app-green-1 \(primary\) icmp ipv4: "
                      r"expected blocked, observed reachable", flat(out)), out[-6000:]
     assert not wrong & {"blue-to-blue", "green-to-green", "blue-to-service-blue"}, wrong
-
-
-def test_a_failed_migration_fails_the_run_with_a_clear_message(lab):
-    lab.restart_sim(migration_fail=True)
-    try:
-        rc, out = lab.playbook("playbooks/migrate.yml")
-    finally:
-        lab.restart_sim()
-    assert rc != 0, "migrate.yml passed although every migration failed:\n" + out[-6000:]
-    # the report's failure names the migration and says it failed (not merely a long outage)
-    assert re.search(r"migration #1 blue-namespace/blue ipv4: migration failed: ", flat(out)), out[-6000:]
 
 
 def test_an_interrupted_run_completes_when_run_again(lab):

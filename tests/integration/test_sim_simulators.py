@@ -298,7 +298,7 @@ def test_run_sim_starts_and_stops_cleanly_with_injected_failures(cluster, sims, 
         controller.shutdown()
     time.sleep(1.0)
     config = tmp_path / "sim.yml"
-    config.write_text("network_fail: [runsim/failing-network]\nresync_seconds: 2\n")
+    config.write_text("network_fail: [runsim/failing-network]\nmigration_fail: true\nresync_seconds: 2\n")
     pid_file = tmp_path / "sim.pid"
     base = [sys.executable, str(SIM_DIR / "run_sim.py")]
     subprocess.run(base + ["start", "--kubeconfig", str(cluster), "--config", str(config), "--pid-file",
@@ -316,6 +316,10 @@ def test_run_sim_starts_and_stops_cleanly_with_injected_failures(cluster, sims, 
             return conds.get("NetworkCreated", {}).get("reason") == "SyncError"
 
         assert wait_for("SyncError from the injected failure", failed)
+        # migration_fail: true (every VM) through run_sim's config file
+        name = migrate(cluster, "blue-namespace", "blue")
+        vmim = wait_for("the migration to finish", lambda: finished(cluster, "blue-namespace", name))
+        assert vmim["status"]["phase"] == "Failed"
     finally:
         subprocess.run(base + ["stop", "--pid-file", str(pid_file)], check=True, timeout=60)
     with pytest.raises(ProcessLookupError):

@@ -250,8 +250,9 @@ def test_migration_module_verdict_accepts_the_simulated_result():
     assert ready, missing
 
 
-def test_injected_migration_failure():
-    world = ready_world(kv_config={"migration_fail": ["blue-namespace/blue"]})
+@pytest.mark.parametrize("fail", [["blue-namespace/blue"], True])
+def test_injected_migration_failure(fail):
+    world = ready_world(kv_config={"migration_fail": fail})
     before = world.vmi("blue-namespace", "blue")
     vmim = world.migrate("blue-namespace", "blue")
     world.run(seconds=15.0)
