@@ -19,7 +19,16 @@ export MOLECULE_GLOB="molecule/*/molecule.yml"
 step() { printf '\n==== %s (at %dm%02ds) ====\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/udn-lab-test.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+sim_build_pid=
+machine_lane_pid=
+cleanup() {
+  # a background build still running when an earlier stage failed: stop it and its Go compilers
+  [[ -n $sim_build_pid ]] && kill -- "-$sim_build_pid" 2>/dev/null
+  # an interrupted run: the background pytest lane stops like on Ctrl-C (its fixtures tear the lab down)
+  [[ -n $machine_lane_pid ]] && kill -INT "$machine_lane_pid" 2>/dev/null && wait "$machine_lane_pid"
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 # Copy the tracked (and new, not ignored) files of this checkout to $1/ansible_collections/ovnk/udn_lab.
 copy_collection() {
@@ -147,12 +156,51 @@ stage_sim_build() {
   python tests/sim/build.py
 }
 
+# The cold Go build is the longest stage and mostly waits on downloads and the linker: in `all` it runs in the
+# background (its own process group) while lint, sanity and build run, and is waited for before pytest.
+sim_build_background() {
+  step "simulated cluster: building the control-plane binaries in the background"
+  setsid python tests/sim/build.py >"$work/sim-build.log" 2>&1 &
+  sim_build_pid=$!
+}
+
+sim_build_wait() {
+  step "simulated cluster: waiting for the background build"
+  local rc=0
+  wait "$sim_build_pid" || rc=$?
+  sim_build_pid=
+  cat "$work/sim-build.log"
+  if [[ $rc != 0 ]]; then
+    echo "the simulated cluster's build failed (exit $rc): see the log above" >&2
+    return 1
+  fi
+}
+
+# Tests that use this machine as a whole: the simulated cluster (one /agnhost link, one state directory and one
+# lab cluster name per machine), network namespaces, the molecule scenarios.
+MACHINE_WIDE='sim or netns or scenario'
+
 stage_pytest() {
   step "pytest"
   # The simulated-cluster tests build what is missing instead of skipping.
   export UDN_LAB_SIM_BUILD=1
   # pytest's own exit code: 5 (nothing collected) fails the run like any other failure.
-  python -m pytest tests "$@"
+  if [[ $# -gt 0 || ${UDN_LAB_TEST_LANES:-2} == 1 ]]; then
+    python -m pytest tests "$@"
+    return
+  fi
+  # Two lanes, one per core: the machine-wide tests one after another in the background (their output follows
+  # the other lane's), every other test in the foreground.
+  python -m pytest tests -m "$MACHINE_WIDE" -p no:cacheprovider >"$work/pytest-machine.log" 2>&1 &
+  machine_lane_pid=$!
+  local rc=0 machine_rc=0
+  python -m pytest tests -m "not ($MACHINE_WIDE)" || rc=$?
+  step "pytest, machine-wide lane ($MACHINE_WIDE)"
+  wait "$machine_lane_pid" || machine_rc=$?
+  machine_lane_pid=
+  cat "$work/pytest-machine.log"
+  step "pytest done: other tests exit $rc, machine-wide tests exit $machine_rc"
+  [[ $rc == 0 && $machine_rc == 0 ]]
 }
 
 stage=${1:-all}
@@ -164,10 +212,11 @@ case "$stage" in
   sim-build) stage_sim_build ;;
   pytest) stage_pytest "$@" ;;
   all)
+    sim_build_background
     stage_lint
     stage_sanity
     stage_build
-    stage_sim_build
+    sim_build_wait
     stage_pytest "$@"
     ;;
   *) echo "usage: $0 [all|lint|sanity|build|sim-build|pytest]" >&2; exit 2 ;;

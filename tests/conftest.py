@@ -83,3 +83,4 @@ def run_module(tmp_path_factory):
         return result
 
     return run
+

@@ -60,7 +60,7 @@ class Lab(object):
                         UDN_LAB_SIM_BUILD="1", MOLECULE_EPHEMERAL_DIRECTORY=str(ephemeral), ANSIBLE_NOCOLOR="1",
                         PY_COLORS="0")
         self.env.pop("ANSIBLE_COLLECTIONS_PATH", None)
-        self.env.pop("UDNSIM_PREFIX", None)  # (set by the data-plane tests at import): this lab is a user's lab
+        self.env.pop("UDNSIM_PREFIX", None)  # this lab is a user's lab: the default namespace prefix
         # what molecule's provisioner sets, for playbooks run directly against the lab
         self.play_env = dict(self.env, MOLECULE_PROJECT_DIRECTORY=str(repo_root),
                              MOLECULE_SCENARIO_DIRECTORY=str(repo_root / "molecule" / "sim"),
@@ -99,10 +99,10 @@ class Lab(object):
         path.write_text(yaml.safe_dump(settings))
         run_sim = [sys.executable, str(self.root / "tests" / "sim" / "run_sim.py")]
         pid_file = str(self.ephemeral / "sim.pid")
-        subprocess.run(run_sim + ["stop", "--pid-file", pid_file], check=False, timeout=120)
+        subprocess.run(run_sim + ["stop", "--pid-file", pid_file], env=self.env, check=False, timeout=180)
         subprocess.run(run_sim + ["start", "--kubeconfig", str(self.ephemeral / "lab" / "kubeconfig"), "--config",
                                   str(path), "--dataplane", "--pid-file", pid_file, "--log-file",
-                                  str(self.ephemeral / "sim.log")], check=True, timeout=180)
+                                  str(self.ephemeral / "sim.log")], env=self.env, check=True, timeout=180)
 
     def kubectl(self, *args):
         return subprocess.run(["kubectl", "--kubeconfig", str(self.ephemeral / "lab" / "kubeconfig")] + list(args),

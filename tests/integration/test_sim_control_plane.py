@@ -24,6 +24,8 @@ sys.path.insert(0, str(SIM_DIR))
 import build  # noqa: E402
 import launcher  # noqa: E402
 
+pytestmark = pytest.mark.sim
+
 KIND = str(SIM_DIR / "bin" / "kind")
 DOCKER = str(SIM_DIR / "bin" / "docker")
 PODMAN = str(SIM_DIR / "bin" / "podman")

@@ -16,14 +16,14 @@ import pytest
 
 SIM_DIR = pathlib.Path(__file__).resolve().parents[1] / "sim"
 sys.path.insert(0, str(SIM_DIR))
-# Namespaces of these tests never collide with a simulated lab running on the same machine.
-os.environ["UDNSIM_PREFIX"] = "udnsimtest-"
 
 from simulators import ovnk  # noqa: E402
 from simulators.common import CUDNS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache  # noqa: E402
 from simulators.fake import FakeKube, drive  # noqa: E402
 
 pytestmark = [
+    pytest.mark.sim,
+    pytest.mark.netns,
     pytest.mark.skipif(os.geteuid() != 0, reason="the data plane creates network namespaces: needs root"),
     pytest.mark.skipif(shutil.which("ip") is None, reason="iproute2 (ip) not installed"),
 ]
@@ -32,6 +32,16 @@ from dataplane import plan as dp_plan  # noqa: E402
 from dataplane.netlink import Fabric  # noqa: E402
 
 AGNHOST = str(SIM_DIR / "dataplane" / "agnhost.py")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def own_namespace_prefix():
+    """The namespaces of these tests never collide with a simulated lab on the same machine. Set for this module
+    only: a prefix left in the environment reached the lab's restarted data plane, whose Exec objects then named
+    namespaces of the old prefix."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("UDNSIM_PREFIX", "udnsimtest-")
+        yield
 NOW = 1_800_000_000.0
 
 

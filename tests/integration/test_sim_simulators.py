@@ -30,7 +30,8 @@ def _built():
 
 
 BUILD = _built()
-pytestmark = pytest.mark.skipif(BUILD is None, reason="control-plane binaries not built yet (python tests/sim/build.py)")
+pytestmark = [pytest.mark.sim,
+              pytest.mark.skipif(BUILD is None, reason="control-plane binaries not built yet (python tests/sim/build.py)")]
 
 
 def kubectl(kcfg, *args, stdin=None, check=True):

@@ -18,6 +18,7 @@ src/, logs/ and bin/ with manifest.json recording what each binary was built fro
 
 import argparse
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import os
@@ -244,8 +245,32 @@ def update_manifest(name, comp, seconds):
     manifest_path().write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
+@contextlib.contextmanager
+def build_lock():
+    """One build at a time per cache: a second build.py (a test's fixture while `make test` builds in the
+    background) waits, then finds the binaries built and reuses them."""
+    import fcntl
+
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with open(str(cache_dir() / "build.lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            print("sim build: another build of %s is running, waiting for it" % cache_dir(), file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build(names=None, force=False, out=sys.stderr):
     """Build the components needing it (all with force); returns {name: seconds}. Raises RuntimeError on failure."""
+    with build_lock():
+        return _build(names, force, out)
+
+
+def _build(names, force, out):
     matrix = load_matrix()
     comps = components(matrix)
     todo = {n: r for n, r in missing(matrix).items()} if not force else {n: "forced" for n in comps}

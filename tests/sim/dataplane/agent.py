@@ -25,7 +25,8 @@ import time
 
 import yaml
 
-from simulators.common import NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS, Controller, Res, create, meta
+from simulators.common import (NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS, Action, ApiError, Controller, Res, create,
+                               meta)
 
 from . import plan as dp_plan
 from .netlink import Fabric, cleanup_all
@@ -147,13 +148,35 @@ class DataplaneAgent(Controller):
             for netns, ep in plan["endpoints"].items():
                 if ep["kind"] == "pod" and netns not in self.execs_done:
                     pod = self.cache.get(PODS, ep["namespace"], ep["name"])
-                    if pod is not None:
-                        self.apply(create(EXECS, exec_body(pod, netns)))
+                    if pod is not None and self.ensure_exec(pod, netns):
                         self.execs_done.add(netns)
             self.execs_done &= set(plan["endpoints"])
         if plan["next_change"] is not None:
             self.queue.add(KEY, max(0.02, plan["next_change"]))
         self.synced.set()
+
+    def ensure_exec(self, pod, netns):
+        """The pod's kwok Exec names ``netns``; an Exec left by an earlier data plane (another namespace prefix,
+        a pod of the same name before) is brought in line, not kept: commands would run in a namespace that is
+        gone. True once the Exec is right."""
+        body = exec_body(pod, netns)
+        action = create(EXECS, body)
+        try:
+            self.kube.apply_action(action)
+            self.log.info("%s", action.describe())
+            return True
+        except ApiError as exc:
+            if exc.status != 409:
+                self.log.warning("%s failed: %s", action.describe(), exc)
+                return False
+        patch = Action("patch", EXECS, action.namespace, action.name, {"spec": body["spec"]})
+        try:
+            self.kube.apply_action(patch)
+        except ApiError as exc:
+            self.log.warning("%s failed: %s", patch.describe(), exc)
+            return False
+        self.log.info("%s (it existed: now it names %s)", patch.describe(), netns)
+        return True
 
     def wait_ready(self, timeout):
         """True once the first reconcile built every namespace, link, server and sshd (run_sim waits for it, so
