@@ -6,10 +6,10 @@ with an outage within 1 s of the injected blackout, IPs unchanged, report files 
 the negative runs of the design:
 
 * the data plane lets blue reach green → verify.yml fails, naming that pair (and passes again once it is fixed);
+* the migration fails (KubeVirt simulator) → migrate.yml fails, the report saying the migration failed;
 * a run interrupted mid-way (pod workshop killed while it creates its objects) → the next run completes;
 
-and destroy. On a smaller cluster (tests/integration/test_sim_simulators.py): an API server restart during a wait,
-and run_sim's migration_fail failing every migration.
+and destroy. On a smaller cluster (tests/integration/test_sim_simulators.py): an API server restart during a wait.
 The steps share one lab, in file order; a failed step's output is in the assertion message.
 """
 
@@ -156,6 +156,19 @@ def test_a_leak_between_blue_and_green_fails_verification_naming_the_pair(lab):
     assert re.search(r"\[WRONG\] blue-to-green: blue/app-blue-0 -> green/app-green-1 \(primary\) icmp ipv4: "
                      r"expected blocked, observed reachable", flat(out)), out[-6000:]
     assert not wrong & {"blue-to-blue", "green-to-green", "blue-to-service-blue"}, wrong
+
+
+def test_a_failed_migration_fails_the_run_with_a_clear_message(lab):
+    lab.restart_sim(migration_fail=True)
+    try:
+        rc, out = lab.playbook("playbooks/migrate.yml")
+    finally:
+        lab.restart_sim()
+    assert rc != 0, "migrate.yml passed although the migration failed:\n" + out[-6000:]
+    text = flat(out)
+    # the report names the migration and says it failed (not merely a long outage), with KubeVirt's phase
+    assert re.search(r"migration #1 \S+ ipv4: migration failed: migration phase is Failed", text), out[-6000:]
+    assert "MIGRATION FAILED" in text, out[-6000:]
 
 
 def test_an_interrupted_run_completes_when_run_again(lab):
