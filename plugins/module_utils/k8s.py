@@ -9,6 +9,7 @@ Public API (other modules import these):
   (document them with the doc fragment ``kubernetes.core.k8s_auth_options``).
 * :func:`client_from_module` – a DynamicClient built from those options through kubernetes.core.
 * :func:`resource_list_watch` – ``(list_fn, watch_fn)`` for one resource type and scope.
+* :func:`exit_flow` – end a module with a flow's result, or fail it with the flow's diagnostics.
 * :func:`watch_until` – list, then watch until a predicate holds or a deadline passes; reconnects when a
   watch expires or the connection drops, relists on ``410 Gone``. Pure: the list/watch functions and the
   clock are injected, so it runs against a fake event stream in tests.
@@ -37,6 +38,8 @@ try:
 except ImportError:  # pragma: no cover - kubernetes.core is a declared dependency
     _K8S_AUTH_ARG_SPEC = {}
     HAS_K8S_CORE = False
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError
 
 AUTH_ARG_SPEC = dict(_K8S_AUTH_ARG_SPEC)
 
@@ -212,6 +215,25 @@ def client_from_module(module):
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 
     return get_api_client(module=_ModuleShim(module)).client
+
+
+def exit_flow(module, flow, what):
+    """End a module with the result of ``flow(api)`` (``api`` a :class:`KubeApi` on the module's connection).
+
+    The result dict is returned as is (``changed`` false unless it says otherwise). A :class:`waits.FlowError`
+    fails the module with its message and structured details; any other error (client, configuration, API)
+    fails it in one line: ``cannot <what>: <error>``.
+    """
+    try:
+        result = dict(flow(KubeApi(client_from_module(module))))
+    except FlowError as exc:
+        details = dict(exc.details)
+        details.setdefault("changed", False)
+        module.fail_json(msg=str(exc), **details)
+    except Exception as exc:  # client/configuration errors: report them in one line
+        module.fail_json(msg="cannot {0}: {1}".format(what, describe_error(exc)), changed=False)
+    result.setdefault("changed", False)
+    module.exit_json(**result)
 
 
 class _ModuleShim(object):

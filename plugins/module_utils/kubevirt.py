@@ -15,6 +15,8 @@ __metaclass__ = type
 import datetime
 import ipaddress
 
+from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError, ReadyTracker
+
 API_VERSION = "kubevirt.io/v1"
 KIND_VMI = "VirtualMachineInstance"
 KIND_VMIM = "VirtualMachineInstanceMigration"
@@ -460,14 +462,6 @@ MIGRATION_JOB_LABEL = "kubevirt.io/migrationJobUID"
 DIAG_EVENTS = 3
 
 
-class FlowError(Exception):
-    """A flow could not finish; ``details`` carries structured diagnostics for the module result."""
-
-    def __init__(self, msg, **details):
-        super(FlowError, self).__init__(msg)
-        self.details = details
-
-
 def split_targets(names, namespaces):
     """Resolve ``names`` (``name`` or ``namespace/name``) against ``namespaces`` into sorted ``ns/name`` keys.
 
@@ -505,44 +499,23 @@ def watch_scope(keys, namespaces, label_selectors):
             "keep_namespaces": scope_ns or None}
 
 
-class ReadinessTracker(object):
+class ReadinessTracker(ReadyTracker):
     """``done(objects)`` callback for k8s.watch_until that also records when each VMI first became ready."""
 
     def __init__(self, keys, interface, family, require_migratable, clock, started):
-        self.keys = list(keys)
+        super(ReadinessTracker, self).__init__(keys, clock, started)
         self.interface = interface
         self.family = family
         self.require_migratable = require_migratable
-        self.clock = clock
-        self.started = started
-        self.ready_at = {}
-        self.state = {}
 
     def wanted(self, objects):
         """Explicit keys, else every listed VMI (a selector must match at least one)."""
         return self.keys or sorted(objects)
 
-    def __call__(self, objects):
-        wanted = self.wanted(objects)
-        now = None
-        all_ready = bool(wanted)
-        for key in wanted:
-            vmi = objects.get(key)
-            if vmi is None:
-                self.state[key] = (False, ["VMI not found"], None)
-                self.ready_at.pop(key, None)
-                all_ready = False
-                continue
-            ready, missing, summary = vmi_readiness(vmi, self.interface, self.family, self.require_migratable)
-            self.state[key] = (ready, missing, summary)
-            if ready:
-                if key not in self.ready_at:
-                    now = self.clock() if now is None else now
-                    self.ready_at[key] = round(now - self.started, 3)
-            else:
-                self.ready_at.pop(key, None)
-                all_ready = False
-        return all_ready
+    def assess(self, key, obj):
+        if obj is None:
+            return False, ["VMI not found"], None
+        return vmi_readiness(obj, self.interface, self.family, self.require_migratable)
 
 
 def vmi_diagnostics(api, key, vmi_obj, missing):

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError, ReadyTracker
+
 API_VERSION = "k8s.ovn.org/v1"
 KIND_UDN = "UserDefinedNetwork"
 KIND_CUDN = "ClusterUserDefinedNetwork"
@@ -37,14 +39,6 @@ HINT_INVALID_PRIMARY = ("a primary network needs the namespace label {0}, which 
                         "created: recreate the namespace with it".format(PRIMARY_UDN_LABEL))
 HINT_DELETING = "the object is being deleted (pods still using the network block it): wait for it to go, then create it again"
 HINT_FALSE = "see the ovnkube-control-plane logs for this network"
-
-
-class FlowError(Exception):
-    """The wait could not finish; ``details`` carries structured diagnostics for the module result."""
-
-    def __init__(self, msg, **details):
-        super(FlowError, self).__init__(msg)
-        self.details = details
 
 
 # --------------------------------------------------------------------------- input
@@ -194,36 +188,20 @@ def watch_scopes(targets):
     return scopes
 
 
-class NetworkTracker(object):
+class NetworkTracker(ReadyTracker):
     """``done(objects)`` callback for k8s.watch_until that also records when each network first became ready."""
 
     def __init__(self, keys, condition, clock, started):
-        self.keys = list(keys)
+        super(NetworkTracker, self).__init__(keys, clock, started)
         self.condition = condition
-        self.clock = clock
-        self.started = started
-        self.ready_at = {}
-        self.state = {}
 
     def keep(self, obj):
         """``keep`` filter for k8s.watch_until: only the wanted networks are kept."""
         meta = (obj or {}).get("metadata") or {}
         return "{0}/{1}".format(meta.get("namespace") or "", meta.get("name") or "") in self.keys
 
-    def __call__(self, objects):
-        now = None
-        all_ready = bool(self.keys)
-        for key in self.keys:
-            ready, problem, conds = network_readiness(objects.get(key), self.condition)
-            self.state[key] = (ready, problem, conds)
-            if ready:
-                if key not in self.ready_at:
-                    now = self.clock() if now is None else now
-                    self.ready_at[key] = round(now - self.started, 3)
-            else:
-                self.ready_at.pop(key, None)
-                all_ready = False
-        return all_ready
+    def assess(self, key, obj):
+        return network_readiness(obj, self.condition)
 
 
 # --------------------------------------------------------------------------- diagnostics

@@ -190,15 +190,13 @@ def main():
         module.fail_json(msg="condition must be a condition type such as NetworkCreated, got an empty string")
     if p["timeout"] <= 0:
         module.fail_json(msg="timeout must be a positive number of seconds, got {0}".format(p["timeout"]))
-    try:
-        list_watch, list_events = networks.api_callables(k8s.KubeApi(k8s.client_from_module(module)))
-        result = networks.wait_networks(list_watch, list_events, targets, p["condition"], p["timeout"], time.monotonic,
-                                        watch=k8s.watch_until)
-    except networks.FlowError as exc:
-        module.fail_json(msg=str(exc), changed=False, **exc.details)
-    except Exception as exc:  # client/configuration errors: report them in one line
-        module.fail_json(msg="cannot wait for networks: {0}".format(k8s.describe_error(exc)), changed=False)
-    module.exit_json(changed=False, **result)
+
+    def flow(api):
+        list_watch, list_events = networks.api_callables(api)
+        return networks.wait_networks(list_watch, list_events, targets, p["condition"], p["timeout"], time.monotonic,
+                                      watch=k8s.watch_until)
+
+    k8s.exit_flow(module, flow, "wait for networks")
 
 
 if __name__ == "__main__":

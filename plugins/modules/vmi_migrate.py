@@ -199,24 +199,19 @@ def main():
     p = module.params
     if p["timeout"] <= 0:
         module.fail_json(msg="timeout must be a positive number of seconds, got {0}".format(p["timeout"]))
-    try:
-        api = k8s.KubeApi(k8s.client_from_module(module))
+
+    def flow(api):
         plan = kubevirt.plan_migration(api, p["name"], p["namespace"])
-        nodes = {"schedulable_nodes": plan["schedulable_nodes"]}
         if module.check_mode:
-            planned = kubevirt.check_mode_migration(plan, p["adopt"])
-            planned.update(nodes)
-            module.exit_json(**planned)
-        result = kubevirt.run_migration(api, plan, p["labels"], p["interface"], p["timeout"], time.monotonic,
-                                        watch=k8s.watch_until, adopt=p["adopt"])
-    except kubevirt.FlowError as exc:
-        details = dict(exc.details)
-        details.setdefault("changed", False)
-        module.fail_json(msg=str(exc), **details)
-    except Exception as exc:  # client/configuration errors: report them in one line
-        module.fail_json(msg="cannot migrate VMI {0}/{1}: {2}".format(p["namespace"], p["name"], k8s.describe_error(exc)))
-    result.update(nodes)
-    module.exit_json(changed=True, **result)
+            result = kubevirt.check_mode_migration(plan, p["adopt"])
+        else:
+            result = kubevirt.run_migration(api, plan, p["labels"], p["interface"], p["timeout"], time.monotonic,
+                                            watch=k8s.watch_until, adopt=p["adopt"])
+            result["changed"] = True
+        result["schedulable_nodes"] = plan["schedulable_nodes"]
+        return result
+
+    k8s.exit_flow(module, flow, "migrate VMI {0}/{1}".format(p["namespace"], p["name"]))
 
 
 if __name__ == "__main__":

@@ -190,15 +190,12 @@ def main():
         keys = kubevirt.split_targets(p["name"], p["namespace"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    try:
-        api = k8s.KubeApi(k8s.client_from_module(module))
-        result = kubevirt.wait_vmis(api, keys, p["namespace"], p["label_selectors"], p["interface"], p["ip_family"],
-                                    p["require_migratable"], p["timeout"], time.monotonic, watch=k8s.watch_until)
-    except kubevirt.FlowError as exc:
-        module.fail_json(msg=str(exc), changed=False, **exc.details)
-    except Exception as exc:  # client/configuration errors: report them in one line
-        module.fail_json(msg="cannot wait for VMIs: {0}".format(k8s.describe_error(exc)), changed=False)
-    module.exit_json(changed=False, **result)
+
+    def flow(api):
+        return kubevirt.wait_vmis(api, keys, p["namespace"], p["label_selectors"], p["interface"], p["ip_family"],
+                                  p["require_migratable"], p["timeout"], time.monotonic, watch=k8s.watch_until)
+
+    k8s.exit_flow(module, flow, "wait for VMIs")
 
 
 if __name__ == "__main__":

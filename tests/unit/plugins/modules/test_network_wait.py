@@ -5,17 +5,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-import functools
-import json
-import types
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.modules import network_wait
+
+from fake_module_api import FakeApi, patch_clock, run_main
 
 INVALID_PRIMARY_MSG = ('invalid primary network state for namespace "blue": a valid primary user defined network or '
                        'network attachment definition custom resource, and required namespace label '
@@ -38,99 +34,13 @@ def created(kind, name, namespace=None, rv="100"):
                    "NetworkAttachmentDefinition has been created", rv)
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-class FakeApi:
-    """In-memory objects per kind; one watch script per kind (events, ``"expire"``, ``"gone"`` or exceptions).
-    An exhausted script behaves like a watch the server ended at its timeout: the fake clock jumps by it."""
-
-    def __init__(self, clock, objects, scripts=None):
-        self.clock = clock
-        self.objects = objects
-        self.scripts = scripts or {}
-        self.calls = []
-        self.watch_args = []
-
-    def _match(self, kind, namespace=None, field_selector=None):
-        out = []
-        for obj in self.objects.get(kind, []):
-            meta = obj.get("metadata") or {}
-            if namespace and meta.get("namespace") != namespace:
-                continue
-            if kind == "Event":
-                want = dict(part.split("=", 1) for part in field_selector.split(","))
-                if any(obj["involvedObject"].get(k.split(".", 1)[1]) != v for k, v in want.items()):
-                    continue
-            elif field_selector and meta.get("name") != field_selector.split("=", 1)[1]:
-                continue
-            out.append(copy.deepcopy(obj))
-        return out
-
-    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
-        self.calls.append(("list", api_version, kind, namespace, field_selector))
-        return self._match(kind, namespace, field_selector)
-
-    def list_watch(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
-        self.calls.append(("list_watch", api_version, kind))
-        self.watch_args.append((kind, namespace, label_selector, field_selector))
-
-        def list_fn():
-            return self._match(kind, namespace, field_selector), "1"
-
-        def watch_fn(rv, timeout):
-            script = self.scripts.get(kind) or []
-            while script:
-                event = script.pop(0)
-                if event == "expire":
-                    self.clock.now += timeout
-                    return
-                if event == "gone":
-                    yield {"type": "ERROR", "object": {"kind": "Status", "code": 410, "message": "too old resource version"}}
-                    continue
-                if isinstance(event, Exception):
-                    raise event
-                self._apply(kind, event)
-                yield event
-            self.clock.now += timeout
-
-        return list_fn, watch_fn
-
-    def _apply(self, kind, event):
-        meta = event["object"]["metadata"]
-        items = self.objects.setdefault(kind, [])
-        items[:] = [o for o in items if (o["metadata"].get("namespace"), o["metadata"]["name"])
-                    != (meta.get("namespace"), meta["name"])]
-        if event["type"] != "DELETED":
-            items.append(copy.deepcopy(event["object"]))
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(network_wait, "time", types.SimpleNamespace(monotonic=c.monotonic))
-    # watch_until's reconnect backoff sleeps on the fake clock (its default ``sleep`` is bound at definition)
-    monkeypatch.setattr(k8s, "watch_until", functools.partial(k8s.watch_until, sleep=c.sleep))
-    return c
+    return patch_clock(monkeypatch, network_wait)
 
 
 def run(monkeypatch, api, args, check_mode=False, capsys=None):
-    monkeypatch.setattr(k8s, "client_from_module", lambda module: api.calls.append(("client",)))
-    monkeypatch.setattr(k8s, "KubeApi", lambda client: api)
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            network_wait.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(monkeypatch, network_wait, api, args, capsys, check_mode)
 
 
 UDN, CUDN = "UserDefinedNetwork", "ClusterUserDefinedNetwork"

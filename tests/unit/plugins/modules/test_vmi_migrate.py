@@ -7,7 +7,6 @@ __metaclass__ = type
 
 import copy
 import json
-import types
 
 import pytest
 
@@ -15,7 +14,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.modules import vmi_migrate
-from ansible_collections.ovnk.udn_lab.tests.unit.plugins.modules.test_vmi_wait import Clock, FakeApi, load
+
+from fake_module_api import FakeApi, load, patch_clock, run_main
 
 VMIM = "VirtualMachineInstanceMigration"
 VMI = "VirtualMachineInstance"
@@ -24,22 +24,12 @@ UID = "9e0a6b7c-1111-4222-8333-944455556666"  # what FakeApi.create assigns (and
 
 @pytest.fixture
 def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(vmi_migrate, "time", types.SimpleNamespace(monotonic=c.monotonic))
-    monkeypatch.setattr(k8s.time, "sleep", c.sleep)
-    return c
+    return patch_clock(monkeypatch, vmi_migrate)
 
 
 def run(monkeypatch, capsys, api, args, check_mode=False):
-    monkeypatch.setattr(k8s, "client_from_module", lambda module: None)
-    monkeypatch.setattr(k8s, "KubeApi", lambda client: api)
     args = dict({"name": "blue", "namespace": "blue-namespace", "interface": "happy"}, **args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            vmi_migrate.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(monkeypatch, vmi_migrate, api, args, capsys, check_mode)
 
 
 def vmim_event(phase, name="kubevirt-migrate-vm-abcde"):

@@ -5,125 +5,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
-import json
-import pathlib
-import types
-
 import pytest
-import yaml
 
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.modules import vmi_wait
 
-FIXTURES = pathlib.Path(__file__).parent.parent / "module_utils" / "fixtures" / "kubevirt"
-
-
-def load(name):
-    return yaml.safe_load((FIXTURES / name).read_text())
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-class FakeApi:
-    """In-memory objects per kind; watch scripts per kind (each a list of events). An exhausted script behaves
-    like a watch the server ended at its timeout: the fake clock jumps by that timeout."""
-
-    def __init__(self, clock, objects, scripts=None):
-        self.clock = clock
-        self.objects = objects
-        self.scripts = scripts or {}
-        self.created = []
-        self.watch_args = []
-
-    def _match(self, kind, namespace=None, label_selector=None, field_selector=None):
-        out = []
-        for obj in self.objects.get(kind, []):
-            meta = obj.get("metadata") or {}
-            if namespace and meta.get("namespace") != namespace:
-                continue
-            if field_selector and field_selector.startswith("metadata.name=") and meta.get("name") != field_selector.split("=", 1)[1]:
-                continue
-            if label_selector:
-                want = dict(part.split("=", 1) for part in label_selector.split(","))
-                if any((meta.get("labels") or {}).get(k) != v for k, v in want.items()):
-                    continue
-            out.append(copy.deepcopy(obj))
-        return out
-
-    def get(self, api_version, kind, name, namespace=None):
-        found = [o for o in self._match(kind, namespace) if o["metadata"]["name"] == name]
-        return found[0] if found else None
-
-    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
-        if kind == "Event":
-            return [e for e in self.objects.get("Event", []) if e["involvedObject"]["name"] == field_selector.split("=", 1)[1]]
-        return self._match(kind, namespace, label_selector, field_selector)
-
-    def create(self, api_version, kind, body, namespace=None):
-        obj = copy.deepcopy(body)
-        obj["metadata"]["name"] = obj["metadata"].pop("generateName") + "abcde"
-        obj["metadata"]["uid"] = "9e0a6b7c-1111-4222-8333-944455556666"
-        obj["status"] = {}
-        self.objects.setdefault(kind, []).append(obj)
-        self.created.append(obj)
-        return copy.deepcopy(obj)
-
-    def list_watch(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
-        self.watch_args.append((kind, namespace, label_selector, field_selector))
-
-        def list_fn():
-            return self._match(kind, namespace, label_selector, field_selector), "1"
-
-        def watch_fn(rv, timeout):
-            script = self.scripts.get(kind) or []
-            while script:
-                event = script.pop(0)
-                if event == "expire":
-                    self.clock.now += timeout
-                    return
-                self._apply(kind, event)
-                yield event
-            self.clock.now += timeout
-
-        return list_fn, watch_fn
-
-    def _apply(self, kind, event):
-        meta = event["object"]["metadata"]
-        items = self.objects.setdefault(kind, [])
-        items[:] = [o for o in items if (o["metadata"]["namespace"], o["metadata"]["name"]) != (meta["namespace"], meta["name"])]
-        if event["type"] != "DELETED":
-            items.append(copy.deepcopy(event["object"]))
-
+from fake_module_api import FakeApi, load, patch_clock, run_main
 
 @pytest.fixture
 def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(vmi_wait, "time", types.SimpleNamespace(monotonic=c.monotonic))
-    monkeypatch.setattr(k8s.time, "sleep", c.sleep)
-    return c
+    return patch_clock(monkeypatch, vmi_wait)
 
 
 def run(monkeypatch, api, args, check_mode=False, capsys=None):
-    monkeypatch.setattr(k8s, "client_from_module", lambda module: None)
-    monkeypatch.setattr(k8s, "KubeApi", lambda client: api)
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            vmi_wait.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(monkeypatch, vmi_wait, api, args, capsys, check_mode)
 
 
 def ready_red():
