@@ -42,12 +42,6 @@ import threading
 import time
 import types
 
-try:
-    from http.server import ThreadingHTTPServer
-    from urllib.parse import urlparse
-except ImportError:  # pragma: no cover - Python 3 only
-    ThreadingHTTPServer = None
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".collections"))
 sys.path.insert(0, HERE)
@@ -57,7 +51,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.waiter import Waiter, custom_condition  # noqa: E402
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s, networks  # noqa: E402
 
-OVN_GROUP = "k8s.ovn.org"
+OVN_GROUP = fake_kube_api.OVN_GROUP
 PLURALS = {networks.KIND_UDN: "userdefinednetworks", networks.KIND_CUDN: "clusteruserdefinednetworks"}
 TIMEOUT = 60
 WORKSHOP = [
@@ -67,44 +61,6 @@ WORKSHOP = [
     {"kind": networks.KIND_CUDN, "name": "colored-enterprise", "namespace": None},
     {"kind": networks.KIND_CUDN, "name": "blue-green-secondary", "namespace": None},
 ]
-
-
-# ------------------------------------------------------------------ the fake API, taught the OVN-Kubernetes group
-
-fake_kube_api.RESOURCES.update({
-    PLURALS[networks.KIND_UDN]: (OVN_GROUP, "v1", networks.KIND_UDN, True),
-    PLURALS[networks.KIND_CUDN]: (OVN_GROUP, "v1", networks.KIND_CUDN, False),
-})
-
-
-class _OvnHandler(fake_kube_api._Handler):
-    """Adds the k8s.ovn.org group to discovery; everything else is fake_kube_api's."""
-
-    def do_GET(self):
-        path = urlparse(self.path).path
-        if path == "/apis":
-            groups = []
-            for group in (fake_kube_api.KUBEVIRT_GROUP, OVN_GROUP):
-                gv = {"groupVersion": "{0}/v1".format(group), "version": "v1"}
-                groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
-            return self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
-        if path == "/apis/{0}/v1".format(OVN_GROUP):
-            return self._send(200, fake_kube_api._resource_list(OVN_GROUP, "v1"))
-        return fake_kube_api._Handler.do_GET(self)
-
-
-class OvnFakeKubeApi(fake_kube_api.FakeKubeApi):
-    def start(self):
-        api = self
-
-        class Handler(_OvnHandler):
-            store = api
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self.url
 
 
 def network_object(target, name, created):
@@ -176,7 +132,7 @@ def main():
         api = SimApi().__enter__()
         kubeconfig = api.kubeconfig
     else:
-        api = OvnFakeKubeApi()
+        api = fake_kube_api.FakeKubeApi()
         api.start()
         kubeconfig = api.kubeconfig(os.path.join(tempfile.mkdtemp(), "kubeconfig"))
     try:

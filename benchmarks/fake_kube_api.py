@@ -3,9 +3,10 @@
 # Apache License 2.0 (see LICENSE)
 """A tiny in-process fake of the Kubernetes API for benchmarks and Ansible-level tests.
 
-Serves discovery (/api, /apis, /api/v1, /apis/kubevirt.io/v1), get, list, create (with generateName) and
+Serves discovery (/api, /apis, /api/v1, /apis/<group>/v1), get, list, create (with generateName) and
 watch (resourceVersion, timeoutSeconds, labelSelector k=v, fieldSelector metadata.name=/involvedObject.name=)
-for core v1 pods/nodes/events/namespaces and KubeVirt VMIs, VMIMs and VMs, over plain HTTP on 127.0.0.1.
+for core v1 pods/nodes/events/namespaces, KubeVirt VMIs, VMIMs and VMs and OVN-Kubernetes UDNs and CUDNs
+(the ``RESOURCES`` table), over plain HTTP on 127.0.0.1.
 ``compact()`` makes older resourceVersions answer ``410 Gone`` like a compacted etcd.
 
 Not a conformance fake: just enough for kubernetes' DynamicClient and kubernetes.core's waiter.
@@ -30,6 +31,7 @@ except ImportError:  # pragma: no cover - Python 2 is not supported by this help
     ThreadingHTTPServer = None
 
 KUBEVIRT_GROUP = "kubevirt.io"
+OVN_GROUP = "k8s.ovn.org"
 RESOURCES = {
     # plural: (group, version, kind, namespaced)
     "pods": ("", "v1", "Pod", True),
@@ -39,6 +41,8 @@ RESOURCES = {
     "virtualmachineinstances": (KUBEVIRT_GROUP, "v1", "VirtualMachineInstance", True),
     "virtualmachineinstancemigrations": (KUBEVIRT_GROUP, "v1", "VirtualMachineInstanceMigration", True),
     "virtualmachines": (KUBEVIRT_GROUP, "v1", "VirtualMachine", True),
+    "userdefinednetworks": (OVN_GROUP, "v1", "UserDefinedNetwork", True),
+    "clusteruserdefinednetworks": (OVN_GROUP, "v1", "ClusterUserDefinedNetwork", False),
 }
 PATH_RE = re.compile(
     r"^/(?:api/v1|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
@@ -184,14 +188,18 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {"major": "1", "minor": "35", "gitVersion": "v1.35.0"})
         if url.path == "/api":
             return self._send(200, {"kind": "APIVersions", "versions": ["v1"]})
+        groups = sorted(set((grp, ver) for grp, ver, dummy, dummy2 in RESOURCES.values() if grp))
         if url.path == "/apis":
-            gv = {"groupVersion": "kubevirt.io/v1", "version": "v1"}
-            return self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                {"name": KUBEVIRT_GROUP, "versions": [gv], "preferredVersion": gv}]})
+            listed = []
+            for grp, ver in groups:
+                gv = {"groupVersion": "{0}/{1}".format(grp, ver), "version": ver}
+                listed.append({"name": grp, "versions": [gv], "preferredVersion": gv})
+            return self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": listed})
         if url.path == "/api/v1":
             return self._send(200, _resource_list("", "v1"))
-        if url.path == "/apis/kubevirt.io/v1":
-            return self._send(200, _resource_list(KUBEVIRT_GROUP, "v1"))
+        for grp, ver in groups:
+            if url.path == "/apis/{0}/{1}".format(grp, ver):
+                return self._send(200, _resource_list(grp, ver))
         match = PATH_RE.match(url.path)
         if not match or match.group("plural") not in RESOURCES:
             return self._status(404, "NotFound", "the server could not find the requested resource")
