@@ -83,4 +83,3 @@ def run_module(tmp_path_factory):
         return result
 
     return run
-

@@ -42,6 +42,8 @@ def own_namespace_prefix():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("UDNSIM_PREFIX", "udnsimtest-")
         yield
+
+
 NOW = 1_800_000_000.0
 
 

@@ -7,10 +7,10 @@ __metaclass__ = type
 
 import pytest
 
-
 from ansible_collections.ovnk.udn_lab.plugins.modules import vmi_wait
 
 from fake_module_api import FakeApi, load, patch_clock, run_main
+
 
 @pytest.fixture
 def clock(monkeypatch):
