@@ -31,23 +31,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import argparse
 import functools
 import os
-import random
-import statistics
 import sys
-import tempfile
 import threading
 import time
-import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", ".collections"))
 sys.path.insert(0, HERE)
 
 import fake_kube_api  # noqa: E402
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client  # noqa: E402
+import wait_bench  # noqa: E402
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.waiter import Waiter, custom_condition  # noqa: E402
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s, networks  # noqa: E402
 
@@ -107,40 +102,11 @@ def trial(api, targets, waiter, rng):
     return done - max(flipped)
 
 
-def summarize(label, samples):
-    ordered = sorted(samples)
-    p50 = statistics.median(ordered)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    print("  {0:<38} n={1:<3} p50 {2:7.3f} s  p90 {3:7.3f} s  max {4:7.3f} s".format(
-        label, len(ordered), p50, p90, ordered[-1]))
-    return p50
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=15, help="trials for network_wait and for the 1 s poll")
-    parser.add_argument("--poll-trials", type=int, default=10, help="trials for the default 5 s poll")
-    parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--sim", action="store_true",
-                        help="a real kube-apiserver (tests/sim/launcher.py, needs the sim binaries) instead of the fake one")
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-
-    if args.sim:
-        from sim_api import SimApi
-
-        api = SimApi().__enter__()
-        kubeconfig = api.kubeconfig
-    else:
-        api = fake_kube_api.FakeKubeApi()
-        api.start()
-        kubeconfig = api.kubeconfig(os.path.join(tempfile.mkdtemp(), "kubeconfig"))
-    try:
-        params = dict((key, None) for key in k8s.AUTH_ARG_SPEC)
-        params["kubeconfig"] = kubeconfig
-        kube = k8s.KubeApi(k8s.client_from_module(types.SimpleNamespace(params=params)))
+    args = wait_bench.arguments(__doc__, "network_wait")
+    with wait_bench.api_server(args.sim) as (api, kubeconfig):
+        kube, core_client = wait_bench.clients(kubeconfig)
         list_watch, list_events = networks.api_callables(kube)
-        core_client = get_api_client(kubeconfig=kubeconfig)
         core_resources = dict((kind, core_client.resource(kind, "{0}/v1".format(OVN_GROUP))) for kind in PLURALS)
         predicate = functools.partial(custom_condition, {"type": networks.COND_NETWORK_CREATED, "status": "True",
                                                          "reason": None})
@@ -161,35 +127,21 @@ def main():
             return wait
 
         counter = [0]
-
-        def run(label, waiter, n, shape):
-            samples = []
-            for dummy in range(n):
-                counter[0] += 1
-                targets = [dict(t, name="{0}-{1}".format(t["name"], counter[0])) for t in shape]
-                samples.append(trial(api, targets, waiter, rng))
-            return summarize(label, samples)
-
-        kind = "real (sim)" if args.sim else "fake"
-        print("python {0}, {1} API server {2}".format(sys.version.split()[0], kind, api.url))
-        failed = False
+        met = True
         for title, shape in (("one UserDefinedNetwork", WORKSHOP[:1]),
                              ("pod workshop set: 3 UDNs (3 namespaces) + 2 CUDNs", WORKSHOP)):
             print(title)
-            ours = run("network_wait (watch)", network_wait, args.trials, shape)
-            poll1 = run("k8s_info wait, wait_sleep=1", k8s_info(1), args.trials, shape)
-            poll5 = run("k8s_info wait, wait_sleep=5 (default)", k8s_info(5), args.poll_trials, shape)
-            for label, other in (("wait_sleep=1", poll1), ("wait_sleep=5", poll5)):
-                ratio = ours / other
-                print("  p50 ratio vs {0:<13} {1:.3f}x (goal <= 0.2x): {2}".format(
-                    label, ratio, "MET" if ratio <= 0.2 else "MISSED"))
-            failed = failed or ours > 0.2 * poll1
-        return 1 if failed else 0
-    finally:
-        if args.sim:
-            api.__exit__(None, None, None)
-        else:
-            api.stop()
+
+            def run_trials(waiter, n, shape=shape):
+                samples = []
+                for dummy in range(n):
+                    counter[0] += 1
+                    targets = [dict(t, name="{0}-{1}".format(t["name"], counter[0])) for t in shape]
+                    samples.append(trial(api, targets, waiter, args.rng))
+                return samples
+
+            met = wait_bench.compare(args, run_trials, "network_wait (watch)", network_wait, k8s_info, "  ") and met
+        return 0 if met else 1
 
 
 if __name__ == "__main__":
