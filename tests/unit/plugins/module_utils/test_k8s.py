@@ -6,22 +6,11 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 
+from fake_clock import FakeClock
+
 
 def obj(name, rv, ready=False, ns="ns"):
     return {"metadata": {"name": name, "namespace": ns, "resourceVersion": str(rv)}, "ready": ready}
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class ApiError(Exception):

@@ -11,20 +11,7 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes as P
 
-
-class FakeClock(object):
-    """A clock that only moves when the code under test sleeps (no real waiting, no timing)."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from fake_clock import FakeClock
 
 
 def pod(ns, name, networks=None, pod_ips=None, phase="Running", labels=None):

@@ -6,6 +6,8 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s, waits
 
+from fake_clock import FakeClock
+
 
 class Flags(waits.ReadyTracker):
     """Ready when the object says so; a missing object is not ready."""
@@ -14,16 +16,8 @@ class Flags(waits.ReadyTracker):
         return (bool(obj and obj["ready"]), None if obj else "not found")
 
 
-class Clock:
-    def __init__(self):
-        self.now = 10.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_first_ready_time_is_kept_while_ready_and_reset_when_it_drops():
-    clock = Clock()
+    clock = FakeClock(10.0)
     tracker = Flags(["a", "b"], clock, started=10.0)
     clock.now = 11.5
     assert not tracker({"a": {"ready": True}})
@@ -41,12 +35,12 @@ def test_first_ready_time_is_kept_while_ready_and_reset_when_it_drops():
 
 
 def test_nothing_wanted_is_never_all_ready():
-    assert not Flags([], Clock(), 0.0)({"a": {"ready": True}})
+    assert not Flags([], FakeClock(), 0.0)({"a": {"ready": True}})
 
 
 def test_assess_must_be_given_by_the_wait():
     with pytest.raises(NotImplementedError):
-        waits.ReadyTracker(["a"], Clock(), 0.0)({})
+        waits.ReadyTracker(["a"], FakeClock(), 0.0)({})
 
 
 class Module:

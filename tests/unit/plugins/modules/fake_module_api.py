@@ -131,6 +131,17 @@ class FakeApi:
 
         return list_fn, watch_fn
 
+    def refuse_lists(self, status=403, reason="Forbidden"):
+        """Every list answers an API error (what an RBAC refusal looks like to the client)."""
+        error = type(reason, (Exception,), {"status": status, "reason": reason})
+
+        def list_watch(*args, **kwargs):
+            def list_fn():
+                raise error()
+            return list_fn, None
+        self.list_watch = list_watch
+        return self
+
     def _apply(self, kind, event):
         meta = event["object"]["metadata"]
         items = self.objects.setdefault(kind, [])

@@ -152,18 +152,7 @@ def test_bad_input_fails_before_talking_to_the_cluster(monkeypatch, capsys, cloc
 
 
 def test_fatal_api_error_is_one_line(monkeypatch, capsys, clock):
-    class Forbidden(Exception):
-        status = 403
-        reason = "Forbidden"
-
-    api = FakeApi(clock, {})
-
-    def list_watch(*a, **k):
-        def list_fn():
-            raise Forbidden()
-        return list_fn, None
-    api.list_watch = list_watch
-    out = run(monkeypatch, api, {"networks": WORKSHOP}, capsys=capsys)
+    out = run(monkeypatch, FakeApi(clock, {}).refuse_lists(), {"networks": WORKSHOP}, capsys=capsys)
     assert out["msg"] == "cannot wait for networks: HTTP 403 Forbidden"
 
 

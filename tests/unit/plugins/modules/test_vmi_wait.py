@@ -109,16 +109,5 @@ def test_bad_input(monkeypatch, capsys, clock, args, msg):
 
 
 def test_fatal_api_error_is_one_line(monkeypatch, capsys, clock):
-    class Forbidden(Exception):
-        status = 403
-        reason = "Forbidden"
-
-    api = FakeApi(clock, {})
-
-    def list_watch(*a, **k):
-        def list_fn():
-            raise Forbidden()
-        return list_fn, None
-    api.list_watch = list_watch
-    out = run(monkeypatch, api, {"name": ["a/b"]}, capsys=capsys)
+    out = run(monkeypatch, FakeApi(clock, {}).refuse_lists(), {"name": ["a/b"]}, capsys=capsys)
     assert out["msg"] == "cannot wait for VMIs: HTTP 403 Forbidden"
