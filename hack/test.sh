@@ -176,9 +176,9 @@ sim_build_wait() {
   fi
 }
 
-# Tests that use this machine as a whole: the simulated cluster (one /agnhost link, one state directory and one
-# lab cluster name per machine), network namespaces, the molecule scenarios.
-MACHINE_WIDE='sim or netns or scenario'
+# Tests that use what the simulated lab uses too (marker `machine`: its cluster name, the /agnhost link, the data
+# plane; the molecule scenarios).
+MACHINE_WIDE='machine'
 
 stage_pytest() {
   step "pytest"
@@ -189,8 +189,8 @@ stage_pytest() {
     python -m pytest tests "$@"
     return
   fi
-  # Two lanes, one per core: the machine-wide tests one after another in the background (their output follows
-  # the other lane's), every other test in the foreground.
+  # Two lanes, one per core: the machine-wide tests (the end-to-end lab first) one after another in the
+  # background (their output follows the other lane's), every other test in the foreground.
   python -m pytest tests -m "$MACHINE_WIDE" -p no:cacheprovider >"$work/pytest-machine.log" 2>&1 &
   machine_lane_pid=$!
   local rc=0 machine_rc=0

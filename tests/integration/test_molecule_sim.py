@@ -26,7 +26,7 @@ import time
 import pytest
 import yaml
 
-pytestmark = [pytest.mark.scenario, pytest.mark.sim]
+pytestmark = [pytest.mark.scenario, pytest.mark.sim, pytest.mark.machine]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STEP_TIMEOUT = 1800
 

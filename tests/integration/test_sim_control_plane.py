@@ -283,7 +283,7 @@ def test_kubectl_exec_runs_the_command_inside_the_pods_network_namespace(cluster
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
     kubeconfig = cluster[1]
-    netns = "udnsim-cptest-%d" % os.getpid()
+    netns = "udnsimtest-cp-%d" % os.getpid()  # (not the prefix of a lab that may be running)
     subprocess.run(["ip", "netns", "add", netns], check=True)
     try:
         subprocess.run(["ip", "-n", netns, "link", "add", "probe0", "type", "veth", "peer", "name", "probe1"], check=True)

@@ -24,6 +24,7 @@ from simulators.fake import FakeKube, drive  # noqa: E402
 pytestmark = [
     pytest.mark.sim,
     pytest.mark.netns,
+    pytest.mark.machine,
     pytest.mark.skipif(os.geteuid() != 0, reason="the data plane creates network namespaces: needs root"),
     pytest.mark.skipif(shutil.which("ip") is None, reason="iproute2 (ip) not installed"),
 ]
