@@ -127,20 +127,22 @@ def main():
             return wait
 
         counter = [0]
-        met = True
-        for title, shape in (("one UserDefinedNetwork", WORKSHOP[:1]),
-                             ("pod workshop set: 3 UDNs (3 namespaces) + 2 CUDNs", WORKSHOP)):
-            print(title)
 
-            def run_trials(waiter, n, shape=shape):
+        def trials_of(shape):
+            def run_trials(waiter, n):
                 samples = []
                 for dummy in range(n):
                     counter[0] += 1
                     targets = [dict(t, name="{0}-{1}".format(t["name"], counter[0])) for t in shape]
                     samples.append(trial(api, targets, waiter, args.rng))
                 return samples
+            return run_trials
 
-            met = wait_bench.compare(args, run_trials, "network_wait (watch)", network_wait, k8s_info, "  ") and met
+        met = True
+        for title, shape in (("one UserDefinedNetwork", WORKSHOP[:1]),
+                             ("pod workshop set: 3 UDNs (3 namespaces) + 2 CUDNs", WORKSHOP)):
+            print(title)
+            met = wait_bench.compare(args, trials_of(shape), "network_wait (watch)", network_wait, k8s_info, "  ") and met
         return 0 if met else 1
 
 
