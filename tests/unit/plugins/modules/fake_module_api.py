@@ -2,7 +2,7 @@
 """What the wait modules' unit tests share: a fake clock, an in-memory API with scripted watches (the part of
 module_utils.k8s.KubeApi the flows use), and running a module's main() against them.
 
-Imported as a sibling module by test_network_wait.py, test_vmi_wait.py and test_vmi_migrate.py.
+Imported as a sibling module by the module tests (``main_result`` runs any module's main()).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -151,13 +151,18 @@ class FakeApi:
             items.append(copy.deepcopy(event["object"]))
 
 
-def run_main(monkeypatch, module, api, args, capsys, check_mode=False):
-    """``module.main()`` with ``args`` against ``api``; returns the module's JSON result."""
-    monkeypatch.setattr(k8s, "client_from_module", lambda _module: api.calls.append(("client",)))
-    monkeypatch.setattr(k8s, "KubeApi", lambda client: api)
+def main_result(module, args, capsys, check_mode=False):
+    """``module.main()`` with ``args`` (any module of the collection); returns the module's JSON result."""
     if check_mode:
         args = dict(args, _ansible_check_mode=True)
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             module.main()
     return json.loads(capsys.readouterr().out)
+
+
+def run_main(monkeypatch, module, api, args, capsys, check_mode=False):
+    """``module.main()`` with ``args`` against ``api`` (a Kubernetes module); returns the module's JSON result."""
+    monkeypatch.setattr(k8s, "client_from_module", lambda _module: api.calls.append(("client",)))
+    monkeypatch.setattr(k8s, "KubeApi", lambda client: api)
+    return main_result(module, args, capsys, check_mode)

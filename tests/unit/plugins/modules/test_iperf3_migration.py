@@ -5,14 +5,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import pathlib
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.ovnk.udn_lab.plugins.modules import iperf3_migration
+
+from fake_module_api import main_result
 
 FIXTURES = pathlib.Path(__file__).parent.parent / "module_utils" / "fixtures" / "iperf3"
 BLACKHOLE = str(FIXTURES / "blackhole_2s.json")
@@ -21,12 +20,7 @@ WINDOW = {"window_start": "2026-11-27T05:28:20.485Z", "window_end": "2026-11-27T
 
 
 def run(capsys, args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            iperf3_migration.main()
-    return json.loads(capsys.readouterr().out)
+    return main_result(iperf3_migration, args, capsys, check_mode)
 
 
 def test_blackhole_from_file_with_rfc3339_window(capsys):

@@ -15,10 +15,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import iperf3
 from ansible_collections.ovnk.udn_lab.plugins.modules import lab_report
+
+from fake_module_api import main_result
 
 FIXTURES = pathlib.Path(__file__).parent.parent / "module_utils" / "fixtures" / "iperf3"
 WINDOW = (1795757300.485, 1795757302.509)
@@ -26,12 +26,7 @@ PASSWORD = "Console-Pw-42"
 
 
 def run(capsys, args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            lab_report.main()
-    return json.loads(capsys.readouterr().out)
+    return main_result(lab_report, args, capsys, check_mode)
 
 
 def records():
