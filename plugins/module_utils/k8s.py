@@ -298,7 +298,8 @@ def resource_list_watch(resource, namespace=None, label_selector=None, field_sel
 class KubeApi(object):
     """Small facade over a DynamicClient returning plain dicts; the seam the collection's flows are tested at.
 
-    Methods: :meth:`get` (None when absent), :meth:`list`, :meth:`create`, :meth:`list_watch`
+    Methods: :meth:`get` (None when absent), :meth:`list`, :meth:`create`, :meth:`patch`, :meth:`delete`,
+    :meth:`list_watch`
     (``(list_fn, watch_fn)`` for :func:`watch_until`). Tests pass a fake object with the same methods.
     """
 
@@ -331,6 +332,21 @@ class KubeApi(object):
     def create(self, api_version, kind, body, namespace=None):
         """Create ``body`` and return the stored object."""
         return to_plain(self.resource(api_version, kind).create(body=body, namespace=namespace))
+
+    def patch(self, api_version, kind, name, body, namespace=None, content_type="application/merge-patch+json"):
+        """Patch ``name`` with ``body`` (a JSON merge patch by default) and return the stored object."""
+        return to_plain(self.resource(api_version, kind).patch(
+            body=body, name=name, namespace=namespace, content_type=content_type))
+
+    def delete(self, api_version, kind, name, namespace=None):
+        """Delete ``name``; True when it existed."""
+        try:
+            self.resource(api_version, kind).delete(name=name, namespace=namespace)
+        except Exception as exc:  # NotFoundError: already gone
+            if _status_of(exc) == 404:
+                return False
+            raise
+        return True
 
     def list_watch(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
         """``(list_fn, watch_fn)`` for :func:`watch_until`."""
