@@ -295,10 +295,12 @@ def read_objects(api, specs):
                 out.extend((kind, object_key(kind, obj), obj, ready)
                            for obj in sorted(found, key=lambda o: object_key(kind, o)))
         except Exception as exc:  # kind not served (ResourceNotFoundError): nothing of it exists
-            if "not found" not in str(exc).lower() and "could not find" not in str(exc).lower():
+            text = str(exc).lower()
+            if (type(exc).__name__ != "ResourceNotFoundError"  # discovery: "No matches found for {...}"
+                    and "not found" not in text and "could not find" not in text):
                 raise
-            what = names or ["(%s)" % (spec.get("label_selector") or "any")]
-            out.extend((kind, _spec_key(spec, name), None, ready) for name in what)
+            # named objects are missing; a selection of a kind not served selects nothing
+            out.extend((kind, _spec_key(spec, name), None, ready) for name in names)
     return out
 
 

@@ -296,7 +296,7 @@ def main():
     k8s.require_kubernetes(module)
     params = module.params
     if params["state"] == "query" and kubeconfig_missing(params):
-        reason = "the kubeconfig %s does not exist" % params["kubeconfig"]
+        reason = "the kubeconfig file does not exist (a new lab)"
         module.exit_json(changed=False, current=False, facts={}, value=None, recorded=None, reasons=[reason],
                          summary="%s: runs in full (%s)" % (params["name"], reason))
     try:

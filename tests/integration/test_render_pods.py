@@ -309,7 +309,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E40
 RESOURCES = {
     # (group/version): [(plural, kind, namespaced)]
     "v1": [("namespaces", "Namespace", False), ("pods", "Pod", True), ("services", "Service", True),
-           ("events", "Event", True), ("secrets", "Secret", True)],
+           ("events", "Event", True), ("secrets", "Secret", True), ("configmaps", "ConfigMap", True)],
     "apps/v1": [("statefulsets", "StatefulSet", True), ("deployments", "Deployment", True)],
     "apiextensions.k8s.io/v1": [("customresourcedefinitions", "CustomResourceDefinition", False)],
     "networking.k8s.io/v1": [("networkpolicies", "NetworkPolicy", True)],

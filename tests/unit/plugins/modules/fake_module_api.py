@@ -55,6 +55,24 @@ def _selector(text):
     return dict(part.split("=", 1) for part in text.split(",")) if text else {}
 
 
+class NotFound(Exception):
+    """What the client raises for a missing object (HTTP 404)."""
+
+    status = 404
+    reason = "Not Found"
+
+
+def _merge_patch(target, patch):
+    """Apply a JSON merge patch to the dict ``target`` in place: None removes a key, dicts merge recursively."""
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge_patch(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
 class FakeApi:
     """In-memory objects per kind; one watch script per kind: events, ``"expire"`` (the server ends the watch),
     ``"gone"`` (410) or exceptions (raised when reached). An exhausted script behaves like a watch the server
@@ -99,12 +117,38 @@ class FakeApi:
 
     def create(self, api_version, kind, body, namespace=None):
         obj = copy.deepcopy(body)
-        obj["metadata"]["name"] = obj["metadata"].pop("generateName") + "abcde"
+        if "generateName" in obj["metadata"]:
+            obj["metadata"]["name"] = obj["metadata"].pop("generateName") + "abcde"
         obj["metadata"]["uid"] = "9e0a6b7c-1111-4222-8333-944455556666"
         obj["status"] = {}
         self.objects.setdefault(kind, []).append(obj)
         self.created.append(obj)
         return copy.deepcopy(obj)
+
+    def _find(self, kind, name, namespace):
+        for obj in self.objects.get(kind, []):
+            meta = obj.get("metadata") or {}
+            if meta.get("name") == name and (meta.get("namespace") or None) == (namespace or None):
+                return obj
+        return None
+
+    def patch(self, api_version, kind, name, body, namespace=None, content_type="application/merge-patch+json"):
+        """A JSON merge patch (RFC 7386) of the stored object; the call is kept in ``calls``."""
+        self.calls.append(("patch", api_version, kind, name, namespace, content_type, copy.deepcopy(body)))
+        obj = self._find(kind, name, namespace)
+        if obj is None:
+            raise NotFound("%s %s not found" % (kind, name))
+        _merge_patch(obj, body)
+        return copy.deepcopy(obj)
+
+    def delete(self, api_version, kind, name, namespace=None):
+        """Remove the stored object; True when it existed. The call is kept in ``calls``."""
+        self.calls.append(("delete", api_version, kind, name, namespace))
+        obj = self._find(kind, name, namespace)
+        if obj is None:
+            return False
+        self.objects[kind].remove(obj)
+        return True
 
     def list_watch(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
         self.calls.append(("list_watch", api_version, kind))
