@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: state_inputs
 short_description: Digest a role's inputs and code for the lab's state record
-version_added: 0.2.0
+version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
   - Turns the variables a role acts on, and the files of its code, into the digest M(ovnk.udn_lab.lab_state)

@@ -44,9 +44,9 @@ READY_CONDITIONS = {
     "VirtualMachineInstance": "Ready",
 }
 
-# Kinds whose spec and labels their controllers keep editing (a VMI's node after a migration, a pod's IP
-# annotations): only being replaced (a new uid) counts as a change.
-UID_ONLY_KINDS = ("Pod", "VirtualMachineInstance")
+# Kinds whose spec and labels their controllers keep editing (a VMI's node after a migration, a node's taints
+# and pod CIDRs as it becomes ready): only being replaced (a new uid) counts as a change.
+UID_ONLY_KINDS = ("Node", "Pod", "VirtualMachineInstance")
 
 # Kinds whose labels carry meaning for the lab (a namespace's primary-UDN label decides its network).
 LABELLED_KINDS = ("Namespace",)
@@ -254,8 +254,12 @@ def compare(name, entry, inputs, observed, problems, after):
             reasons.append("%s is no longer recorded (torn down, or not complete)" % dep)
         else:
             reasons.append("%s changed since (re-applied or re-created)" % dep)
-    reasons.extend(_changes(entry.get("observed") or {}, observed))
-    reasons.extend(problems)
+    recorded = entry.get("observed") or {}
+    reasons.extend(_changes(recorded, observed))
+    # (an object gone since is said once: "is gone", not also "does not exist")
+    gone = set("%s does not exist" % key for key, state in observed.items()
+               if state == "absent" and recorded.get(key) not in (None, "absent"))
+    reasons.extend(p for p in problems if p not in gone)
     return not reasons, reasons
 
 

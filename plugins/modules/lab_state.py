@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: lab_state
 short_description: Record what a completed role left in the lab, and tell whether it still holds
-version_added: 0.2.0
+version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
   - Keeps one entry per completed role in the ConfigMap C(ovnk-udn-lab-state) of namespace C(kube-system)
@@ -27,7 +27,7 @@ description:
     differs (the time written alone does not count). While an object is missing or not ready it records nothing
     and returns RV(recorded=false) with the reasons, so the next run takes the full path.
   - O(state=absent) removes the entry (and the ConfigMap once empty).
-  - Check mode predicts RV(changed) without writing (an entry that cannot be recorded yet because check mode created
+  - Check mode predicts C(changed) without writing (an entry that cannot be recorded yet because check mode created
     nothing is predicted to be written).
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options

@@ -1,6 +1,7 @@
 """The `sim` molecule scenario, step by step, then the faults the lab must catch.
 
-create (control plane + simulators + data plane) → converge (site.yml) → idempotence (changed=0) → verify
+create (control plane + simulators + data plane) → converge (site.yml) → idempotence (changed=0; the lab state
+record skips every part) → a deleted object is noticed and put back (its part runs in full, the rest is skipped) → verify
 (verify.yml, then the report checked against what the simulation did: truth tables correct, migrations survived
 with an outage within 1 s of the injected blackout, IPs unchanged, report files present); then, on the same lab,
 the negative runs of the design:
@@ -134,6 +135,24 @@ def test_site_yml_converges(lab):
 def test_a_second_run_changes_nothing(lab):
     rc, out = lab.molecule("idempotence")
     assert rc == 0, "the second run of site.yml changed something:\n" + out[-8000:]
+
+
+def test_a_re_run_repairs_what_changed_and_skips_the_rest(lab):
+    """The lab state record: a deleted object of the pod workshop is noticed and named, the part runs in full (the
+    object comes back, its claims are proven again) while the add-ons below are skipped; the next run skips it."""
+    gone = lab.kubectl("delete", "networkpolicy", "-n", "red", "allow-to-devconf-demo-pods")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    rc, out = lab.playbook("site.yml")
+    assert rc == 0, "site.yml after a deleted NetworkPolicy failed:\n" + out[-12000:]
+    text = flat(out)
+    assert "workloads-pods: runs in full (NetworkPolicy red/allow-to-devconf-demo-pods is gone)" in text, out[-8000:]
+    for part in ("kind_cluster", "multus-crds", "ovn_kubernetes", "multus-daemonset", "kubevirt", "workloads-vms"):
+        assert re.search(part + r": unchanged since the complete run of \S+, nothing to do", text), (part, out[-8000:])
+    assert re.search(r"connectivity: \d+ probes, \d+ correct, 0 wrong, 0 unknown", text), out[-6000:]
+    assert lab.kubectl("get", "networkpolicy", "-n", "red", "allow-to-devconf-demo-pods").returncode == 0
+    rc, out = lab.playbook("playbooks/pod_workshop.yml")
+    assert rc == 0 and re.search(r"changed=0\b", out), out[-6000:]
+    assert re.search(r"workloads-pods: unchanged since the complete run of \S+, nothing to do", flat(out)), out[-6000:]
 
 
 def test_verify_proves_every_claim_and_the_migration(lab):
