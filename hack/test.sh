@@ -20,12 +20,12 @@ step() { printf '\n==== %s (at %dm%02ds) ====\n' "$*" $((SECONDS / 60)) $((SECON
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/udn-lab-test.XXXXXX")
 sim_build_pid=
-other_lane_pid=
+machine_lane_pid=
 cleanup() {
   # a background build still running when an earlier stage failed: stop it and its Go compilers
   [[ -n $sim_build_pid ]] && kill -- "-$sim_build_pid" 2>/dev/null
-  # a failed or interrupted run: the background pytest lane stops like on Ctrl-C (its fixtures clean up)
-  [[ -n $other_lane_pid ]] && kill -INT "$other_lane_pid" 2>/dev/null && wait "$other_lane_pid"
+  # an interrupted run: the background pytest lane stops like on Ctrl-C (its fixtures tear the lab down)
+  [[ -n $machine_lane_pid ]] && kill -INT "$machine_lane_pid" 2>/dev/null && wait "$machine_lane_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -182,33 +182,6 @@ sim_build_wait() {
 # with them in this lane, 43m20s beside it).
 MACHINE_WIDE='machine or sim or netns'
 
-pytest_links() {
-  # pytest-ansible links this checkout under ./collections when a pytest starts, unless the links exist: one
-  # pytest makes them first, or two lanes starting together race creating the same links (FileExistsError).
-  python -m pytest -p no:cacheprovider --collect-only -q tests/unit/test_repository.py >"$work/pytest-links.log" 2>&1 ||
-    { cat "$work/pytest-links.log"; return 1; }
-}
-
-# The lane of every test that is not machine-wide, in the background (its output is shown at the end).
-other_lane_background() {
-  step "pytest, every test but the machine-wide ones, in the background"
-  python -m pytest tests -m "not ($MACHINE_WIDE)" -p no:cacheprovider >"$work/pytest-other.log" 2>&1 &
-  other_lane_pid=$!
-}
-
-# The machine-wide lane in the foreground, then the other lane's result; fails when either failed.
-lanes_finish() {
-  step "pytest, machine-wide lane ($MACHINE_WIDE)"
-  local rc=0 other_rc=0
-  python -m pytest tests -m "$MACHINE_WIDE" -p no:cacheprovider || rc=$?
-  step "pytest, waiting for the other lane"
-  wait "$other_lane_pid" || other_rc=$?
-  other_lane_pid=
-  cat "$work/pytest-other.log"
-  step "pytest done: machine-wide tests exit $rc, other tests exit $other_rc"
-  [[ $rc == 0 && $other_rc == 0 ]]
-}
-
 stage_pytest() {
   step "pytest"
   # The simulated-cluster tests build what is missing instead of skipping.
@@ -218,11 +191,22 @@ stage_pytest() {
     python -m pytest tests "$@"
     return
   fi
-  # Two lanes, one per core: the machine-wide tests (the end-to-end lab first) one after another, every other
-  # test beside them.
-  pytest_links
-  other_lane_background
-  lanes_finish
+  # pytest-ansible links this checkout under ./collections when a pytest starts, unless the links exist: one
+  # pytest makes them first, or the two lanes below race creating the same links (FileExistsError).
+  python -m pytest -p no:cacheprovider --collect-only -q tests/unit/test_repository.py >"$work/pytest-links.log" 2>&1 ||
+    { cat "$work/pytest-links.log"; return 1; }
+  # Two lanes, one per core: the machine-wide tests (the end-to-end lab first) one after another in the
+  # background (their output follows the other lane's), every other test in the foreground.
+  python -m pytest tests -m "$MACHINE_WIDE" -p no:cacheprovider >"$work/pytest-machine.log" 2>&1 &
+  machine_lane_pid=$!
+  local rc=0 machine_rc=0
+  python -m pytest tests -m "not ($MACHINE_WIDE)" || rc=$?
+  step "pytest, machine-wide lane ($MACHINE_WIDE)"
+  wait "$machine_lane_pid" || machine_rc=$?
+  machine_lane_pid=
+  cat "$work/pytest-machine.log"
+  step "pytest done: other tests exit $rc, machine-wide tests exit $machine_rc"
+  [[ $rc == 0 && $machine_rc == 0 ]]
 }
 
 stage=${1:-all}
@@ -238,19 +222,8 @@ case "$stage" in
     stage_lint
     stage_sanity
     stage_build
-    if [[ $# -gt 0 || ${UDN_LAB_TEST_LANES:-2} == 1 ]]; then
-      sim_build_wait
-      stage_pytest "$@"
-    else
-      # The tests that need no simulated cluster start while its build still runs; the machine-wide lane
-      # follows the build.
-      export UDN_LAB_SIM_BUILD=1
-      step "pytest"
-      pytest_links
-      other_lane_background
-      sim_build_wait
-      lanes_finish
-    fi
+    sim_build_wait
+    stage_pytest "$@"
     ;;
   *) echo "usage: $0 [all|lint|sanity|build|sim-build|pytest]" >&2; exit 2 ;;
 esac

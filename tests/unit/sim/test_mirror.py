@@ -76,6 +76,8 @@ def _helm():
     return str(candidate) if candidate.exists() else shutil.which("helm")
 
 
+# (marked sim: it needs the simulated cluster's helm, so make test runs it after that build)
+@pytest.mark.sim
 @pytest.mark.skipif(_helm() is None, reason="helm not built yet (tests/sim/build.py) and not on PATH")
 def test_standin_chart_renders_with_the_lab_values(tmp_path, upstream_dir):
     import subprocess
