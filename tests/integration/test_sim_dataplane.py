@@ -258,10 +258,54 @@ def test_blackhole_during_migration_shows_in_a_real_iperf3_stream(tmp_path):
     assert intervals[0] > 0
 
 
+def fake_kubectl(tmp_path, objects):
+    """A kubectl that answers ``get <kind> NAME -n NS -o json`` from ``objects`` (the virtctl stand-in's only
+    use of it here), ``NotFound`` otherwise, as the real one does."""
+    store = tmp_path / "objects.json"
+    store.write_text(json.dumps(dict(("%s/%s" % (o["metadata"]["namespace"], o["metadata"]["name"]), o)
+                                     for o in objects)))
+    script = tmp_path / "kubectl"
+    script.write_text("#!%s\nimport json, sys\nargs = sys.argv[1:]\nname = args[args.index('get') + 2]\n"
+                      "ns = args[args.index('-n') + 1]\nobjs = json.load(open(%r))\n"
+                      "if ns + '/' + name not in objs:\n"
+                      "    sys.stderr.write('Error from server (NotFound): virtualmachineinstances.kubevirt.io '\n"
+                      "                     '\"%%s\" not found\\n' %% name)\n    sys.exit(1)\n"
+                      "print(json.dumps(objs[ns + '/' + name]))\n" % (sys.executable, str(store)))
+    script.chmod(0o755)
+    return str(script)
+
+
+def vmi_status(vmi, plan):
+    """The VMI as the KubeVirt simulator reports it: status.interfaces[0] with the launcher pod's UDN IPs."""
+    ep = plan["endpoints"][dp_plan.vm_netns(vmi["metadata"]["namespace"], vmi["metadata"]["name"])]
+    ips = [a.split("/")[0] for a in ep["links"][0]["addresses"]]
+    out = json.loads(json.dumps(vmi))
+    out["status"]["interfaces"] = [{"name": "happy", "interfaceName": "eth0", "ipAddress": ips[0],
+                                    "ipAddresses": ips, "infoSource": "domain, guest-agent",
+                                    "podInterfaceName": "ovn-udn1"}]
+    return out
+
+
+def ssh_until(cmd, seconds=15):
+    deadline = time.monotonic() + seconds
+    while True:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        if proc.returncode == 0 or time.monotonic() > deadline:
+            return proc
+        time.sleep(0.5)
+
+
 @pytest.mark.skipif(not os.path.exists("/usr/sbin/sshd") or shutil.which("ssh") is None, reason="openssh not installed")
-def test_vm_ssh_through_virtctl_port_forward(tmp_path):
+def test_virtctl_port_forward_cannot_reach_a_primary_udn_vm_but_a_bastion_on_its_network_can(tmp_path):
+    """v1.8.4: the target is TYPE/NAME[/NAMESPACE] (a dot belongs to the name) and virt-api dials
+    status.interfaces[0] from the default network, which has no route into a UDN: port-forward fails. An SSH
+    ProxyCommand through a pod on the VM's own network (`nc %h %p`, what `kubectl exec -i` into the lab's bastion
+    runs) reaches the VM."""
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "id")], check=True)
     cache, vmis = vm_world(tmp_path)
+    bastion = pod("udn-lab-bastion-0", "red-namespace", 1, 40)
+    cache.put(PODS, bastion)
+    drive(ovnk.OvnkSimulator(FakeKube(cache, NOW), {}, cache=cache, clock=lambda: NOW))
     from dataplane.agent import DataplaneAgent
 
     agent = DataplaneAgent(None, {"state_dir": str(tmp_path / "state")})
@@ -272,24 +316,29 @@ def test_vm_ssh_through_virtctl_port_forward(tmp_path):
         netns = dp_plan.vm_netns("blue-namespace", "blue")
         os.makedirs(agent.state_dir, exist_ok=True)
         agent.start_sshd(netns, vmis[1])
+        blue = vmi_status(vmis[1], plan)
+        blue_ip = blue["status"]["interfaces"][0]["ipAddress"]
+        env = dict(os.environ, KUBECTL=fake_kubectl(tmp_path, [blue]), VIRTCTL_SIM_DIAL_TIMEOUT="3")
         virtctl = str(SIM_DIR / "bin" / "virtctl")
-        cmd = ["ssh", "-i", str(tmp_path / "id"), "-o", "StrictHostKeyChecking=no", "-o",
-               "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o",
-               "ProxyCommand=%s port-forward --stdio=true vmi/blue.blue-namespace 22" % virtctl,
-               "fedora@vmi/blue.blue-namespace", "ip -4 -o addr show dev eth0"]
-        deadline = time.monotonic() + 15
-        while True:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
-            if proc.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+        base = ["ssh", "-i", str(tmp_path / "id"), "-o", "StrictHostKeyChecking=no", "-o",
+                "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+        # the pre-1.7 form names a VMI "blue.blue-namespace" (in the current namespace): not found
+        old = subprocess.run([virtctl, "port-forward", "--stdio=true", "vmi/blue.blue-namespace", "22"],
+                             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30)
+        # the v1.8.4 form finds the VMI, and virt-api's dial from the default network fails
+        new = subprocess.run([virtctl, "port-forward", "--stdio=true", "vmi/blue/blue-namespace", "22"],
+                             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30)
+        through_bastion = ssh_until(base + ["-o", "ProxyCommand=ip netns exec %s nc %%h %%p" % dp_plan.pod_netns(
+            "red-namespace", "udn-lab-bastion-0"), "fedora@" + blue_ip, "ip -4 -o addr show dev eth0"])
     finally:
         for p in agent.sshd.values():
             p.terminate()
         fabric.teardown()
-        assert proc.returncode == 0, proc.stderr
-    blue_ip = plan["endpoints"][netns]["links"][0]["addresses"][0]
-    assert blue_ip in proc.stdout
+    assert old.returncode != 0 and '"blue.blue-namespace" not found' in old.stderr, old.stderr
+    assert new.returncode != 0, new.stderr
+    assert "dialing VM: dial tcp %s:22" % blue_ip in new.stderr, new.stderr
+    assert through_bastion.returncode == 0, through_bastion.stderr
+    assert blue_ip in through_bastion.stdout
 
 
 # --------------------------------------------------------------------------- services

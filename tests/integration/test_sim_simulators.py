@@ -138,7 +138,10 @@ def test_primary_udn_without_namespace_label_fails(cluster, sims):
         conds = {c["type"]: c for c in (udn.get("status") or {}).get("conditions") or []}
         return conds.get("NetworkCreated", {}).get("status") == "False" and conds["NetworkCreated"]
 
-    assert wait_for("NetworkCreated=False", failed)["reason"] == "InvalidPrimaryNetworkError"
+    cond = wait_for("NetworkCreated=False", failed)
+    # v1.3.0: SyncError on a UDN, with util.NewInvalidPrimaryNetworkError's message
+    assert cond["reason"] == "SyncError"
+    assert cond["message"].startswith('invalid primary network state for namespace "plain"')
 
 
 def vm(name, ns):

@@ -3,7 +3,8 @@
 Watches pods, NADs, VMIs and migrations; on every change rebuilds the plan (plan.py, pure) and lets the Fabric
 (netlink.py) converge to it. Extras:
 * VMs: an sshd in the VM's namespace accepting the keys of the VMI's cloud-init (user from cloud-init, default
-  fedora), reached with ``virtctl port-forward --stdio`` (the stand-in enters the namespace);
+  fedora), reached over the VM's own network only (its addresses are those the guest configures; the virtctl
+  stand-in's port-forward dials from the default network, as virt-api does);
 * kwok exec: per pod a ``kwok.x-k8s.io/v1alpha1`` Exec whose env puts ``dataplane/shims`` first in PATH and
   names the pod's namespace (``UDNSIM_NETNS``): ``kubectl exec`` commands then run inside the pod's network.
 * services: ClusterIPs inside their network's router, NodePorts on the host's node addresses and the Kubernetes
@@ -17,7 +18,6 @@ agent runs, so the absolute `/agnhost` of probe commands works; "" to skip).
 
 from __future__ import annotations
 
-import base64
 import os
 import subprocess
 import threading
@@ -27,6 +27,8 @@ import yaml
 
 from simulators.common import (NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS, Action, ApiError, Controller, Res, create,
                                meta)
+
+from simulators import guest
 
 from . import plan as dp_plan
 from .netlink import Fabric, cleanup_all
@@ -42,35 +44,25 @@ KEY = ("dataplane", "", "all")
 
 
 def cloud_init_access(vmi, secret_lookup=None):
-    """``(user, [public keys])`` from the VMI's cloud-init user data (inline, base64 or ``secretRef``;
-    ``secret_lookup(namespace, name)`` returns the Secret)."""
+    """``(user, [public keys])`` from the VMI's cloud-init user data, read as KubeVirt reads it
+    (``simulators/guest.py``: inline, base64 or ``secretRef``; ``secret_lookup(namespace, name)`` returns the
+    Secret)."""
     user, keys = "fedora", []
-    for vol in (vmi.get("spec") or {}).get("volumes") or []:
-        src = vol.get("cloudInitNoCloud") or vol.get("cloudInitConfigDrive") or {}
-        text = src.get("userData")
-        if not text and src.get("userDataBase64"):
-            text = base64.b64decode(src["userDataBase64"]).decode()
-        if not text and (src.get("secretRef") or {}).get("name") and secret_lookup:
-            secret = secret_lookup(meta(vmi).get("namespace"), src["secretRef"]["name"]) or {}
-            data = secret.get("data") or {}
-            raw = data.get("userdata") or data.get("userData")
-            text = base64.b64decode(raw).decode() if raw else (secret.get("stringData") or {}).get("userdata")
-        if not text:
-            continue
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError:
-            continue
-        if not isinstance(data, dict):
-            continue
-        keys += list(data.get("ssh_authorized_keys") or [])
-        if data.get("user"):
-            user = data["user"]
-        for entry in data.get("users") or []:
-            if isinstance(entry, dict):
-                keys += list(entry.get("ssh_authorized_keys") or [])
-                if entry.get("name") and entry["name"] != "default":
-                    user = entry["name"]
+    text = guest.cloud_init_sources(vmi, secret_lookup)["user_data"]
+    try:
+        data = yaml.safe_load(text) if text else {}
+    except yaml.YAMLError:
+        data = {}
+    if not isinstance(data, dict):
+        return user, keys
+    keys += list(data.get("ssh_authorized_keys") or [])
+    if data.get("user"):
+        user = data["user"]
+    for entry in data.get("users") or []:
+        if isinstance(entry, dict):
+            keys += list(entry.get("ssh_authorized_keys") or [])
+            if entry.get("name") and entry["name"] != "default":
+                user = entry["name"]
     return user, keys
 
 
@@ -87,7 +79,7 @@ def exec_body(pod, netns):
 
 class DataplaneAgent(Controller):
     name = "dataplane"
-    resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES, NETPOLS, NAMESPACES)
+    resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES, NETPOLS, NAMESPACES, SECRETS)
 
     def __init__(self, kube, config, **kw):
         super().__init__(kube, dict(config or {}), **kw)
@@ -118,7 +110,7 @@ class DataplaneAgent(Controller):
     def reconcile_key(self, key):
         now = self.clock()
         plan = dp_plan.build_plan(self.cache.list(PODS), self.cache.list(VMIS), self.cache.list(VMIMS),
-                                  self.cache.list(NADS), self.config, now)
+                                  self.cache.list(NADS), self.config, now, secret_lookup=self.lookup_secret)
         changed = self.fabric.apply(plan)
         if self.config.get("services", True):
             svc = dp_plan.service_plan(self.cache.list(SERVICES), self.cache.list(PODS), self.cache.list(ENDPOINTS),
@@ -224,11 +216,8 @@ class DataplaneAgent(Controller):
                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
 
     def lookup_secret(self, namespace, name):
-        try:
-            return self.kube.get(SECRETS, namespace, name) if self.kube is not None else None
-        except Exception as exc:  # a missing Secret only means no keys
-            self.log.warning("cloud-init secret %s/%s: %s", namespace, name, exc)
-            return None
+        """A VM's cloud-init Secret, from the watched cache (a missing one means no keys, no network data)."""
+        return self.cache.get(SECRETS, namespace, name)
 
     def shutdown(self):
         super().shutdown()

@@ -9,8 +9,13 @@ Model
   annotation's addresses and a default route on its *primary* interface only; an ``infrastructure-locked``
   ``eth0`` gets its address as /32 without routes and drops inbound traffic (kubelet-only in OVN-K);
 * one netns per VM (keyed by the VMI, so it survives live migration: the guest's processes keep running)
-  with ``eth0`` holding the VMI's primary address; while its migration is Running the link is blackholed for
-  ``blackhole_seconds``.
+  with ``eth0`` holding the addresses the *guest* configures (``simulators/guest.py``: IPv4 by DHCPv4, IPv6 only
+  by DHCPv6, which cloud-init runs only when the VM's network data asks for it on these disks), IPv4 default
+  route via the gateway (DHCPv4 router option), IPv6 default route via the router's link-local address (OVN-K
+  router advertisements) when the guest has IPv6; while its migration is Running the link is blackholed for
+  ``blackhole_seconds``;
+* the default network's router always exists once anything does: virt-api (which dials VMs for
+  ``virtctl port-forward``) lives on the default network.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import json
 import os
 from typing import Any, Dict, List, Optional
 
-from simulators.common import selector_matches
+from simulators import guest as sim_guest
+from simulators.common import router_lla, selector_matches
 
 from . import clusterdns
 
@@ -133,8 +139,9 @@ def _ports(pod) -> List[int]:
     return sorted(ports)
 
 
-def build_plan(pods, vmis, vmims, nads, config, now) -> Dict[str, Any]:
-    """The whole desired data plane as plain data (see module docstring).
+def build_plan(pods, vmis, vmims, nads, config, now, secret_lookup=None) -> Dict[str, Any]:
+    """The whole desired data plane as plain data (see module docstring). ``secret_lookup(namespace, name)``
+    returns a Secret (a VM's cloud-init may live in one).
 
     Returns ``{"routers": {ovn_name: {"netns", "gateways": set}}, "endpoints": {netns: {...}},
     "leaks": [(a, b)], "blackholed": set(netns), "next_change": seconds or None}``.
@@ -210,14 +217,20 @@ def build_plan(pods, vmis, vmims, nads, config, now) -> Dict[str, Any]:
         ovn_name = DEFAULT_NETWORK if key == DEFAULT_NETWORK else nad_nets.get(key)
         if not entry or ovn_name is None:
             continue
+        guest_net = sim_guest.guest_network(vmi, secret_lookup)
+        addresses = sim_guest.guest_addresses(entry.get("ip_addresses"), guest_net)
+        gateways = [g for g in entry.get("gateway_ips") or [] if ":" not in g and guest_net["dhcp4"]]
+        lla = router_lla(entry.get("gateway_ips"))
+        if guest_net["dhcp6"] and lla and any(":" in a for a in addresses):
+            gateways.append(lla)
+            router(ovn_name)["gateways"].add(lla + "/64")
         router(ovn_name)["gateways"].update(_gateway_cidrs(entry))
         netns = vm_netns(ns, name)
         endpoints[netns] = {"kind": "vm", "namespace": ns, "name": name, "node": node, "ports": [],
-                            "links": [{"ifname": "eth0", "network": ovn_name,
-                                       "addresses": list(entry.get("ip_addresses") or []),
+                            "links": [{"ifname": sim_guest.PRIMARY_NIC, "network": ovn_name, "addresses": addresses,
                                        "mac": entry.get("mac_address"), "role": "primary",
-                                       "gateways": list(entry.get("gateway_ips") or [])}],
-                            "vmi": vmi}
+                                       "gateways": gateways}],
+                            "vmi": vmi, "guest": guest_net}
         started = running_migrations.get((ns, name))
         if started is not None:
             begin, end = started + delay, started + delay + hold
@@ -226,6 +239,9 @@ def build_plan(pods, vmis, vmims, nads, config, now) -> Dict[str, Any]:
                 next_change = _min(next_change, end - now)
             elif now < begin:
                 next_change = _min(next_change, begin - now)
+
+    if endpoints:
+        router(DEFAULT_NETWORK)  # virt-api's network
 
     leaks = []
     for pair in config.get("leak") or []:

@@ -10,6 +10,7 @@ writing the server's answer back into the cache so the next decision sees it.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import heapq
 import ipaddress
 import json
@@ -217,9 +218,29 @@ def selector_matches(selector: Optional[Dict[str, Any]], labels: Dict[str, str])
 
 
 def mac_for_ip(ip: str) -> str:
-    """OVN-Kubernetes' MAC for an address: ``0a:58`` + the 4 IPv4 bytes (IPv6: the last 4 bytes)."""
-    packed = ipaddress.ip_address(ip.split("/")[0]).packed[-4:]
+    """OVN-Kubernetes' MAC for an address (v1.3.0 ``util.IPAddrToHWAddr``): ``0a:58`` + the 4 IPv4 bytes; for
+    IPv6 ``0a:58`` + the first 4 bytes of the SHA-256 of the address's canonical text."""
+    addr = ipaddress.ip_address(ip.split("/")[0])
+    packed = addr.packed if addr.version == 4 else hashlib.sha256(str(addr).encode()).digest()[:4]
     return "0a:58:" + ":".join("%02x" % b for b in packed)
+
+
+def ipv6_lla(mac: str) -> str:
+    """v1.3.0 ``util.HWAddrToIPv6LLA``: the EUI-64 link-local address of a MAC."""
+    b = [int(x, 16) for x in mac.split(":")]
+    eui = bytes([0xfe, 0x80, 0, 0, 0, 0, 0, 0, b[0] ^ 0x02, b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]])
+    return str(ipaddress.ip_address(eui))
+
+
+def router_lla(gateway_ips) -> Optional[str]:
+    """The link-local address a Layer2 primary UDN's router advertises from (its RAs give the guest's IPv6
+    default route): v1.3.0 sets the router port MAC to ``IPAddrToHWAddr`` of the network's first gateway IP
+    (IPv4 when the network has one) and OVN-K's e2e expects ``HWAddrToIPv6LLA`` of it as the gateway
+    (``test/e2e/kubevirt/net.go`` ``GenerateGatewayIPv6RouterLLA``)."""
+    gateway_ips = [g for g in gateway_ips or [] if g]
+    if not gateway_ips:
+        return None
+    return ipv6_lla(mac_for_ip(gateway_ips[0]))
 
 
 def owner_ref(obj: Dict[str, Any], controller: bool = True) -> Dict[str, Any]:

@@ -7,8 +7,16 @@ Against a real API server (decisions are the pure functions below, unit-tested):
 * VirtualMachine (runStrategy Always / running: true) → VirtualMachineInstance (owner reference) →
   virt-launcher pod ``virt-launcher-<vm>-<5 chars>`` (generateName, like KubeVirt) scheduled by the real
   scheduler → VMI phases Scheduling → Scheduled → Running with conditions Ready, LiveMigratable (from the
-  network binding's ``migration``), AgentConnected after a boot delay, and ``status.interfaces`` built from
-  the launcher pod's ``k8s.ovn.org/pod-networks`` (primary UDN entry when there is one).
+  network binding's ``migration``), AgentConnected (no reason, no message: v1.8.4 ``updateGuestAgentConditions``)
+  after ``boot_delay``: boot and cloud-init, since the test-tooling disks start qemu-guest-agent only after
+  ``cloud-init status --wait``; ``guestOSInfo`` is the container disk's OS (``guest.DISKS``).
+* ``status.interfaces`` as v1.8.4 virt-handler fills it for a network binding plugin (``netpod/discover.go``
+  ``storePodInterfaceData``, ``netstat.go``): the pod interface's (``ovn-udn1``, the primary UDN entry of
+  ``k8s.ovn.org/pod-networks``) first global IPv4 and IPv6 with ``infoSource: domain``; once the agent connects
+  ``domain, guest-agent``, the pod's addresses kept per family (``updateVMIIfaceStatusWithGuestAgentData`` does
+  not override a family the pod cache had, and the guest always reports at least an IPv6 link-local address).
+  So the status shows an IPv6 address even when the guest configured none: what the guest really holds is the
+  data plane's business (``guest.py``), and only a check inside the guest tells.
 * Primary Layer2 networks with persistent IPs: IPAMClaim ``<vm>.<network>`` owned by the VM and the launcher
   pod annotation ``k8s.ovn.org/primary-udn-ipamclaim`` (what ipam-extensions does).
 * VirtualMachineInstanceMigration → Pending, Scheduling, Scheduled, PreparingTarget, TargetReady, Running,
@@ -25,6 +33,7 @@ from typing import Any, Dict, List, Optional
 from .common import (DEPLOYMENTS, IPAMCLAIMS, KUBEVIRTS, NADS, NODES, PODS, VMIMS, VMIS, VMS, Controller, Result,
                      annotations_of, conditions_equal, create, delete, find_condition, labels_of, meta, node_ready,
                      owner_ref, parse_time, patch, patch_status, rfc3339, rfc3339_micro, set_condition)
+from . import guest
 from .ovnk import IPAMCLAIM_ANNOTATION, NETWORK_STATUS, POD_NETWORKS, parse_nad, pod_networks
 
 SCHEDULABLE_LABEL = "kubevirt.io/schedulable"
@@ -52,8 +61,6 @@ DEFAULTS = {
     # true (every migration), or a list of "namespace/vmi" names whose migrations fail while Running.
     "migration_fail": False,
     "migration_fail_reason": "Live migration failed: injected failure",
-    "guest_os": {"id": "fedora", "name": "Fedora Linux", "prettyName": "Fedora Linux 39 (Cloud Edition)",
-                 "version": "39", "versionId": "39", "kernelRelease": "6.5.6-300.fc39.x86_64"},
 }
 
 
@@ -492,7 +499,8 @@ def running_status(vmi, pod, kv, config, now, agent, conds) -> Dict[str, Any]:
         "migrationMethod": "BlockMigration",
         "migrationTransport": "Unix",
         "qosClass": "Burstable",
-        "guestOSInfo": dict(config["guest_os"]) if agent else {},
+        # the OS of the VMI's container disk (guest.DISKS), reported by the agent
+        "guestOSInfo": dict(guest.disk_of(vmi)[1]["os"]) if agent else {},
     }
     return out
 

@@ -4,8 +4,11 @@ What it does against a real API server (decisions are the pure functions below, 
 
 * UserDefinedNetwork / ClusterUserDefinedNetwork → a NetworkAttachmentDefinition of the same name in every
   target namespace (UDN: its own; CUDN: namespaces matching ``spec.namespaceSelector``, kept in sync) and
-  status conditions ``NetworkCreated`` / ``NetworkAllocationSucceeded``; a Primary network whose namespace
-  lacks ``k8s.ovn.org/primary-user-defined-network`` fails with ``InvalidPrimaryNetworkError``.
+  status conditions ``NetworkCreated`` / ``NetworkAllocationSucceeded``. Failures carry the reason of the
+  network's kind, as v1.3.0 ``clustermanager/userdefinednetwork/controller.go`` sets it: ``SyncError`` on a
+  UDN, ``NetworkAttachmentDefinitionSyncError`` on a CUDN; a Primary network whose namespace lacks
+  ``k8s.ovn.org/primary-user-defined-network`` fails with ``util.NewInvalidPrimaryNetworkError``'s message
+  "invalid primary network state for namespace ..." (one line per such namespace on a CUDN, ``errors.Join``).
 * Pods → ``k8s.ovn.org/pod-networks`` (default network entry; ``infrastructure-locked`` when the namespace
   has a primary UDN, whose entry is ``primary``; secondary entries for ``k8s.v1.cni.cncf.io/networks``) and
   the multus ``k8s.v1.cni.cncf.io/network-status`` annotation. Addresses come from the NAD's subnets:
@@ -22,7 +25,7 @@ import ipaddress
 import json
 from typing import Any, Dict, List, Optional, Tuple
 
-from .common import (CONFIGMAPS, CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
+from .common import (CUDNS, DEPLOYMENTS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
                      conditions_equal, create, delete, labels_of, mac_for_ip, meta, owned_by,
                      owner_ref, parse_time, patch, patch_status, selector_matches, set_condition)
 
@@ -47,13 +50,27 @@ DEFAULTS = {
 }
 
 
+REASON_SYNC_ERROR = "SyncError"
+REASON_NAD_SYNC_ERROR = "NetworkAttachmentDefinitionSyncError"
+INVALID_PRIMARY_MESSAGE = ('invalid primary network state for namespace "%s": a valid primary user defined network or '
+                           'network attachment definition custom resource, and required namespace label "%s" must '
+                           "both be present")
+
+
 class NetworkError(Exception):
-    """A network cannot be served; ``reason`` is the condition reason OVN-Kubernetes reports."""
+    """A network cannot be served. ``reason`` is kept for callers that name one, but the condition's reason is
+    the network kind's (:func:`failure_reason`), as in v1.3.0."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+
+def failure_reason(kind: str) -> str:
+    """v1.3.0 ``updateUserDefinedNetworkStatus`` / ``updateClusterUDNStatus``: every sync error of a UDN is
+    ``SyncError``, of a CUDN ``NetworkAttachmentDefinitionSyncError``."""
+    return REASON_NAD_SYNC_ERROR if kind == "ClusterUserDefinedNetwork" else REASON_SYNC_ERROR
 
 
 # --------------------------------------------------------------------------- UDN / CUDN model
@@ -152,23 +169,20 @@ def nad_body(net: Dict[str, Any], owner: Dict[str, Any], namespace: str, config:
 def validate_network(net, namespaces_by_name, targets, config, net_id) -> None:
     """Raise NetworkError when the network cannot be created (the reasons OVN-Kubernetes reports)."""
     if net_id in (config.get("network_fail") or []):
-        raise NetworkError("SyncError", "failed to sync network %s: injected failure" % net_id)
+        raise NetworkError(failure_reason(net["kind"]), "failed to sync network %s: injected failure" % net_id)
     if net["role"] == "Primary":
         bad = [ns for ns in targets if PRIMARY_LABEL not in labels_of(namespaces_by_name.get(ns))]
         if bad:
-            raise NetworkError(
-                "InvalidPrimaryNetworkError",
-                'invalid primary network state for namespace "%s": a valid primary user defined network or '
-                'network attachment definition custom resource, and required namespace label "%s" must both '
-                "be present" % (bad[0], PRIMARY_LABEL),
-            )
+            # (a UDN has one namespace; a CUDN joins the error of every namespace, one per line)
+            raise NetworkError(failure_reason(net["kind"]),
+                               "\n".join(INVALID_PRIMARY_MESSAGE % (ns, PRIMARY_LABEL) for ns in bad))
 
 
 def network_conditions(obj, net, targets, error: Optional[NetworkError], now) -> List[Dict[str, Any]]:
     """The status conditions the network should carry."""
     conds = (obj.get("status") or {}).get("conditions") or []
     if error is not None:
-        return set_condition(conds, "NetworkCreated", "False", error.reason, error.message, now)
+        return set_condition(conds, "NetworkCreated", "False", failure_reason(net["kind"]), error.message, now)
     if net["kind"] == "ClusterUserDefinedNetwork":
         message = "NetworkAttachmentDefinition has been created in following namespaces: [%s]" % ", ".join(targets)
     else:
@@ -470,24 +484,40 @@ def default_entry(pod, node, cache, role, allocate=False) -> Optional[Dict[str, 
     return pod_entry(ips, gws, [], role)
 
 
+CONTROL_PLANE = ("ovn-kubernetes", "ovnkube-control-plane")
+"""The chart's control-plane Deployment (v1.3.0 ``charts/ovnkube-control-plane``): the UDN controller and the
+cluster manager run there, with the feature switches as container environment variables."""
+
+
 def chart_settings(cache) -> Optional[Dict[str, str]]:
-    """The installed chart's ``ovn-kubernetes/ovnkube-config`` data, or None when no chart is installed."""
-    cm = cache.get(CONFIGMAPS, "ovn-kubernetes", "ovnkube-config")
-    return (cm or {}).get("data") if cm is not None else None
+    """The environment of the installed chart's ``ovnkube-control-plane`` Deployment (v1.3.0: the feature
+    switches ``OVN_MULTI_NETWORK_ENABLE``, ``OVN_NETWORK_SEGMENTATION_ENABLE``, ``OVN_ENABLE_PERSISTENT_IPS`` are
+    env vars there, rendered from ``global.*``; neither ConfigMap of the chart holds them), or None when no chart
+    is installed."""
+    dep = cache.get(DEPLOYMENTS, *CONTROL_PLANE)
+    if dep is None:
+        return None
+    env = {}
+    for container in (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []:
+        for item in container.get("env") or []:
+            if "value" in item:
+                env[item["name"]] = str(item.get("value"))
+    return env
 
 
 def segmentation_enabled(cache) -> bool:
-    """UDNs work only with enableMultiNetwork AND enableNetworkSegmentation (no chart: assume on)."""
+    """UDNs work only with multi-network AND network segmentation (``--enable-multi-network
+    --enable-network-segmentation`` from ``dist/images/ovnkube.sh``); no chart: assume on."""
     data = chart_settings(cache)
     if data is None:
         return True
-    return str(data.get("enable_multi_network")).lower() == "true" and str(
-        data.get("enable_network_segmentation")).lower() == "true"
+    return data.get("OVN_MULTI_NETWORK_ENABLE", "").lower() == "true" and data.get(
+        "OVN_NETWORK_SEGMENTATION_ENABLE", "").lower() == "true"
 
 
 def persistent_ips_enabled(cache) -> bool:
     data = chart_settings(cache)
-    return data is None or str(data.get("enable_persistent_ips")).lower() == "true"
+    return data is None or data.get("OVN_ENABLE_PERSISTENT_IPS", "").lower() == "true"
 
 
 def network_status_annotation(default: Dict, primary: Optional[Dict], secondaries: List[Tuple[str, str, Dict]]):
@@ -594,7 +624,7 @@ def reconcile_pod(pod, cache, config, now) -> Result:
 
 class OvnkSimulator(Controller):
     name = "ovnk"
-    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS, CONFIGMAPS)
+    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS, DEPLOYMENTS)
 
     def __init__(self, kube, config, **kw):
         merged = dict(DEFAULTS)
@@ -622,8 +652,8 @@ class OvnkSimulator(Controller):
                 elif ref.get("kind") == "UserDefinedNetwork":
                     keys.append((UDNS.plural, ns, ref["name"]))
             return keys
-        if res is CONFIGMAPS:
-            if (ns, name) != ("ovn-kubernetes", "ovnkube-config"):
+        if res is DEPLOYMENTS:
+            if (ns, name) != CONTROL_PLANE:
                 return []
             return [(r.plural, meta(o).get("namespace") or "", meta(o)["name"]) for r in (UDNS, CUDNS)
                     for o in self.cache.list(r)]

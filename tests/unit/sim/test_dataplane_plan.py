@@ -1,5 +1,6 @@
 """The data plane plan (pure): namespaces, routers, links and blackhole windows from annotated objects."""
 
+import base64
 import json
 
 from conftest import load
@@ -99,6 +100,50 @@ def test_blackhole_window_during_running_migration():
     assert after["blackholed"] == set() and after["next_change"] is None
 
 
+def dual_stack_vm(volumes):
+    """A launcher pod on a dual-stack Layer2 primary CUDN (annotation as the OVN-K simulator writes it) and its
+    VMI with the given cloud-init ``volumes``."""
+    nad = {"metadata": {"name": "happy", "namespace": "red"}, "spec": {"config": json.dumps(
+        {"type": "ovn-k8s-cni-overlay", "name": "cluster_udn_happy", "role": "primary", "topology": "layer2"})}}
+    nets = {"default": {"ip_addresses": ["10.244.1.9/24"], "mac_address": "0a:58:0a:f4:01:09",
+                        "gateway_ips": ["10.244.1.1"], "role": "infrastructure-locked"},
+            "red/happy": {"ip_addresses": ["192.168.0.4/16", "fd00:192:168::4/64"], "mac_address": "0a:58:c0:a8:00:04",
+                          "gateway_ips": ["192.168.0.1", "fd00:192:168::1"], "role": "primary"}}
+    launcher = {"metadata": {"name": "virt-launcher-v-abcde", "namespace": "red",
+                             "labels": {"kubevirt.io": "virt-launcher", "vm.kubevirt.io/name": "v"},
+                             "annotations": {"kubevirt.io/domain": "v", "k8s.ovn.org/pod-networks": json.dumps(nets)}},
+                "spec": {"nodeName": "ovn-k-helm-worker"}, "status": {"phase": "Running"}}
+    vmi = {"metadata": {"name": "v", "namespace": "red"}, "spec": {"volumes": volumes},
+           "status": {"phase": "Running", "nodeName": "ovn-k-helm-worker"}}
+    return [launcher], [vmi], [nad]
+
+
+def test_vm_guest_without_network_data_holds_ipv4_only():
+    """Pinned disks ship cloud-init < 24.1, whose fallback is DHCPv4 only; OVN-K gives IPv6 only by DHCPv6."""
+    pods, vmis, nads = dual_stack_vm([{"name": "cloudinitdisk", "cloudInitNoCloud": {"userData": "#cloud-config\n"}}])
+    link = plan.build_plan(pods, vmis, [], nads, {}, NOW)["endpoints"][plan.vm_netns("red", "v")]["links"][0]
+    assert link["addresses"] == ["192.168.0.4/16"]
+    assert link["gateways"] == ["192.168.0.1"]
+
+
+def test_vm_guest_with_dhcp6_network_data_holds_both_and_routes_ipv6_via_the_router_lla():
+    """The OVN-K e2e network data (eth0: dhcp4 + dhcp6), read from the Secret's networkdata key as KubeVirt does;
+    the IPv6 default route comes from router advertisements, via the LLA of the router port's MAC
+    (IPAddrToHWAddr of the first gateway, 192.168.0.1 -> 0a:58:c0:a8:00:01)."""
+    secret = {"data": {"networkdata": base64.b64encode(
+        b"version: 2\nethernets:\n  eth0:\n    dhcp4: true\n    dhcp6: true\n").decode()}}
+    pods, vmis, nads = dual_stack_vm([{"name": "cloudinitdisk", "cloudInitNoCloud": {
+        "userData": "#cloud-config\n", "networkDataSecretRef": {"name": "v-cloud-init"}}}])
+    p = plan.build_plan(pods, vmis, [], nads, {}, NOW,
+                        secret_lookup=lambda ns, name: secret if (ns, name) == ("red", "v-cloud-init") else None)
+    link = p["endpoints"][plan.vm_netns("red", "v")]["links"][0]
+    assert link["addresses"] == ["192.168.0.4/16", "fd00:192:168::4/64"]
+    assert link["gateways"] == ["192.168.0.1", "fe80::858:c0ff:fea8:1"]
+    assert "fe80::858:c0ff:fea8:1/64" in p["routers"]["cluster_udn_happy"]["gateways"]
+    # virt-api's network exists whenever anything does
+    assert plan.DEFAULT_NETWORK in p["routers"]
+
+
 def test_leak_names_namespaces_or_networks():
     cache = annotated([pod("b0", "blue", "ovn-k-helm-worker", "10.244.1.5"),
                        pod("r0", "red", "ovn-k-helm-worker", "10.244.1.6")])
@@ -112,7 +157,7 @@ def test_leak_names_namespaces_or_networks():
     assert p["leaks"] == [("blue_blue-network", "cluster_udn_colored-enterprise")]
 
 
-def test_vm_netns_name_matches_the_virtctl_stand_in():
+def _virtctl():
     import importlib.machinery
     import importlib.util
     import pathlib
@@ -122,8 +167,34 @@ def test_vm_netns_name_matches_the_virtctl_stand_in():
     spec = importlib.util.spec_from_loader("virtctl_standin", loader)
     virtctl = importlib.util.module_from_spec(spec)
     loader.exec_module(virtctl)
+    return virtctl
+
+
+def test_vm_netns_name_matches_the_virtctl_stand_in():
+    virtctl = _virtctl()
     assert virtctl.vm_netns("blue-namespace", "blue") == plan.vm_netns("blue-namespace", "blue")
     assert json.dumps(plan.vm_netns("a", "b")).startswith('"' + plan.prefix() + 'vm-')
+    assert virtctl.default_network_netns() == plan.router_netns(plan.DEFAULT_NETWORK)
+
+
+def test_virtctl_stand_in_parses_targets_as_v1_8_4():
+    """v1.8.4 pkg/virtctl/portforward ParseTarget: '/' separates type, name and namespace; a dot is part of the
+    name (the pre-1.7 NAME.NAMESPACE form is gone)."""
+    virtctl = _virtctl()
+    assert virtctl.parse_target("vmi/red/red-namespace") == ("vmi", "red", "red-namespace")
+    assert virtctl.parse_target("vmi/red.red-namespace") == ("vmi", "red.red-namespace", "")
+    assert virtctl.parse_target("virtualmachine/red") == ("vm", "red", "")
+    for bad, message in (("red.red-namespace", "target must contain type and name separated by '/'"),
+                         ("vmi/a/b/c", "target is not valid with more than two '/'"),
+                         ("vmi/red/", "namespace cannot be empty"), ("pod/red", "unsupported resource type 'pod'"),
+                         ("", "target cannot be empty")):
+        try:
+            virtctl.parse_target(bad)
+        except virtctl.TargetError as exc:
+            assert str(exc) == message
+        else:
+            raise AssertionError("accepted " + bad)
+    assert virtctl.target_interface_ip({"status": {"interfaces": [{"ipAddress": "192.168.0.4"}]}}) == "192.168.0.4"
 
 
 def service(name, namespace, cluster_ip, port=80, target=8080, node_port=None, selector=None):

@@ -102,7 +102,11 @@ def test_standin_chart_renders_with_the_lab_values(tmp_path, upstream_dir):
     assert deploy["spec"]["template"]["metadata"]["labels"]["name"] == "ovnkube-control-plane"
     image = deploy["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image == "ghcr.io/ovn-kubernetes/ovn-kubernetes/ovn-kube-ubuntu:release-1.3"
-    (config,) = by_kind["ConfigMap"]
-    assert config["data"]["enable_network_segmentation"] == "true" and config["data"]["net_cidr"] == "10.244.0.0/16/24"
+    # the v1.3.0 chart's ConfigMaps (templates/ovn-setup.yaml) and its feature switches as container env vars
+    configs = dict((d["metadata"]["name"], d["data"]) for d in by_kind["ConfigMap"])
+    assert sorted(configs) == ["ovn-config", "ovnkube-config"]
+    assert configs["ovn-config"]["net_cidr"] == "10.244.0.0/16/24" and "ovnkube.conf" in configs["ovnkube-config"]
+    env = dict((e["name"], e.get("value")) for e in deploy["spec"]["template"]["spec"]["containers"][0]["env"])
+    assert env["OVN_MULTI_NETWORK_ENABLE"] == "true" and env["OVN_NETWORK_SEGMENTATION_ENABLE"] == "true"
     assert [d["metadata"]["name"] for d in by_kind["ValidatingAdmissionPolicy"]] == ["user-defined-networks-namespace-label"]
     assert len(by_kind["CustomResourceDefinition"]) == 2

@@ -107,9 +107,30 @@ def test_primary_udn_in_unlabelled_namespace_fails():
     cache = make_cache([udn])
     drive(sim(cache))
     cond = find_condition(cache.get(UDNS, "unlabelled", "p")["status"]["conditions"], "NetworkCreated")
-    assert cond["status"] == "False"
-    assert cond["reason"] == "InvalidPrimaryNetworkError"
+    # v1.3.0: a UDN's sync errors are SyncError; the message is util.NewInvalidPrimaryNetworkError's
+    assert (cond["status"], cond["reason"]) == ("False", "SyncError")
+    assert cond["message"] == (
+        'invalid primary network state for namespace "unlabelled": a valid primary user defined network or network '
+        'attachment definition custom resource, and required namespace label '
+        '"k8s.ovn.org/primary-user-defined-network" must both be present')
     assert cache.get(NADS, "unlabelled", "p") is None
+
+
+def test_primary_cudn_over_unlabelled_namespaces_fails_with_one_line_each():
+    cudn = {"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
+            "metadata": {"name": "wide", "uid": "cudn-wide"},
+            "spec": {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name",
+                                                                  "operator": "In",
+                                                                  "values": ["unlabelled", "blue"]}]},
+                     "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["10.9.0.0/16"]}}}}
+    cache = make_cache([cudn])
+    drive(sim(cache))
+    cond = find_condition(cache.get(CUDNS, "", "wide")["status"]["conditions"], "NetworkCreated")
+    # v1.3.0: a CUDN's sync errors are NetworkAttachmentDefinitionSyncError
+    assert (cond["status"], cond["reason"]) == ("False", "NetworkAttachmentDefinitionSyncError")
+    lines = cond["message"].split("\n")
+    assert [line.split('"')[1] for line in lines] == ["unlabelled"]
+    assert all(line.startswith("invalid primary network state for namespace") for line in lines)
 
 
 def test_secondary_udn_needs_no_label():
@@ -123,9 +144,11 @@ def test_secondary_udn_needs_no_label():
 
 def test_injected_network_failure():
     cache = make_cache()
-    drive(sim(cache, network_fail=["blue/blue-network"]))
+    drive(sim(cache, network_fail=["blue/blue-network", "colored-enterprise"]))
     cond = find_condition(cache.get(UDNS, "blue", "blue-network")["status"]["conditions"], "NetworkCreated")
     assert (cond["status"], cond["reason"]) == ("False", "SyncError")
+    cond = find_condition(cache.get(CUDNS, "", "colored-enterprise")["status"]["conditions"], "NetworkCreated")
+    assert (cond["status"], cond["reason"]) == ("False", "NetworkAttachmentDefinitionSyncError")
     assert cache.get(NADS, "blue", "blue-network") is None
 
 
@@ -328,19 +351,23 @@ def test_next_free_skips_gateway_and_management_port_ipv6():
 
 
 def chart_config(**flags):
-    data = {"enable_multi_network": "true", "enable_network_segmentation": "true", "enable_persistent_ips": "true"}
-    data.update(flags)
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "ovnkube-config", "namespace": "ovn-kubernetes"}, "data": data}
+    """The stand-in chart's ovnkube-control-plane Deployment, env as the v1.3.0 chart renders it."""
+    env = {"OVN_MULTI_NETWORK_ENABLE": "true", "OVN_NETWORK_SEGMENTATION_ENABLE": "true",
+           "OVN_ENABLE_PERSISTENT_IPS": "true"}
+    env.update(flags)
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "ovnkube-control-plane", "namespace": "ovn-kubernetes"},
+            "spec": {"template": {"spec": {"containers": [{"name": "ovnkube-cluster-manager", "env": [
+                {"name": k, "value": v} for k, v in sorted(env.items())]}]}}}}
 
 
 def test_udns_are_ignored_when_the_chart_disables_segmentation():
     cache = make_cache()
-    cache.put(ovnk.CONFIGMAPS, chart_config(enable_network_segmentation="false"))
+    cache.put(ovnk.DEPLOYMENTS, chart_config(OVN_NETWORK_SEGMENTATION_ENABLE=""))
     drive(sim(cache))
     assert "status" not in cache.get(UDNS, "blue", "blue-network")
     assert cache.get(NADS, "blue", "blue-network") is None
-    cache.put(ovnk.CONFIGMAPS, chart_config())
+    cache.put(ovnk.DEPLOYMENTS, chart_config())
     drive(sim(cache))
     assert cache.get(NADS, "blue", "blue-network") is not None
 
@@ -351,7 +378,7 @@ def test_without_persistent_ips_the_claim_is_not_used():
              "spec": {"network": "cluster_udn_colored-enterprise", "interface": "ovn-udn1"}}
     cache = make_cache([claim, pod("virt-launcher-vm1-aaaaa", "red", "ovn-k-helm-worker", "10.244.1.5",
                                    {ovnk.IPAMCLAIM_ANNOTATION: "vm1.happy"})])
-    cache.put(ovnk.CONFIGMAPS, chart_config(enable_persistent_ips="false"))
+    cache.put(ovnk.DEPLOYMENTS, chart_config(OVN_ENABLE_PERSISTENT_IPS="false"))
     drive(sim(cache))
     assert "status" not in cache.get(IPAMCLAIMS, "red", "vm1.happy")
     assert pod_nets(cache, "red", "virt-launcher-vm1-aaaaa")["red/colored-enterprise"]["role"] == "primary"
