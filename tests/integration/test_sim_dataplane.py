@@ -185,15 +185,16 @@ def test_teardown_removes_every_namespace(world):
 # --------------------------------------------------------------------------- VMs and live migration
 
 
-def vm_world(tmp_path):
-    """Two VMs on a Layer2 primary CUDN (the seed's happy-tenant), launcher pods annotated by the simulator."""
+def vm_world(tmp_path, subnets=("192.168.0.0/16",), network_data=None):
+    """Two VMs on a Layer2 primary CUDN (the seed's happy-tenant), launcher pods annotated by the simulator;
+    ``network_data``: the VMs' cloud-init network data (None: none, the cloud-init fallback)."""
     cudn = {"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
             "metadata": {"name": "happy-tenant", "uid": "cudn-happy"},
             "spec": {
                 "namespaceSelector": {"matchExpressions": [
                     {"key": "kubernetes.io/metadata.name", "operator": "In",
                      "values": ["red-namespace", "blue-namespace"]}]},
-                "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["192.168.0.0/16"]}}}}
+                "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": list(subnets)}}}}
     pods, vmis = [], []
     for i, (vm, namespace) in enumerate((("red", "red-namespace"), ("blue", "blue-namespace")), start=1):
         p = pod("virt-launcher-%s-abcde" % vm, namespace, i, 20 + i)
@@ -201,11 +202,13 @@ def vm_world(tmp_path):
         p["metadata"]["annotations"]["kubevirt.io/domain"] = vm
         p["spec"]["containers"][0]["ports"] = []
         pods.append(p)
+        source = {"userData": "#cloud-config\nuser: fedora\nssh_authorized_keys: [%s]\n" % json.dumps(
+            (tmp_path / "id.pub").read_text().strip() if (tmp_path / "id.pub").exists() else "")}
+        if network_data:
+            source["networkData"] = network_data
         vmis.append({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
                      "metadata": {"name": vm, "namespace": namespace, "uid": "vmi-" + vm},
-                     "spec": {"volumes": [{"name": "cloudinitdisk", "cloudInitNoCloud": {"userData": "#cloud-config\n"
-                              "user: fedora\nssh_authorized_keys: [%s]\n" % json.dumps(
-                                  (tmp_path / "id.pub").read_text().strip() if (tmp_path / "id.pub").exists() else "")}}]},
+                     "spec": {"volumes": [{"name": "cloudinitdisk", "cloudInitNoCloud": source}]},
                      "status": {"phase": "Running", "nodeName": "worker%d" % i}})
     cache = Cache.from_objects({NODES: [node(1), node(2)], NAMESPACES: [ns("red-namespace"), ns("blue-namespace")],
                                 UDNS: [], CUDNS: [cudn], PODS: pods})
@@ -324,10 +327,12 @@ def test_virtctl_port_forward_cannot_reach_a_primary_udn_vm_but_a_bastion_on_its
                 "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
         # the pre-1.7 form names a VMI "blue.blue-namespace" (in the current namespace): not found
         old = subprocess.run([virtctl, "port-forward", "--stdio=true", "vmi/blue.blue-namespace", "22"],
-                             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30)
+                             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30,
+                             check=False)
         # the v1.8.4 form finds the VMI, and virt-api's dial from the default network fails
         new = subprocess.run([virtctl, "port-forward", "--stdio=true", "vmi/blue/blue-namespace", "22"],
-                             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30)
+                             capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30,
+                             check=False)
         through_bastion = ssh_until(base + ["-o", "ProxyCommand=ip netns exec %s nc %%h %%p" % dp_plan.pod_netns(
             "red-namespace", "udn-lab-bastion-0"), "fedora@" + blue_ip, "ip -4 -o addr show dev eth0"])
     finally:
@@ -339,6 +344,46 @@ def test_virtctl_port_forward_cannot_reach_a_primary_udn_vm_but_a_bastion_on_its
     assert "dialing VM: dial tcp %s:22" % blue_ip in new.stderr, new.stderr
     assert through_bastion.returncode == 0, through_bastion.stderr
     assert blue_ip in through_bastion.stdout
+
+
+def in_vm(vm_ns, *argv):
+    return subprocess.run(["ip", "netns", "exec", vm_ns] + list(argv), capture_output=True, text=True, timeout=30,
+                          check=False)
+
+
+@pytest.mark.parametrize("network_data,has_ipv6", [
+    (None, False),  # the pinned disks' cloud-init fallback: DHCPv4 only
+    ("version: 2\nethernets:\n  eth0:\n    dhcp4: true\n    dhcp6: true\n", True),  # what the lab renders
+])
+def test_dual_stack_vm_has_ipv6_only_when_its_network_data_runs_dhcpv6(tmp_path, network_data, has_ipv6):
+    """OVN-K v1.3.0 hands IPv6 out on a Layer2 primary UDN only by stateful DHCPv6: without it the guest has no
+    IPv6 address (although KubeVirt's status shows the pod's), so IPv6 east/west fails; with it, the guest routes
+    IPv6 via the UDN router's link-local address (router advertisements)."""
+    cache, vmis = vm_world(tmp_path, subnets=("192.168.0.0/16", "fd00:192:168::/64"), network_data=network_data)
+    fabric = Fabric()
+    try:
+        plan = dp_plan.build_plan(cache.list(PODS), vmis, [], cache.list(NADS), {}, time.time())
+        fabric.apply(plan)
+        red, blue = dp_plan.vm_netns("red-namespace", "red"), dp_plan.vm_netns("blue-namespace", "blue")
+        launcher = [p for p in cache.list(PODS) if p["metadata"]["namespace"] == "blue-namespace"][0]
+        nets = json.loads(launcher["metadata"]["annotations"]["k8s.ovn.org/pod-networks"])
+        blue_v6 = [a.split("/")[0] for entry in nets.values() if entry.get("role") == "primary"
+                   for a in entry["ip_addresses"] if ":" in a][0]
+        addrs = in_vm(red, "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global").stdout
+        route = in_vm(red, "ip", "-6", "route", "show", "default").stdout
+        ping6 = in_vm(red, "ping", "-6", "-c", "1", "-W", "2", blue_v6)
+        ping4 = in_vm(red, "ping", "-4", "-c", "1", "-W", "2",
+                      plan["endpoints"][blue]["links"][0]["addresses"][0].split("/")[0])
+    finally:
+        fabric.teardown()
+    assert ping4.returncode == 0, ping4.stdout + ping4.stderr
+    if has_ipv6:
+        assert "fd00:192:168::" in addrs
+        assert "via fe80::858:c0ff:fea8:1 dev eth0" in route, route
+        assert ping6.returncode == 0, ping6.stdout + ping6.stderr
+    else:
+        assert addrs.strip() == "" and route.strip() == ""
+        assert ping6.returncode != 0
 
 
 # --------------------------------------------------------------------------- services

@@ -82,10 +82,20 @@ def _json(text, default):
 
 
 def _gateway_cidrs(entry) -> List[str]:
-    """``gw/prefix`` for each address of an annotation entry (the router's address on that subnet)."""
+    """``gw/prefix`` for each address of an annotation entry (the router's address on that subnet). An
+    ``infrastructure-locked`` entry carries no gateway (OVN-K v1.3.0 ``AddRoutesGatewayIP``), but its node subnet
+    still has one on the default network: the subnet's first address (``GetNodeGatewayIfAddr``)."""
     out = []
-    for ip, gw in zip(entry.get("ip_addresses") or [], entry.get("gateway_ips") or []):
-        out.append("%s/%d" % (gw, ipaddress.ip_interface(ip).network.prefixlen))
+    gateways = entry.get("gateway_ips") or []
+    for index, ip in enumerate(entry.get("ip_addresses") or []):
+        iface = ipaddress.ip_interface(ip)
+        if index < len(gateways):
+            gw = gateways[index]
+        elif entry.get("role") == "infrastructure-locked":
+            gw = str(iface.network.network_address + 1)
+        else:
+            continue
+        out.append("%s/%d" % (gw, iface.network.prefixlen))
     return out
 
 

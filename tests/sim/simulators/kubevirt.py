@@ -224,12 +224,21 @@ def node_address(node: Optional[Dict[str, Any]]) -> Optional[str]:
     return None
 
 
+def sanitized_hostname(vmi) -> str:
+    """v1.8.4 ``dns.SanitizeHostname``: ``spec.hostname``, else the VMI name cut at the first dot, 63 chars."""
+    return ((vmi.get("spec") or {}).get("hostname") or meta(vmi)["name"].split(".")[0])[:63]
+
+
 def launcher_pod_body(vmi, config, claim_name=None, migration=None, source_node=None) -> Dict[str, Any]:
+    """v1.8.4 ``pkg/virt-controller/services/template.go``: generateName ``virt-launcher-<vmi>-``, the VMI's labels
+    plus ``kubevirt.io: virt-launcher``, ``kubevirt.io/created-by`` and ``vm.kubevirt.io/name`` (the sanitized
+    hostname), annotations ``kubevirt.io/domain``, the default container ``compute`` and the unix migration
+    transport; owned (controller) by the VMI."""
     m = meta(vmi)
-    vm_name = vm_name_of(vmi)
     labels = dict(labels_of(vmi))
-    labels.update({"kubevirt.io": "virt-launcher", CREATED_BY: m["uid"], VM_NAME_LABEL: vm_name})
-    annotations = {"kubevirt.io/domain": m["name"], "kubectl.kubernetes.io/default-container": "compute"}
+    labels.update({"kubevirt.io": "virt-launcher", CREATED_BY: m["uid"], VM_NAME_LABEL: sanitized_hostname(vmi)})
+    annotations = {"kubevirt.io/domain": m["name"], "kubectl.kubernetes.io/default-container": "compute",
+                   "kubevirt.io/migrationTransportUnix": "true"}
     if claim_name:
         annotations[IPAMCLAIM_ANNOTATION] = claim_name
     spec = {
@@ -245,27 +254,36 @@ def launcher_pod_body(vmi, config, claim_name=None, migration=None, source_node=
     if node_selector:
         spec["nodeSelector"].update(node_selector)
     if migration:
+        # v1.8.4 pkg/virt-controller/watch/migration/migration.go createMigrationPodAntiAffinityRule: not on a
+        # node that runs a pod of this VMI
         labels[MIGRATION_JOB] = meta(migration)["uid"]
-        spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": [source_node]}]}]}}}
+        spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": {CREATED_BY: m["uid"]}}, "topologyKey": "kubernetes.io/hostname"}]}}
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"generateName": "virt-launcher-%s-" % vm_name, "namespace": m["namespace"],
+        "metadata": {"generateName": "virt-launcher-%s-" % m["name"], "namespace": m["namespace"],
                      "labels": labels, "annotations": annotations, "ownerReferences": [owner_ref(vmi)]},
         "spec": spec,
     }
 
 
 def ipamclaim_body(vmi, vm, claim_name, net) -> Dict[str, Any]:
+    """kubevirt/ipam-extensions v0.3.1 ``pkg/vminetworkscontroller/vmi_controller.go``: ``<vmi>.<network name>``,
+    label ``kubevirt.io/vm``, owned (controller, blockOwnerDeletion) by the VM (or the VMI without one),
+    ``spec.network`` = the NAD config's ``name`` and ``spec.interface`` empty (the Go struct of ipamclaims
+    v0.5.0-alpha it builds with has no omitempty: ``"interface": ""``, which the v0.5.1-alpha CRD's ``required``
+    accepts). (Upstream also sets the finalizer ``kubevirt.io/persistent-ipam``
+    and removes it when the VM goes; the simulator leaves both out: FIDELITY.md, divergences.)"""
     owner = vm if vm is not None else vmi
+    ref = owner_ref(owner, controller=True)
+    ref["blockOwnerDeletion"] = True
     return {
         "apiVersion": IPAMCLAIMS.api_version,
         "kind": IPAMCLAIMS.kind,
         "metadata": {"name": claim_name, "namespace": meta(vmi)["namespace"],
-                     "labels": {"kubevirt.io/vm": vm_name_of(vmi)},
-                     "ownerReferences": [owner_ref(owner, controller=False)]},
-        "spec": {"network": net["ovn_name"], "interface": "ovn-udn1"},
+                     "labels": {"kubevirt.io/vm": meta(vmi)["name"]}, "ownerReferences": [ref]},
+        "spec": {"network": net["ovn_name"], "interface": ""},
     }
 
 
@@ -294,9 +312,11 @@ def reconcile_kubevirt(kv, cache, config, now) -> Result:
         if not conditions_equal(new, conds):
             result.actions.append(patch_status(KUBEVIRTS, kv, status={"phase": "Deploying", "conditions": new}))
         return result.then(wait)
-    new = set_condition(conds, "Available", "True", "AllResourcesCreated", "All components are ready.", now)
-    new = set_condition(new, "Progressing", "False", "AllResourcesCreated", "All components are ready.", now)
-    new = set_condition(new, "Degraded", "False", "AllResourcesCreated", "All components are ready.", now)
+    # v1.8.4 pkg/virt-operator/util/client.go UpdateConditionsAvailable / UpdateConditionsCreated
+    new = set_condition(conds, "Available", "True", "AllComponentsReady", "All components are ready.", now)
+    new = set_condition(new, "Progressing", "False", "AllComponentsReady", "All components are ready.", now)
+    new = set_condition(new, "Degraded", "False", "AllComponentsReady", "All components are ready.", now)
+    new = set_condition(new, "Created", "True", "AllResourcesCreated", "All resources were created.", now)
     want = {"phase": "Deployed", "conditions": new, "observedKubeVirtVersion": config["kubevirt_version"],
             "targetKubeVirtVersion": config["kubevirt_version"],
             "observedGeneration": meta(kv).get("generation", 1)}

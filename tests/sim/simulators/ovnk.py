@@ -234,8 +234,9 @@ def reconcile_network(obj, cache, config, now) -> Result:
         for ns in targets:
             other = primary_nad(ns, cache)
             if other and other["nad_key"] != "%s/%s" % (ns, net["name"]):
-                error = NetworkError("NetworkAttachmentDefinitionSyncError",
-                                     "primary network already exists in namespace %s: %s" % (ns, other["nad_key"]))
+                # v1.3.0 clustermanager/userdefinednetwork/nad.go PrimaryNetAttachDefNotExist
+                error = NetworkError(failure_reason(net["kind"]), 'primary network already exist in namespace "%s": "%s"'
+                                     % (ns, other["nad_key"].split("/", 1)[-1]))
     if error is None:
         for ns in targets:
             existing = cache.get(NADS, ns, net["name"])
@@ -422,15 +423,20 @@ def allocate_for_network(net, node_name, cache, pod_uid) -> Tuple[List[str], Lis
 
 
 def pod_entry(ips: List[str], gateways: List[str], routes, role: str) -> Dict[str, Any]:
-    entry = {
-        "ip_addresses": ips,
-        "mac_address": mac_for_ip(ips[0]),
-        "gateway_ips": gateways,
-        "routes": routes,
-        "ip_address": ips[0],
-        "gateway_ip": gateways[0] if gateways else "",
-        "role": role,
-    }
+    """One ``k8s.ovn.org/pod-networks`` value as v1.3.0 ``util/pod_annotation.go`` marshals it: ``gateway_ips`` and
+    ``routes`` omitted when empty, the deprecated ``ip_address``/``gateway_ip`` only for a single address, and no
+    gateway for an ``infrastructure-locked`` default network (``AddRoutesGatewayIP``)."""
+    if role == "infrastructure-locked":
+        gateways, routes = [], []
+    entry = {"ip_addresses": ips, "mac_address": mac_for_ip(ips[0]), "role": role}
+    if gateways:
+        entry["gateway_ips"] = gateways
+    if routes:
+        entry["routes"] = routes
+    if len(ips) == 1:
+        entry["ip_address"] = ips[0]
+        if gateways:
+            entry["gateway_ip"] = gateways[0]
     return entry
 
 
@@ -584,8 +590,9 @@ def reconcile_pod(pod, cache, config, now) -> Result:
             node_updates.update(upd)
             primary_entry = pod_entry(ips, gws, routes, "primary")
             if claim is not None and persistent:
+                # v1.3.0 persistentips/allocator.go UpdateIPAMClaimStatus
                 conds = set_condition((claim.get("status") or {}).get("conditions"), "IPsAllocated", "True",
-                                      "SuccessfulAllocation", "IPs allocated: %s" % ", ".join(ips), now)
+                                      "SuccessfulAllocation", "IP addresses successfully allocated", now)
                 claim_action = patch_status(IPAMCLAIMS, claim, status={
                     "ips": ips, "ownerPod": {"name": m["name"]}, "conditions": conds})
         networks[primary["nad_key"]] = primary_entry

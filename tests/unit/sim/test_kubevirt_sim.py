@@ -67,6 +67,15 @@ class World:
             for field in term.get("matchFields") or []:
                 if field["operator"] == "NotIn":
                     excluded.update(field["values"])
+        # required pod anti-affinity per node (topologyKey kubernetes.io/hostname), as kube-scheduler applies it
+        for term in (((spec.get("affinity") or {}).get("podAntiAffinity") or {}).get(
+                "requiredDuringSchedulingIgnoredDuringExecution") or []):
+            wanted = (term.get("labelSelector") or {}).get("matchLabels") or {}
+            for other in self.cache.list(PODS):
+                if other is not pod and (other.get("spec") or {}).get("nodeName") and (other.get("status") or {}).get(
+                        "phase") not in ("Succeeded", "Failed") and all(
+                        labels_of(other).get(k) == v for k, v in wanted.items()):
+                    excluded.add(other["spec"]["nodeName"])
         for node in self.cache.list(NODES):
             name = meta(node)["name"]
             labels = labels_of(node)
@@ -309,3 +318,20 @@ def test_tainted_control_plane_is_no_migration_target():
     vmim = world.migrate("blue-namespace", "blue")
     world.run(seconds=5.0)
     assert world.cache.get(VMIMS, "blue-namespace", meta(vmim)["name"])["status"]["phase"] == "Pending"
+
+
+def test_ipamclaim_is_valid_against_the_upstream_crd(upstream_dir):
+    """The claim ipam-extensions v0.3.1 creates passes the ipamclaims v0.5.1-alpha CRD schema (it requires
+    spec.interface: ipam-extensions sends it empty)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    crd = yaml.safe_load((upstream_dir / "ipamclaims-v0.5.1-alpha" / "k8s.cni.cncf.io_ipamclaims.yaml").read_text())
+    schema = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"][0]["schema"]["openAPIV3Schema"]
+    vmi = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
+           "metadata": {"name": "red", "namespace": "red-namespace", "uid": "vmi-red"},
+           "spec": {"networks": [{"name": "happy", "pod": {}}]}}
+    body = kv.ipamclaim_body(vmi, None, "red.happy", {"ovn_name": "cluster_udn_happy-tenant"})
+    body = dict(body, metadata={})  # ObjectMeta is not described by the CRD schema
+    assert not [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(body)]
+    assert body["spec"] == {"network": "cluster_udn_happy-tenant", "interface": ""}

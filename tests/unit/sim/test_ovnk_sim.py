@@ -117,12 +117,12 @@ def test_primary_udn_in_unlabelled_namespace_fails():
 
 
 def test_primary_cudn_over_unlabelled_namespaces_fails_with_one_line_each():
+    selector = {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                      "values": ["unlabelled", "blue"]}]}
+    network = {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["10.9.0.0/16"]}}
     cudn = {"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
             "metadata": {"name": "wide", "uid": "cudn-wide"},
-            "spec": {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name",
-                                                                  "operator": "In",
-                                                                  "values": ["unlabelled", "blue"]}]},
-                     "network": {"topology": "Layer2", "layer2": {"role": "Primary", "subnets": ["10.9.0.0/16"]}}}}
+            "spec": {"namespaceSelector": selector, "network": network}}
     cache = make_cache([cudn])
     drive(sim(cache))
     cond = find_condition(cache.get(CUDNS, "", "wide")["status"]["conditions"], "NetworkCreated")
