@@ -22,7 +22,14 @@ KINDS = (KIND_UDN, KIND_CUDN)
 """Kinds in the order they are waited for (one watch each)."""
 
 COND_NETWORK_CREATED = "NetworkCreated"
-REASON_INVALID_PRIMARY = "InvalidPrimaryNetworkError"
+REASON_SYNC_ERROR = "SyncError"
+REASON_NAD_SYNC_ERROR = "NetworkAttachmentDefinitionSyncError"
+"""OVN-Kubernetes v1.3.0 reports every failure of a UDN as ``SyncError`` and of a CUDN as
+``NetworkAttachmentDefinitionSyncError`` (``clustermanager/userdefinednetwork/controller.go``); what went wrong is
+in the message only."""
+MESSAGE_INVALID_PRIMARY = "invalid primary network state for namespace"
+"""Start of ``util.NewInvalidPrimaryNetworkError``'s message (v1.3.0 ``go-controller/pkg/util/util.go``): a Primary
+network over a namespace without :data:`PRIMARY_UDN_LABEL` (one line per such namespace on a CUDN)."""
 PRIMARY_UDN_LABEL = "k8s.ovn.org/primary-user-defined-network"
 
 CORE_V1 = "v1"
@@ -111,7 +118,7 @@ def conditions_summary(obj):
 
 
 def describe_condition(ctype, cond):
-    """``NetworkCreated=False (InvalidPrimaryNetworkError: message)`` for one entry of :func:`conditions_summary`."""
+    """``NetworkCreated=False (SyncError: message)`` for one entry of :func:`conditions_summary`."""
     text = "{0}={1}".format(ctype, cond.get("status"))
     detail = ": ".join(x for x in (cond.get("reason"), cond.get("message")) if x)
     return "{0} ({1})".format(text, detail) if detail else text
@@ -120,8 +127,8 @@ def describe_condition(ctype, cond):
 def network_readiness(obj, condition=COND_NETWORK_CREATED):
     """Decide whether one network object is ready: its condition ``condition`` has status ``"True"``.
 
-    A condition ``False`` (even with a terminal-looking reason such as ``InvalidPrimaryNetworkError``) is only
-    "not ready yet": OVN-Kubernetes retries, and the caller keeps waiting. An object being deleted is not ready.
+    A condition ``False`` (even with a message that looks terminal, such as "invalid primary network state") is
+    only "not ready yet": OVN-Kubernetes retries, and the caller keeps waiting. An object being deleted is not ready.
 
     Returns ``(ready, problem, conditions)``: ``problem`` is None when ready, else one human string (the
     condition as ``Type=Status (reason: message)``, ``condition X absent`` or ``not found``); ``conditions`` is
@@ -155,7 +162,8 @@ def hints(obj, condition, conds):
     cond = conds.get(condition) or {}
     if conds and not cond:
         out.append("it reports {0} but not (yet) {1}: check the condition name".format(", ".join(sorted(conds)), condition))
-    if REASON_INVALID_PRIMARY in (cond.get("reason"), (conds.get(COND_NETWORK_CREATED) or {}).get("reason")):
+    messages = (cond.get("message") or "", (conds.get(COND_NETWORK_CREATED) or {}).get("message") or "")
+    if any(MESSAGE_INVALID_PRIMARY in message for message in messages):
         out.append(HINT_INVALID_PRIMARY)
     elif cond and str(cond.get("status")) != "True":
         out.append(HINT_FALSE)

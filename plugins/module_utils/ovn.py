@@ -246,3 +246,47 @@ def pod_ips(pod, network="primary", family="ipv4"):
             addrs = [status["podIP"]]
         return split_families(addrs)[family]
     return []
+
+
+# --------------------------------------------------------------------------- addresses OVN-Kubernetes derives
+
+
+def mac_for_ip(ip):
+    """OVN-Kubernetes v1.3.0 ``util.IPAddrToHWAddr``: ``0a:58`` + the four IPv4 bytes; for IPv6 ``0a:58`` + the
+    first four bytes of the SHA-256 of the address's canonical text."""
+    import hashlib
+
+    addr = ipaddress.ip_address(str(ip).split("/", maxsplit=1)[0])
+    raw = addr.packed if addr.version == 4 else hashlib.sha256(str(addr).encode()).digest()[:4]
+    return "0a:58:" + ":".join("%02x" % b for b in bytearray(raw))
+
+
+def ipv6_link_local(mac):
+    """OVN-Kubernetes v1.3.0 ``util.HWAddrToIPv6LLA``: the EUI-64 link-local address of ``mac``."""
+    b = [int(x, 16) for x in str(mac).split(":")]
+    eui = bytearray([0xfe, 0x80, 0, 0, 0, 0, 0, 0, b[0] ^ 0x02, b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]])
+    return str(ipaddress.ip_address(bytes(eui)))
+
+
+def layer2_gateways(cidrs):
+    """The default-route gateways a guest on a Layer2 primary UDN with these subnets gets, by family.
+
+    IPv4: the subnet's first address (DHCPv4 router option; ``util.GetNodeGatewayIfAddr``). IPv6: OVN-K offers
+    no router in DHCPv6; the default route comes from router advertisements sent by the network's router port,
+    whose MAC is ``IPAddrToHWAddr`` of the network's FIRST gateway IP (IPv4 when there is one), so the gateway is
+    that MAC's link-local address (what OVN-K's e2e asserts: ``test/e2e/kubevirt/net.go``
+    ``GenerateGatewayIPv6RouterLLA``). Returns e.g. ``{"ipv4": "192.168.0.1", "ipv6": "fe80::858:c0ff:fea8:1"}``.
+    """
+    first = {}
+    ordered = []
+    for cidr in cidrs or []:
+        net = ipaddress.ip_network(str(cidr), strict=False)
+        gateway = str(net.network_address + 1)
+        ordered.append(gateway)
+        first.setdefault("ipv4" if net.version == 4 else "ipv6", gateway)
+    out = {}
+    if "ipv4" in first:
+        out["ipv4"] = first["ipv4"]
+    if "ipv6" in first and ordered:
+        out["ipv6"] = ipv6_link_local(mac_for_ip(ordered[0]))
+    return out

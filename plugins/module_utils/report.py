@@ -26,7 +26,7 @@ import os
 import statistics
 import xml.etree.ElementTree as ET
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn, probes
 
 CELL_OK = "."
 CELL_FAIL = "X"
@@ -35,7 +35,8 @@ CELL_UNKNOWN = "?"
 CHECK_ROUTE = "default-route"
 CHECK_EGRESS = "egress"
 CHECK_EAST_WEST = "east-west"
-VM_CHECKS = (CHECK_ROUTE, CHECK_EGRESS, CHECK_EAST_WEST)
+CHECK_ADDRESS = "address"
+VM_CHECKS = (CHECK_ADDRESS, CHECK_ROUTE, CHECK_EGRESS, CHECK_EAST_WEST)
 
 FAMILIES = ("ipv4", "ipv6")
 FAMILY_VERSION = {"ipv4": 4, "ipv6": 6}
@@ -83,13 +84,9 @@ def network_gateway(cidr):
 
 
 def gateways_by_family(cidrs):
-    """``{"ipv4": "192.168.0.1", "ipv6": "fd00::1"}`` for a list of subnets."""
-    out = {}
-    for cidr in cidrs or []:
-        fam = ip_family_of(str(cidr).split("/", maxsplit=1)[0])
-        if fam and fam not in out:
-            out[fam] = network_gateway(cidr)
-    return out
+    """The default-route gateway of a VM on a Layer2 primary UDN with ``cidrs``, per family: IPv4 the subnet's
+    first address, IPv6 the router's link-local address (:func:`ovn.layer2_gateways`)."""
+    return ovn.layer2_gateways(cidrs)
 
 
 def _num(value):
@@ -140,15 +137,35 @@ def _route_verdict(obs, gateways):
     seen = ", ".join("via {0} dev {1}".format(r.get("gateway", "-"), r.get("dev", "-")) for r in defaults)
     for route in defaults:
         gw = route.get("gateway")
-        if gw and expected and gw == expected:
-            return True, "default {0}".format(seen)
-        # IPv6 default routes are learnt from router advertisements: the gateway is link-local.
-        if fam == "ipv6" and gw and ipaddress.ip_address(gw).is_link_local:
-            return True, "default {0} (router advertisement)".format(seen)
+        if gw and expected and ipaddress.ip_address(gw) == ipaddress.ip_address(expected):
+            # IPv6: learnt from the UDN router's advertisements, via its link-local address
+            return True, "default {0}{1}".format(seen, " (router advertisement)" if fam == "ipv6" else "")
     return False, "default {0}; expected via {1}".format(seen, expected or "the UDN gateway")
 
 
+def _address_verdict(obs):
+    """Does the guest hold its VMI address of this family? (KubeVirt reports the pod interface's addresses in
+    ``status.interfaces`` whatever the guest configured: only the guest itself tells, e.g. an IPv6 address that
+    never came because the guest ran no DHCPv6.)"""
+    expected = obs.get("target")
+    try:
+        data = json.loads(obs.get("stdout") or "[]")
+    except ValueError:
+        return False, "unparsable `ip -j addr` output: {0!r}".format((obs.get("stdout") or "")[:120])
+    held = [info.get("local") for link in data if isinstance(link, dict)
+            for info in link.get("addr_info") or [] if info.get("scope") == "global" and info.get("local")]
+    if not expected:
+        return False, "the VMI reports no {0} address".format(obs.get("family"))
+    if any(ipaddress.ip_address(ip) == ipaddress.ip_address(expected) for ip in held):
+        return True, "holds {0}".format(expected)
+    return False, "the guest holds {0}, not its VMI address {1}{2}".format(
+        ", ".join(held) or "no global {0} address".format(obs.get("family")), expected,
+        " (no DHCPv6 in the guest? its cloud-init network data must enable dhcp6)" if obs.get("family") == "ipv6"
+        else "")
+
+
 _CLAIMS = {
+    CHECK_ADDRESS: "the guest holds its VMI address (from OVN-Kubernetes' DHCP)",
     CHECK_ROUTE: "the default route goes through the UDN gateway",
     CHECK_EGRESS: "the VM reaches an address outside the cluster",
     CHECK_EAST_WEST: "VMs on the same cluster UDN reach each other by IP",
@@ -157,6 +174,8 @@ _CLAIMS = {
 
 def _vm_target_label(obs, gateways):
     fam = obs["family"]
+    if obs["check"] == CHECK_ADDRESS:
+        return "address {0} ({1})".format(obs.get("target") or "?", fam)
     if obs["check"] == CHECK_ROUTE:
         return "gateway {0} ({1})".format(gateways.get(fam) or "?", fam)
     if obs["check"] == CHECK_EGRESS:
@@ -168,7 +187,8 @@ def evaluate_vm_checks(observations, gateways=None):
     """Turn raw observations gathered inside the VMs into results shaped like the pod workshop's probes.
 
     Each observation: ``{vm, network, check, family, target, rc, stdout, stderr, skipped, reason}`` where
-    ``check`` is ``default-route`` (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west``
+    ``check`` is ``address`` (stdout = ``ip -j -4|-6 addr show scope global``, target = the VMI's address of
+    that family), ``default-route`` (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west``
     (rc of a ping). ``gateways`` maps network name → family → expected gateway (:func:`gateways_by_family`),
     or family → gateway for a single network.
 
@@ -192,6 +212,8 @@ def evaluate_vm_checks(observations, gateways=None):
             continue
         if check == CHECK_ROUTE:
             ok, detail = _route_verdict(obs, gws)
+        elif check == CHECK_ADDRESS:
+            ok, detail = _address_verdict(obs)
         else:
             ok = obs.get("rc") == 0
             detail = "ping answered" if ok else "; ".join(
@@ -204,7 +226,7 @@ def evaluate_vm_checks(observations, gateways=None):
             "check": check,
             "from": str(obs.get("vm")),
             "to": _vm_target_label(obs, gws),
-            "protocol": "icmp" if check != CHECK_ROUTE else "route",
+            "protocol": {CHECK_ROUTE: "route", CHECK_ADDRESS: "address"}.get(check, "icmp"),
             "port": None,
             "family": obs["family"],
             "expect": "reachable",
@@ -342,7 +364,8 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
     ``pod_results``: what ``ovnk.udn_lab.connectivity_matrix`` returned (or its ``results``);
     ``vm_observations``: raw checks from inside the VMs (see :func:`evaluate_vm_checks`; the gateways come from
     ``networks``); ``migrations``: migration records (see :func:`migration_row`); ``access``: ``{vms: [{name,
-    namespace, ips}], user, ssh_command, console_command}``. The console password is never part of the dict.
+    namespace, ips, node, ssh_command, console_command}], user}`` (the commands per VM: module_utils access).
+    The console password is never part of the dict.
     """
     families = families_for(ip_family)
     networks = list(networks or [])
@@ -491,16 +514,21 @@ def render_markdown(report, plot_file=None, console_password=None):
     out += ["## Access for participants", ""]
     access = report["access"]
     if access.get("vms"):
-        out += ["Log in as `{0}`.".format(access.get("user", "fedora")), ""]
-        if access.get("ssh_command"):
-            out += ["SSH (no console needed):", "", "```", access["ssh_command"], "```", ""]
-        if access.get("console_command"):
-            out += ["Console:", "", "```", access["console_command"], "```", ""]
+        user = access.get("user", "fedora")
+        out += ["Log in as `{0}`. The console is the workshop's way in and needs no network; SSH goes through a "
+                "bastion pod on the VM's own network (`virtctl port-forward` and `virtctl ssh` cannot reach a VM "
+                "whose primary network is a user-defined network: virt-api dials it from the cluster's default "
+                "network, kubevirt/kubevirt#18399).".format(user), ""]
         if console_password:
-            out += ["Console password for `{0}`: `{1}`".format(access.get("user", "fedora"), console_password), ""]
-        out += _md_table(["VM", "namespace", "addresses", "SSH host (for <vm>.<namespace>)", "node"],
-                         [[v.get("name"), v.get("namespace"), ", ".join(v.get("ips") or []),
-                           "{0}.{1}".format(v.get("name"), v.get("namespace")), v.get("node") or "-"]
+            out += ["Console password for `{0}`: `{1}`".format(user, console_password), ""]
+        for vm in access["vms"]:
+            out += ["### {0} (namespace {1})".format(vm.get("name"), vm.get("namespace")), ""]
+            if vm.get("console_command"):
+                out += ["Console (escape with Ctrl+]):", "", "```", vm["console_command"], "```", ""]
+            if vm.get("ssh_command"):
+                out += ["SSH:", "", "```", vm["ssh_command"], "```", ""]
+        out += _md_table(["VM", "namespace", "addresses", "node"],
+                         [[v.get("name"), v.get("namespace"), ", ".join(v.get("ips") or []), v.get("node") or "-"]
                           for v in access["vms"]])
         out += [""]
     else:

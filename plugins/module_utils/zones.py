@@ -4,7 +4,9 @@
 
 OVN-Kubernetes in "single node zone" mode (interconnect, one zone per node) reads the zone of a node
 from the label ``k8s.ovn.org/zone-name``. Its kind scripts up to v1.3.0 set ``zone-name=<node name>``
-before installing the chart; later releases derive the zone from the node name and need no label.
+before installing the chart, and so does the seed workshop; later releases' scripts dropped the step. The label is
+not required even by v1.3.0: ``dist/images/ovnkube.sh`` (``get_node_zone``) falls back to the node name when it is
+absent (interconnect on) - the very value the label would hold. The lab sets it, as the seed does.
 
 Nothing here talks to a cluster: the module lists the nodes, hands them in as dicts, and applies the
 merge patches this file plans.
@@ -18,7 +20,7 @@ import re
 
 ZONE_LABEL = "k8s.ovn.org/zone-name"
 
-# The last OVN-Kubernetes release whose kind scripts label the nodes with their zone.
+# The last OVN-Kubernetes release whose kind scripts (and the seed, which follows them) label the nodes.
 LAST_VERSION_NEEDING_LABELS = (1, 3, 0)
 
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
@@ -42,10 +44,11 @@ def parse_version(version):
 
 
 def zone_labels_required(version):
-    """True when OVN-Kubernetes ``version`` expects the zone labels set by the deployer.
+    """True when the deployment scripts of OVN-Kubernetes ``version`` set the zone labels (so the lab does too).
 
-    Released versions up to and including v1.3.0 do; later versions and branch names
-    (``master``, ``release-1.4``…, which track newer code) do not.
+    Released versions up to and including v1.3.0 do; later versions and branch names (``master``,
+    ``release-1.4``…, which track newer code) do not. (Not a hard requirement even then: v1.3.0's ``ovnkube.sh``
+    falls back to the node name.)
     """
     parsed = parse_version(version)
     if parsed is None:

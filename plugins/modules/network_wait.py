@@ -24,8 +24,10 @@ description:
     by one cluster-wide watch kept to the wanted networks (this needs list/watch permission on UserDefinedNetworks
     cluster-wide). ClusterUserDefinedNetworks are watched cluster-wide. When both kinds are asked for they are
     watched one after the other, against the same deadline.
-  - A condition with status C(False) does not end the wait, even with a reason such as
-    C(InvalidPrimaryNetworkError) or C(SyncError) - OVN-Kubernetes retries, and the cause may be fixed in time.
+  - A condition with status C(False) does not end the wait, even one that looks terminal (OVN-Kubernetes v1.3.0
+    reports C(SyncError) on a UDN, C(NetworkAttachmentDefinitionSyncError) on a CUDN, with the message
+    C(invalid primary network state for namespace ...) when the namespace lacks the primary-UDN label) -
+    OVN-Kubernetes retries, and the cause may be fixed in time.
   - On timeout the task fails and says, per network not ready, every condition (type, status, reason, message),
     the latest Events about that object and what to check.
   - The input is checked before the cluster is contacted; a bad item of O(networks) fails with its index and the fix.
@@ -153,8 +155,8 @@ not_ready:
   type: list
   elements: dict
   sample: [{"kind": "UserDefinedNetwork", "name": "blue-network", "namespace": "blue",
-            "problem": "NetworkCreated=False (InvalidPrimaryNetworkError: invalid primary network state for namespace \"blue\" ...)",
-            "conditions": ["NetworkCreated=False (InvalidPrimaryNetworkError: invalid primary network state for namespace \"blue\" ...)"],
+            "problem": "NetworkCreated=False (SyncError: invalid primary network state for namespace \"blue\" ...)",
+            "conditions": ["NetworkCreated=False (SyncError: invalid primary network state for namespace \"blue\" ...)"],
             "events": [], "hints": ["a primary network needs the namespace label k8s.ovn.org/primary-user-defined-network ..."]}]
 """
 

@@ -92,8 +92,10 @@ EXAMPLES = r"""
 RETURN = r"""
 required:
   description:
-    - Whether zone labels are needed. V(true) when O(ovn_kubernetes_version) is unset or is a release up to
-      v1.3.0, V(false) otherwise (then nothing was done and RV(nodes) is empty).
+    - Whether the zone labels are set, as the deployment scripts of that release (and the seed) do. V(true) when
+      O(ovn_kubernetes_version) is unset or is a release up to v1.3.0, V(false) otherwise (then nothing was done
+      and RV(nodes) is empty). Not a hard requirement even for v1.3.0, whose C(ovnkube.sh) falls back to the node
+      name as the zone.
   returned: always
   type: bool
   sample: true

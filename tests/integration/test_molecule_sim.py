@@ -42,9 +42,9 @@ def _problem():
         return "the end-to-end sim run was switched off (UDN_LAB_E2E_SIM=0)"
     if os.geteuid() != 0:
         return "the data plane creates network namespaces: run as root"
-    for tool in ("ip", "nft", "iperf3", "ping", "ssh", "/usr/sbin/sshd"):
+    for tool in ("ip", "nft", "iperf3", "ping", "ssh", "/usr/sbin/sshd", "nc"):
         if not (shutil.which(tool) or os.path.exists(tool)):
-            return "%s is missing (apt-get install iproute2 nftables iperf3 iputils-ping openssh-client openssh-server)" % tool
+            return "%s is missing (apt-get install iproute2 nftables iperf3 iputils-ping openssh-client openssh-server netcat-openbsd)" % tool
     if not shutil.which("molecule"):
         return "molecule is not installed"
     return None

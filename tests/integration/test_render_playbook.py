@@ -14,7 +14,8 @@ EXPECTED = {
     "kind-config.yaml", "ovn-kubernetes-values.yaml", "kubevirt-cr-patch.yaml", "multus-image-override.yaml",
     "workloads/pods-namespaces.yaml", "workloads/pods-networks.yaml", "workloads/pods-statefulsets.yaml",
     "workloads/pods-services.yaml", "workloads/pods-network-policies.yaml",
-    "workloads/vms-namespaces.yaml", "workloads/vms-cudn.yaml", "workloads/vms-virtualmachines.yaml",
+    "workloads/vms-namespaces.yaml", "workloads/vms-cudn.yaml", "workloads/vms-bastions.yaml",
+    "workloads/vms-virtualmachines.yaml",
 }
 OWNERSHIP = {"app.kubernetes.io/managed-by": "ovnk.udn_lab"}
 

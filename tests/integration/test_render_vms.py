@@ -40,7 +40,7 @@ def render(repo_root, tmp_path, **extra):
     result = run_playbook(repo_root, tmp_path, "vms_entry.yml", workloads_operation="render", **extra)
     assert result.returncode == 0, result.stdout + result.stderr
     out = {}
-    for name in ("namespaces", "cudn", "cloud-init", "virtualmachines"):
+    for name in ("namespaces", "cudn", "bastions", "cloud-init", "virtualmachines"):
         path = tmp_path / "lab" / "rendered" / "workloads" / "vms-{0}.yaml".format(name)
         out[name] = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
     return out, result
@@ -65,7 +65,8 @@ def test_vms_equal_the_seed(repo_root, rendered_ipv4):
     docs, dummy, dummy2 = rendered_ipv4
     vms = dict(((d["metadata"]["namespace"], d["metadata"]["name"]), d) for d in docs["virtualmachines"])
     assert sorted(vms) == [("blue-namespace", "blue"), ("red-namespace", "red")]
-    assert seed_image(repo_root) == "quay.io/kubevirt/fedora-with-test-tooling-container-disk:v1.4.0"
+    # the KubeVirt release's own test-tooling disk (the seed's v1.4.0 predates the pinned KubeVirt): versions.yml
+    assert seed_image(repo_root) == "quay.io/kubevirt/fedora-with-test-tooling-container-disk:v1.8.4"
     for (namespace, name), vm in vms.items():
         assert vm["apiVersion"] == "kubevirt.io/v1" and vm["kind"] == "VirtualMachine"
         assert vm["spec"]["runStrategy"] == "Always"
@@ -76,6 +77,8 @@ def test_vms_equal_the_seed(repo_root, rendered_ipv4):
         volumes = dict((v["name"], v) for v in spec["volumes"])
         assert volumes["containerdisk"]["containerDisk"]["image"] == seed_image(repo_root)
         assert volumes["cloudinitdisk"]["cloudInitNoCloud"]["secretRef"]["name"] == name + "-cloud-init"
+        # network data from the same Secret (its networkdata key: KubeVirt v1.8.4 resolveNoCloudSecrets)
+        assert volumes["cloudinitdisk"]["cloudInitNoCloud"]["networkDataSecretRef"]["name"] == name + "-cloud-init"
         disks = [d["name"] for d in spec["domain"]["devices"]["disks"]]
         assert sorted(disks) == sorted(volumes)
 
@@ -187,6 +190,65 @@ def test_ipv6_only_and_more_vms_and_tenants(repo_root, tmp_path):
     assert green["spec"]["template"]["spec"]["domain"]["resources"]["requests"]["memory"] == "1Gi"
     names = sorted(ns["metadata"]["name"] for ns in docs["namespaces"])
     assert names == ["blue-namespace", "green-namespace", "red-namespace"]
+
+
+# --------------------------------------------------------------------------- network data and bastions
+
+
+def network_data(secret):
+    return yaml.safe_load(secret["stringData"]["networkdata"])
+
+
+@pytest.mark.parametrize("family,dhcp4,dhcp6", [("ipv4", True, False), ("ipv6", False, True), ("dual", True, True)])
+def test_network_data_runs_dhcp_for_every_family_of_the_lab(repo_root, tmp_path, family, dhcp4, dhcp6):
+    """OVN-K hands IPv6 out on a Layer2 primary UDN only by DHCPv6 and the pinned disk's cloud-init falls back to
+    DHCPv4 only: the network data turns DHCPv6 on, as OVN-K's e2e does for l2bridge VMs (test/e2e/kubevirt.go)."""
+    docs, dummy = render(repo_root, tmp_path, udn_lab_ip_family=family)
+    assert len(docs["cloud-init"]) == 2
+    for secret in docs["cloud-init"]:
+        data = network_data(secret)
+        assert data["version"] == 2
+        assert data["ethernets"]["eth0"]["dhcp4"] is dhcp4 and data["ethernets"]["eth0"]["dhcp6"] is dhcp6
+
+
+def test_one_bastion_per_vm_network_on_that_network(rendered_ipv4, repo_root):
+    """SSH reaches a VM through a pod on its own network: the bastion lives in a namespace the CUDN selects."""
+    docs, dummy, dummy2 = rendered_ipv4
+    (bastion,) = docs["bastions"]
+    assert (bastion["apiVersion"], bastion["kind"]) == ("apps/v1", "Deployment")
+    assert bastion["metadata"]["name"] == "udn-lab-bastion"
+    selected = docs["cudn"][0]["spec"]["namespaceSelector"]["matchExpressions"][0]["values"]
+    assert bastion["metadata"]["namespace"] in selected
+    pod = bastion["spec"]["template"]
+    assert pod["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "ovnk.udn_lab"
+    assert set(bastion["spec"]["selector"]["matchLabels"].items()) <= set(pod["metadata"]["labels"].items())
+    (container,) = pod["spec"]["containers"]
+    versions = yaml.safe_load((repo_root / "versions.yml").read_text())["udn_lab_versions_default"]
+    assert container["image"] == versions["test_pod"]["image"] and container["args"] == ["pause"]
+
+
+def test_bastions_follow_the_networks(repo_root, tmp_path):
+    networks = [
+        {"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
+         "subnets": {"ipv4": "192.168.0.0/16"}},
+        {"name": "other-tenant", "namespaces": ["green-namespace"], "subnets": {"ipv4": "10.20.0.0/16"}},
+    ]
+    vms = [{"name": "red", "namespace": "red-namespace", "network": "happy-tenant", "interface": "happy",
+            "memory": "1Gi"},
+           {"name": "green", "namespace": "green-namespace", "network": "other-tenant", "interface": "green",
+            "memory": "1Gi"}]
+    docs, dummy = render(repo_root, tmp_path, workloads_vm_networks=networks, workloads_vm_vms=vms, migrations=0,
+                         workloads_vm_bastion_name="jump", workloads_vm_bastion_image="example.org/tools:1")
+    got = sorted((b["metadata"]["namespace"], b["metadata"]["name"],
+                  b["spec"]["template"]["spec"]["containers"][0]["image"]) for b in docs["bastions"])
+    assert got == [("green-namespace", "jump", "example.org/tools:1"), ("red-namespace", "jump", "example.org/tools:1")]
+
+
+def test_bad_bastion_name_is_refused_naming_the_variable(repo_root, tmp_path):
+    result = run_playbook(repo_root, tmp_path, "vms_entry.yml", workloads_operation="render",
+                          workloads_vm_bastion_name="Not_A_Label")
+    assert result.returncode != 0
+    assert "workloads_vm_bastion_name" in result.stdout and "DNS label" in result.stdout
 
 
 # --------------------------------------------------------------------------- credentials and cloud-init

@@ -22,7 +22,7 @@ def cond(ctype, status, reason="", message="", when="2026-11-27T05:24:03Z"):
 CREATED = cond("NetworkCreated", "True", "NetworkAttachmentDefinitionCreated", "NetworkAttachmentDefinition has been created")
 ALLOCATED = cond("NetworkAllocationSucceeded", "True", "NetworkAllocationSucceeded",
                  "Network allocation succeeded for all synced nodes.")
-INVALID = cond("NetworkCreated", "False", "InvalidPrimaryNetworkError", INVALID_PRIMARY_MSG)
+INVALID = cond("NetworkCreated", "False", "SyncError", INVALID_PRIMARY_MSG)
 
 
 def udn(name, namespace, *conditions, rv="100"):
@@ -106,7 +106,7 @@ def test_network_created_true_is_ready_and_summarised():
 def test_terminal_looking_false_is_not_ready_and_quotes_reason_and_message():
     ready, problem, dummy = nw.network_readiness(udn("blue-network", "blue", INVALID))
     assert ready is False
-    assert problem == "NetworkCreated=False (InvalidPrimaryNetworkError: {0})".format(INVALID_PRIMARY_MSG)
+    assert problem == "NetworkCreated=False (SyncError: {0})".format(INVALID_PRIMARY_MSG)
 
 
 def test_absent_condition_missing_object_and_other_condition():
@@ -129,6 +129,14 @@ def test_hints_follow_the_state():
     assert nw.hints(udn("a", "a"), "NetworkCreated", {}) == [nw.HINT_NO_STATUS]
     obj = udn("a", "a", INVALID)
     assert nw.hints(obj, "NetworkCreated", nw.conditions_summary(obj)) == [nw.HINT_INVALID_PRIMARY]
+    # v1.3.0 on a CUDN: reason NetworkAttachmentDefinitionSyncError, one message line per unlabelled namespace
+    obj = cudn("c", cond("NetworkCreated", "False", "NetworkAttachmentDefinitionSyncError",
+                         INVALID_PRIMARY_MSG + "\n" + INVALID_PRIMARY_MSG.replace('"blue"', '"green"')))
+    assert nw.hints(obj, "NetworkCreated", nw.conditions_summary(obj)) == [nw.HINT_INVALID_PRIMARY]
+    # the same reason with another cause gets no label hint
+    obj = cudn("c", cond("NetworkCreated", "False", "NetworkAttachmentDefinitionSyncError",
+                         'foreign NetworkAttachmentDefinition with the desired name already exist [red/c]'))
+    assert nw.hints(obj, "NetworkCreated", nw.conditions_summary(obj)) == [nw.HINT_FALSE]
     obj = cudn("c", cond("NetworkCreated", "False", "SyncError", "failed to sync network c"))
     assert nw.hints(obj, "NetworkCreated", nw.conditions_summary(obj)) == [nw.HINT_FALSE]
     obj = cudn("c", CREATED)
@@ -337,7 +345,7 @@ def test_timeout_names_conditions_events_and_hints_per_network():
     blue, green, colored = msg.split(": ", 1)[1].split(" || ")
     assert blue == (
         "UserDefinedNetwork blue/blue-network: conditions: NetworkAllocationSucceeded=True (NetworkAllocationSucceeded: "
-        "Network allocation succeeded for all synced nodes.); NetworkCreated=False (InvalidPrimaryNetworkError: "
+        "Network allocation succeeded for all synced nodes.); NetworkCreated=False (SyncError: "
         + INVALID_PRIMARY_MSG + "); last events: Warning SyncError: old 2 | Warning SyncError: old 3 | "
         "Warning SyncError: old 4 | Warning SyncError: old 5 | Warning SyncError: old 6; check: " + nw.HINT_INVALID_PRIMARY)
     assert green == ("UserDefinedNetwork green/green-network: condition NetworkCreated absent; conditions: none yet; "
@@ -349,7 +357,7 @@ def test_timeout_names_conditions_events_and_hints_per_network():
                                 ("ClusterUserDefinedNetwork", "colored-enterprise", None)]
     details = err.value.details
     assert [d["name"] for d in details["not_ready"]] == ["blue-network", "green-network", "colored-enterprise"]
-    assert details["not_ready"][0]["problem"].startswith("NetworkCreated=False (InvalidPrimaryNetworkError")
+    assert details["not_ready"][0]["problem"].startswith("NetworkCreated=False (SyncError")
     assert [n["ready"] for n in details["networks"]] == [False, False, False]
     assert details["elapsed_seconds"] == 120.0
 

@@ -36,6 +36,13 @@ def obs(vm, check, family, target="", rc=0, stdout="", **extra):
     return item
 
 
+def addresses(*ips):
+    """``ip -j addr show scope global`` output holding ``ips`` on eth0."""
+    return json.dumps([{"ifname": "eth0", "addr_info": [
+        {"family": "inet6" if ":" in ip else "inet", "local": ip, "prefixlen": 64 if ":" in ip else 16,
+         "scope": "global"} for ip in ips]}])
+
+
 def good_observations():
     out = []
     for vm, peer in ((RED, BLUE), (BLUE, RED)):
@@ -69,8 +76,13 @@ def test_network_gateway_is_the_first_address(cidr, gateway):
     assert report.network_gateway(cidr) == gateway
 
 
-def test_gateways_by_family():
-    assert report.gateways_by_family(["192.168.0.0/16", "fd00::/64"]) == {"ipv4": "192.168.0.1", "ipv6": "fd00::1"}
+def test_gateways_by_family_are_what_ovn_k_gives_a_layer2_guest():
+    """IPv4: the subnet's first address (DHCPv4 router); IPv6: the link-local address of the router port, whose MAC
+    is IPAddrToHWAddr of the network's first gateway (OVN-K e2e GenerateGatewayIPv6RouterLLA)."""
+    expected = {"ipv4": "192.168.0.1", "ipv6": "fe80::858:c0ff:fea8:1"}
+    assert report.gateways_by_family(["192.168.0.0/16", "fd00::/64"]) == expected
+    # IPv6 only: the MAC comes from the SHA-256 of the IPv6 gateway's text
+    assert report.gateways_by_family(["fd00:192:168::/64"]) == {"ipv6": "fe80::858:4bff:feeb:a0e3"}
 
 
 def test_network_cidrs_of_every_shape_filtered_by_family():
@@ -119,10 +131,30 @@ def test_default_route_missing_or_garbage_fails():
     assert "unparsable" in results[1]["detail"]
 
 
-def test_ipv6_default_route_from_router_advertisement_passes():
-    results, dummy = report.evaluate_vm_checks([obs(RED, "default-route", "ipv6", stdout=route("fe80::1"))],
-                                               {"ipv6": "fd00::1"})
-    assert results[0]["ok"] is True
+def test_ipv6_default_route_must_be_the_udn_routers_link_local_address():
+    gateways = report.gateways_by_family(NETWORKS[0]["cidrs"])
+    results, dummy = report.evaluate_vm_checks([
+        obs(RED, "default-route", "ipv6", stdout=route("fe80::858:c0ff:fea8:1")),
+        obs(RED, "default-route", "ipv6", stdout=route("fe80::1")),  # another router's advertisements
+    ], gateways)
+    assert [r["ok"] for r in results] == [True, False]
+    assert "router advertisement" in results[0]["detail"]
+    assert "expected via fe80::858:c0ff:fea8:1" in results[1]["detail"]
+
+
+def test_address_check_needs_the_vmi_address_inside_the_guest():
+    """KubeVirt reports the pod interface's IPv6 whatever the guest did: only the guest tells whether DHCPv6 ran."""
+    results, dummy = report.evaluate_vm_checks([
+        obs(RED, "address", "ipv4", "192.168.0.3", stdout=addresses("192.168.0.3")),
+        obs(RED, "address", "ipv6", "fd00:192:168::3", stdout=addresses("192.168.0.3")),
+        obs(RED, "address", "ipv6", "fd00:192:168::3", stdout=addresses("192.168.0.3", "fd00:192:168:0::3")),
+        obs(RED, "address", "ipv4", "", stdout=addresses("192.168.0.3")),
+        obs(RED, "address", "ipv4", "192.168.0.3", stdout="garbage"),
+    ])
+    assert [r["ok"] for r in results] == [True, False, True, False, False]
+    assert "no DHCPv6 in the guest" in results[1]["detail"] and "holds 192.168.0.3" in results[1]["detail"]
+    assert results[0]["to"] == "address 192.168.0.3 (ipv4)" and results[0]["protocol"] == "address"
+    assert "reports no ipv4 address" in results[3]["detail"] and "unparsable" in results[4]["detail"]
 
 
 def test_failed_ping_carries_rc_and_stderr():
@@ -205,8 +237,11 @@ def full_report(**changes):
                 cluster={"name": "ovn-k-helm", "nodes": ["cp", "worker", "worker2"]}, networks=NETWORKS,
                 pod_results=POD_RESULTS, vm_observations=good_observations(),
                 migrations=[migration_record(1, "ipv4"), migration_record(1, "ipv6"), migration_record(2, "ipv4")],
-                access={"user": "fedora", "ssh_command": "ssh fedora@red.red-namespace",
-                        "vms": [{"name": "red", "namespace": "red-namespace", "ips": ["192.168.0.3"]}]},
+                access={"user": "fedora", "vms": [{
+                    "name": "red", "namespace": "red-namespace", "ips": ["192.168.0.3"], "node": "worker",
+                    "console_command": "virtctl console -n red-namespace red",
+                    "ssh_command": "ssh -o 'ProxyCommand=kubectl exec -i -n red-namespace deploy/udn-lab-bastion -- "
+                                   "nc %h %p' fedora@192.168.0.3"}]},
                 ip_family="dual")
     args.update(changes)
     return report.build_report(**args)
@@ -220,7 +255,7 @@ def test_report_summary_counts_failures():
     assert summary["ok"] is False
     assert summary["failures"] == ["pod blue/app-blue-0 -> green/app-green-0: wrong"]
     assert summary["failures_by_part"] == {"pods": summary["failures"], "vm_checks": [], "migrations": []}
-    assert built["networks"][0]["gateways"] == {"ipv4": "192.168.0.1", "ipv6": "fd00:192:168::1"}
+    assert built["networks"][0]["gateways"] == {"ipv4": "192.168.0.1", "ipv6": "fe80::858:c0ff:fea8:1"}
 
 
 def test_markdown_has_every_section_and_the_password_only_when_given():
@@ -234,6 +269,16 @@ def test_markdown_has_every_section_and_the_password_only_when_given():
     assert "| 1 | blue-namespace/blue | ipv6 | worker → worker2 |" in text
     assert "s3cret-Pw" not in report.render_markdown(built)
     assert "s3cret-Pw" not in report.render_json(built)
+
+
+def test_markdown_access_gives_each_vm_its_console_and_ssh_commands():
+    text = report.render_markdown(full_report())
+    section = text.split("## Access for participants", 1)[1].split("## Summary", 1)[0]
+    assert "### red (namespace red-namespace)" in section
+    assert "```\nvirtctl console -n red-namespace red\n```" in section
+    assert "deploy/udn-lab-bastion -- nc %h %p' fedora@192.168.0.3" in section
+    assert "kubevirt/kubevirt#18399" in section  # why not virtctl port-forward
+    assert "| red | red-namespace | 192.168.0.3 | worker |" in section
 
 
 def test_markdown_says_what_was_not_run():

@@ -80,7 +80,7 @@ def test_returns_when_the_last_network_is_created(monkeypatch, capsys, clock):
 
 def test_timeout_names_conditions_events_and_what_to_check(monkeypatch, capsys, clock):
     api = FakeApi(clock, {
-        UDN: [network(UDN, "blue-network", "blue", "False", "InvalidPrimaryNetworkError", INVALID_PRIMARY_MSG),
+        UDN: [network(UDN, "blue-network", "blue", "False", "SyncError", INVALID_PRIMARY_MSG),
               created(UDN, "green-network", "green")],
         "Event": [
             {"metadata": {"namespace": "blue"}, "involvedObject": {"kind": UDN, "name": "blue-network", "namespace": "blue"},
@@ -95,7 +95,7 @@ def test_timeout_names_conditions_events_and_what_to_check(monkeypatch, capsys, 
     msg = out["msg"]
     assert msg.startswith("timed out after 120 s waiting for NetworkCreated=True on 2 of 3 networks: "
                           "UserDefinedNetwork blue/blue-network: conditions: NetworkCreated=False "
-                          "(InvalidPrimaryNetworkError: invalid primary network state for namespace \"blue\"")
+                          "(SyncError: invalid primary network state for namespace \"blue\"")
     assert "last events: Warning SyncError (x3): failed to sync blue-network; check: a primary network needs the " \
            "namespace label k8s.ovn.org/primary-user-defined-network" in msg
     assert "NotThisOne" not in msg

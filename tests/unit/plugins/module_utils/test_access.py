@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""Unit tests for plugins/module_utils/access.py: how a VM is reached on a real cluster."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import shlex
+
+import pytest
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import access
+
+RED = {"name": "red", "namespace": "red-namespace", "ipv4": "192.168.0.3", "ipv6": "fd00:192:168::3",
+       "ips": ["192.168.0.3", "fd00:192:168::3"]}
+BASTION = {"namespace": "red-namespace", "name": "udn-lab-bastion"}
+
+
+def test_ssh_goes_through_the_bastion_with_nc_and_never_through_virtctl_port_forward():
+    got = access.vm_access(RED, BASTION, kubectl="/lab/bin/kubectl", kubeconfig="/lab/kubeconfig",
+                           virtctl="/lab/bin/virtctl", key="/lab/ssh/id_ed25519", known_hosts="/lab/ssh/known_hosts")
+    assert got["address"] == "192.168.0.3"
+    assert got["proxy_command"] == ("/lab/bin/kubectl --kubeconfig /lab/kubeconfig exec -i -n red-namespace "
+                                    "deploy/udn-lab-bastion -- nc %h %p")
+    argv = shlex.split(got["ssh_command"])
+    assert argv[0] == "ssh" and argv[-1] == "fedora@192.168.0.3"
+    assert "ProxyCommand=" + got["proxy_command"] in argv and "-i" in argv
+    assert "port-forward" not in got["ssh_command"] and "port-forward" not in got["ssh_args"]
+    # Ansible splits ansible_ssh_common_args with shlex: the ProxyCommand must stay one word
+    assert "ProxyCommand=" + got["proxy_command"] in shlex.split(got["ssh_args"])
+    assert "UserKnownHostsFile=/lab/ssh/known_hosts" in shlex.split(got["ssh_args"])
+
+
+def test_console_is_the_seed_command_with_the_lab_kubeconfig():
+    got = access.vm_access(RED, BASTION, virtctl="virtctl", kubeconfig="/lab/kubeconfig")
+    assert got["console_command"] == "virtctl console --kubeconfig /lab/kubeconfig -n red-namespace red"
+    assert access.vm_access(RED, BASTION)["console_command"] == "virtctl console -n red-namespace red"
+
+
+def test_ipv6_only_vm_is_reached_by_its_ipv6_address():
+    vm = {"name": "blue", "namespace": "blue-namespace", "ipv4": "", "ipv6": "fd00:192:168::4",
+          "ips": ["fd00:192:168::4"]}
+    assert access.vm_access(vm, BASTION)["address"] == "fd00:192:168::4"
+    assert access.vm_access(vm, BASTION)["ssh_command"].endswith("fedora@fd00:192:168::4")
+
+
+def test_own_proxy_command_replaces_the_bastion():
+    got = access.vm_access(RED, None, proxy_command="ssh -W %h:%p jump.example")
+    assert got["proxy_command"] == "ssh -W %h:%p jump.example"
+
+
+def test_paths_with_spaces_are_quoted():
+    got = access.vm_access(RED, BASTION, kubeconfig="/my labs/kubeconfig")
+    assert "'/my labs/kubeconfig'" in got["proxy_command"]
+
+
+@pytest.mark.parametrize("vm,bastion,message", [
+    ({"name": "red", "namespace": "red-namespace", "ips": []}, BASTION, "has no address yet"),
+    (RED, None, "no bastion on its network"),
+    ({"name": "red"}, BASTION, "needs a name and a namespace"),
+    (RED, {"namespace": "red-namespace"}, "needs a namespace and a Deployment name"),
+])
+def test_unusable_inputs_are_refused(vm, bastion, message):
+    with pytest.raises(access.AccessError, match=message):
+        access.vm_access(vm, bastion)
