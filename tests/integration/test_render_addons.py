@@ -420,3 +420,16 @@ def test_kubevirt_read_back_check(repo_root, tmp_path, configuration, stuck):
     else:
         assert result.returncode != 0, output[-6000:]
         assert "does not hold what kubevirt-cr-patch.yaml set" in output, output[-6000:]
+
+
+def test_an_unchanged_create_earlier_in_the_run_does_not_skip_a_later_render(repo_root, upstream_dir, tmp_path):
+    """The lab state lookup runs for create only; its registered "current" must not gate another operation of a
+    later play (it once skipped a delete or render that followed a create in one ansible-playbook run)."""
+    mirror = _multus_mirror(repo_root, upstream_dir, tmp_path)
+    result = run_playbook(repo_root, tmp_path, "state_gate_render.yml", udn_lab_mirror_dir=str(mirror),
+                          ovn_kubernetes_api_server_address=API_V6, kubevirt_use_emulation="false", migrations=0)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    for name in ("kind-config.yaml", "ovn-kubernetes-values.yaml", "kubevirt-cr-patch.yaml",
+                 "multus-daemonset.yaml", "workloads/vms-virtualmachines.yaml",
+                 "workloads/pods-statefulsets.yaml"):
+        assert rendered(tmp_path, name).exists(), name
