@@ -9,6 +9,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -77,3 +81,52 @@ def test_argument_spec_rejects_unknown_keys(repo_root, tmp_path, defaults):
     networks[0]["cdir"] = "10.0.0.0/8"
     out = run_create(repo_root, tmp_path, workloads_networks=networks)
     assert "workloads_networks" in out and "cdir" in out
+
+
+# --------------------------------------------------------------------------- teardown: ownership labels
+
+
+def run_teardown(repo_root, tmp_path, **extra):
+    """playbooks/teardown.yml against a kubeconfig that does not exist: any cluster access would fail otherwise."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path / "home"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
+    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
+        env.pop(name, None)
+    (tmp_path / "home").mkdir(exist_ok=True)
+    variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local",
+                     udn_lab_cluster_name="lab-7", udn_lab_dir=str(tmp_path / "lab"),
+                     udn_lab_kubeconfig=str(tmp_path / "no-such-kubeconfig"), udn_lab_teardown_scope="workloads")
+    variables.update(extra)
+    extra_file = tmp_path / "extra-vars.json"
+    extra_file.write_text(json.dumps(variables))
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+           os.path.join("playbooks", "teardown.yml"), "-e", "@" + str(extra_file)]
+    result = subprocess.run(cmd, cwd=str(repo_root), env=env, capture_output=True, text=True, check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("labels,message", [
+    ({}, "udn_lab_labels lacks app.kubernetes.io/managed-by and udn-lab.ovnk.io/lab"),
+    ({"udn-lab.ovnk.io/lab": "lab-7"}, "udn_lab_labels lacks app.kubernetes.io/managed-by"),
+    ({"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": "other-lab"},
+     "udn-lab.ovnk.io/lab is 'other-lab', not this lab's cluster name 'lab-7'"),
+    ({"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": ""},
+     "udn_lab_labels lacks udn-lab.ovnk.io/lab"),
+])
+def test_teardown_refuses_a_selector_that_could_match_what_the_lab_never_made(repo_root, tmp_path, labels, message):
+    """An empty or partial selector matches objects of others (an empty one matches everything): refused before
+    the first API call, naming the variable the user set."""
+    rc, out = run_teardown(repo_root, tmp_path, udn_lab_labels=labels)
+    assert rc != 0
+    assert message in " ".join(out.split())
+    assert FIRST_CLUSTER_TASK not in out  # refused before its first cluster call
+
+
+FIRST_CLUSTER_TASK = "Forget the workshop in the lab state record first"
+
+
+def test_teardown_with_the_labels_of_this_lab_goes_on_to_the_cluster(repo_root, tmp_path):
+    """The control: the right labels pass the check and the run reaches the cluster (which is missing here)."""
+    rc, out = run_teardown(repo_root, tmp_path, udn_lab_labels={"app.kubernetes.io/managed-by": "ovnk.udn_lab",
+                                                               "udn-lab.ovnk.io/lab": "lab-7"})
+    assert rc != 0 and FIRST_CLUSTER_TASK in out
