@@ -100,3 +100,56 @@ def test_no_machine_paths_in_tracked_files():
         if str(ROOT) + "/" in text or (home not in ("/", "") and home + "/" in text):
             offenders.append(name)
     assert not offenders, "files holding paths of this machine: %s" % offenders
+
+
+# Variables a reader is told to set: `-e NAME=VALUE`, and every `<prefix>_name` in backticks.
+_PREFIXES = ("udn_lab",) + tuple(r.name for r in ROLES)
+_DOC_FILES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md")) + sorted(ROOT.glob("roles/*/README.md"))
+
+
+def _documented_variables():
+    """``{name: [file, ...]}`` of the variables the README and docs name."""
+    found = {}
+    pattern = re.compile(r"(?:-e\s+['\"]?([a-z_][a-z0-9_]*)=)|`((?:%s)_[a-z0-9_]+)" % "|".join(_PREFIXES))
+    for path in _DOC_FILES:
+        for match in pattern.finditer(path.read_text()):
+            name = match.group(1) or match.group(2)
+            if not name.endswith("_"):  # `ovn_kubernetes_image_*`: a family of variables, not one
+                found.setdefault(name, []).append(path.name)
+    return found
+
+
+def _read_variables():
+    """Every variable a role option documents, or that the roles, playbooks and inventories read or set."""
+    names = set()
+    for role in ROLES:
+        names.update(_spec_options(role))
+    words = re.compile(r"\b[a-z_][a-z0-9_]*\b")
+    for pattern in ("roles/*/defaults/**/*.yml", "roles/*/vars/*.yml", "roles/*/tasks/*.yml", "playbooks/*.yml",
+                    "site.yml", "inventories/**/*.yml", "molecule/*/*.yml"):
+        for path in ROOT.glob(pattern):
+            names.update(words.findall(path.read_text()))
+    return names
+
+
+def test_every_variable_the_docs_name_exists():
+    """Docs that run: a variable the README or docs tell users to set is a real one (the README once offered
+    -e workloads_probe_external=false, which nothing reads: an offline lab still probed the internet)."""
+    known = _read_variables()
+    missing = dict((name, files) for name, files in _documented_variables().items() if name not in known)
+    assert not missing, "variables named in the docs that nothing reads: %s" % missing
+
+
+def test_every_extra_var_of_the_docs_is_documented():
+    """An `-e NAME=VALUE` the docs show is a role option or a collection-wide udn_lab_* / playbook variable."""
+    options = set()
+    for role in ROLES:
+        options.update(_spec_options(role))
+    extra = re.compile(r"-e\s+['\"]?([a-z_][a-z0-9_]*)=")
+    shown = set(m.group(1) for path in _DOC_FILES for m in extra.finditer(path.read_text()))
+    assert shown, "the README shows -e examples: the pattern must find them"
+    playbook_level = set(re.findall(r"\b(udn_lab_[a-z0-9_]+|migrations)\b", "".join(
+        p.read_text() for p in list(ROOT.glob("playbooks/*.yml")) + [ROOT / "site.yml"]
+        + list(ROOT.glob("inventories/**/*.yml")) + list(ROOT.glob("roles/*/defaults/**/*.yml")))))
+    unknown = sorted(shown - options - playbook_level)
+    assert not unknown, "-e variables in the docs that are neither role options nor playbook variables: %s" % unknown
