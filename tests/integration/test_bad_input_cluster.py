@@ -207,3 +207,63 @@ def test_delete_matches_the_exact_name_only(repo_root, tmp_path, clusters, delet
     else:
         assert deletes == []
     assert not (tmp_path / "lab").exists()
+
+
+GOOD_KUBECONFIG = (
+    "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+    "clusters: [{name: c, cluster: {server: '%s', insecure-skip-tls-verify: true}}]\n"
+    "contexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    "users: [{name: u, user: {token: t}}]\n"
+)
+
+
+@pytest.mark.parametrize("content,expected", [
+    ("{{ not yaml: [", "it does not parse as YAML"),
+    ("", "it is empty"),
+    (GOOD_KUBECONFIG.replace("current-context: c\n", "") % "https://127.0.0.1:9", "it sets no current-context"),
+])
+def test_existing_with_a_garbage_kubeconfig_fails_at_once(repo_root, tmp_path, content, expected):
+    """A kubeconfig that cannot work is refused before any connection, naming the file, what is wrong and
+    KUBECONFIG (what the README tells users to set): no retries (measured in the closing note: seconds)."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(content)
+    result = run_role(repo_root, tmp_path, kind_cluster_operation="existing", kind_cluster_kubeconfig=str(kubeconfig))
+    message = " ".join(failure_message(result).split())
+    assert result.returncode != 0
+    assert "kind_cluster_kubeconfig '%s' cannot reach a cluster: %s" % (kubeconfig, expected) in message, message[-2000:]
+    assert "KUBECONFIG" in message
+    assert "Connect to" not in result.stdout  # refused before any connection attempt
+
+
+def test_existing_with_a_server_that_is_not_kubernetes_fails_within_its_timeouts(repo_root, tmp_path):
+    """Something answers TCP at the server, but it is no API server: the nodes cannot be read, and the run fails
+    after kind_cluster_existing_api_timeout, naming the kubeconfig."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+
+    def serve():
+        while True:
+            try:
+                conn, dummy = listener.accept()
+            except OSError:
+                return
+            conn.close()  # talks no TLS, no HTTP
+
+    threading.Thread(target=serve, daemon=True).start()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(GOOD_KUBECONFIG % ("https://127.0.0.1:%d" % port))
+    kubeconfig.chmod(0o600)
+    try:
+        result = run_role(repo_root, tmp_path, kind_cluster_operation="existing",
+                          kind_cluster_kubeconfig=str(kubeconfig), kind_cluster_existing_api_timeout=5)
+    finally:
+        listener.close()
+    message = " ".join(failure_message(result).split())
+    assert result.returncode != 0
+    assert "did not answer with its nodes within 5s (kind_cluster_existing_api_timeout)" in message, message[-2000:]
+    assert "kind_cluster_kubeconfig '%s'" % kubeconfig in message

@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""What a kubeconfig says, read without contacting anything (pure functions).
+
+A kubeconfig that does not parse, has no current context, or whose context names no cluster with a server URL
+cannot work however often it is retried: the lab says so at once, naming the file and what is wrong, instead of
+retrying the API for minutes. The server (scheme, host, port) comes back so the next step can check, quickly,
+that something answers there.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
+    from urlparse import urlsplit
+
+import yaml
+
+
+def _named(items, name):
+    for item in items or []:
+        if isinstance(item, dict) and item.get("name") == name:
+            return item
+    return None
+
+
+def inspect(text, context=None):
+    """``{"problems": [...], "context", "cluster", "server", "host", "port", "scheme"}`` of a kubeconfig's text.
+
+    ``problems`` is empty when the kubeconfig can be used: it parses as a YAML mapping, the context
+    (``context`` or ``current-context``) exists and names a cluster whose ``server`` is an ``http(s)://host[:port]``
+    URL. ``port`` defaults to 443 (https) or 80 (http), as client-go does.
+    """
+    out = {"problems": [], "context": None, "cluster": None, "server": None, "host": None, "port": None,
+           "scheme": None}
+    try:
+        data = yaml.safe_load(text) if text and text.strip() else None
+    except yaml.YAMLError as exc:
+        out["problems"].append("it does not parse as YAML ({0})".format(str(exc).splitlines()[0]))
+        return out
+    if not isinstance(data, dict):
+        out["problems"].append("it is empty" if data is None else "it is not a kubeconfig (a YAML mapping with "
+                                                                  "clusters, contexts and users)")
+        return out
+    name = context or data.get("current-context")
+    if not name:
+        out["problems"].append("it sets no current-context")
+        return out
+    out["context"] = name
+    ctx = _named(data.get("contexts"), name)
+    if ctx is None:
+        out["problems"].append("its context {0!r} is not among its contexts".format(name))
+        return out
+    cluster_name = (ctx.get("context") or {}).get("cluster")
+    out["cluster"] = cluster_name
+    cluster = _named(data.get("clusters"), cluster_name)
+    if cluster is None:
+        out["problems"].append("context {0!r} names cluster {1!r}, which it does not define".format(
+            name, cluster_name))
+        return out
+    server = (cluster.get("cluster") or {}).get("server")
+    out["server"] = server
+    try:
+        url = urlsplit(str(server or ""))
+        port = url.port
+    except ValueError:
+        url, port = None, None
+    if not server or url is None or url.scheme not in ("https", "http") or not url.hostname:
+        out["problems"].append("cluster {0!r} has no usable server URL (got {1!r}; expected https://host:port)".format(
+            cluster_name, server))
+        return out
+    out.update(scheme=url.scheme, host=url.hostname, port=port or (443 if url.scheme == "https" else 80))
+    return out
