@@ -127,6 +127,6 @@ FIRST_CLUSTER_TASK = "Forget the workshop in the lab state record first"
 
 def test_teardown_with_the_labels_of_this_lab_goes_on_to_the_cluster(repo_root, tmp_path):
     """The control: the right labels pass the check and the run reaches the cluster (which is missing here)."""
-    rc, out = run_teardown(repo_root, tmp_path, udn_lab_labels={"app.kubernetes.io/managed-by": "ovnk.udn_lab",
-                                                               "udn-lab.ovnk.io/lab": "lab-7"})
+    labels = {"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": "lab-7"}
+    rc, out = run_teardown(repo_root, tmp_path, udn_lab_labels=labels)
     assert rc != 0 and FIRST_CLUSTER_TASK in out

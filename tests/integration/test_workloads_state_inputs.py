@@ -26,8 +26,8 @@ def digest(repo_root, tmp_path, **extra):
     variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local",
                      udn_lab_dir=str(tmp_path / "lab"), udn_lab_render_dir=str(tmp_path / "lab" / "rendered"))
     variables.update(extra)
-    cmd = ["ansible-playbook", "-i", "localhost,", os.path.join("tests", "integration", "playbooks",
-                                                               "workloads_state_digest.yml"), "-e", json.dumps(variables)]
+    playbook = os.path.join("tests", "integration", "playbooks", "workloads_state_digest.yml")
+    cmd = ["ansible-playbook", "-i", "localhost,", playbook, "-e", json.dumps(variables)]
     out = subprocess.run(cmd, cwd=str(repo_root), env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
     return re.search(r"DIGEST=([0-9a-f]{64})", out.stdout).group(1)
