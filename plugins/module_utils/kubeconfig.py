@@ -18,7 +18,10 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     from urlparse import urlsplit
 
-import yaml
+try:
+    import yaml
+except ImportError:  # module_utils may be imported where PyYAML is missing (the filter runs on the controller)
+    yaml = None
 
 
 def _named(items, name):
@@ -37,6 +40,9 @@ def inspect(text, context=None):
     """
     out = {"problems": [], "context": None, "cluster": None, "server": None, "host": None, "port": None,
            "scheme": None}
+    if yaml is None:
+        out["problems"].append("PyYAML is not installed on the Ansible controller: it cannot read a kubeconfig")
+        return out
     try:
         data = yaml.safe_load(text) if text and text.strip() else None
     except yaml.YAMLError as exc:
