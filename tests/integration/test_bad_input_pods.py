@@ -9,10 +9,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import json
-import os
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -88,20 +84,10 @@ def test_argument_spec_rejects_unknown_keys(repo_root, tmp_path, defaults):
 
 def run_teardown(repo_root, tmp_path, **extra):
     """playbooks/teardown.yml against a kubeconfig that does not exist: any cluster access would fail otherwise."""
-    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path / "home"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
-    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
-        env.pop(name, None)
-    (tmp_path / "home").mkdir(exist_ok=True)
-    variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local",
-                     udn_lab_cluster_name="lab-7", udn_lab_dir=str(tmp_path / "lab"),
-                     udn_lab_kubeconfig=str(tmp_path / "no-such-kubeconfig"), udn_lab_teardown_scope="workloads")
+    variables = dict(udn_lab_cluster_name="lab-7", udn_lab_kubeconfig=str(tmp_path / "no-such-kubeconfig"),
+                     udn_lab_teardown_scope="workloads")
     variables.update(extra)
-    extra_file = tmp_path / "extra-vars.json"
-    extra_file.write_text(json.dumps(variables))
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-           os.path.join("playbooks", "teardown.yml"), "-e", "@" + str(extra_file)]
-    result = subprocess.run(cmd, cwd=str(repo_root), env=env, capture_output=True, text=True, check=False)
+    result = run_playbook(repo_root, tmp_path, "teardown_entry.yml", **variables)
     return result.returncode, result.stdout + result.stderr
 
 

@@ -8,27 +8,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
+from test_render_vms import run_playbook
 
 
 def digest(repo_root, tmp_path, **extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path / "home"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
-    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
-        env.pop(name, None)
-    (tmp_path / "home").mkdir(exist_ok=True)
-    variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local",
-                     udn_lab_dir=str(tmp_path / "lab"), udn_lab_render_dir=str(tmp_path / "lab" / "rendered"))
-    variables.update(extra)
-    playbook = os.path.join("tests", "integration", "playbooks", "workloads_state_digest.yml")
-    cmd = ["ansible-playbook", "-i", "localhost,", playbook, "-e", json.dumps(variables)]
-    out = subprocess.run(cmd, cwd=str(repo_root), env=env, capture_output=True, text=True, check=False)
+    out = run_playbook(repo_root, tmp_path, "workloads_state_digest.yml", **extra)
     assert out.returncode == 0, out.stdout + out.stderr
     return re.search(r"DIGEST=([0-9a-f]{64})", out.stdout).group(1)
 
