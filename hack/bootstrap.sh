@@ -49,7 +49,14 @@ have_collection() {
 
 install_from_galaxy() {
   log "installing collections from Galaxy (requirements.yml)"
-  ansible-galaxy collection install -r requirements.yml -p "$collections_dir" --timeout 30 >&2
+  local out rc=0
+  out=$(ansible-galaxy collection install -r requirements.yml -p "$collections_dir" --timeout 30 2>&1) || rc=$?
+  if [[ $rc != 0 ]]; then
+    # one line, not ansible-galaxy's [ERROR] block: the caller says what happens next
+    log "Galaxy did not answer: $(grep -m1 -oE 'urlopen error[^>]*|Name or service not known|timed out|Connection refused' <<<"$out" || echo "exit $rc")"
+    return 1
+  fi
+  printf '%s\n' "$out" >&2
 }
 
 install_from_pypi() {
