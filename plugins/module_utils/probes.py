@@ -195,6 +195,16 @@ def pick_node(nodes, wanted=None):
     return (workers or nodes or [None])[0]
 
 
+def _backend_names(svc, lookup):
+    """Names of the pods a Service selects (who may answer through it); None when it selects nothing."""
+    selector = (svc.get("spec") or {}).get("selector")
+    if not selector:
+        return None
+    namespace = (svc.get("metadata") or {}).get("namespace")
+    pods = lookup.list_pods(namespace, ",".join("{0}={1}".format(k, v) for k, v in sorted(selector.items())))
+    return sorted(p["metadata"]["name"] for p in pods or []) or None
+
+
 def resolve_target(probe, lookup):
     """``{"host", "port", "family", "address_kind"}`` for the probe's target; raises :class:`Unresolved`."""
     dst = probe.get("to") or {}
@@ -213,7 +223,7 @@ def resolve_target(probe, lookup):
         if not ips:
             raise Unresolved("pod {0}/{1} has no {2} address on network {3!r} yet".format(
                 dst["namespace"], dst["name"], family, network))
-        return {"host": ips[0], "port": port, "family": family}
+        return {"host": ips[0], "port": port, "family": family, "hostnames": [dst["name"]]}
     if kind in ("service", "kubernetes_api"):
         ns, name = (dst["namespace"], dst["name"]) if kind == "service" else ("default", "kubernetes")
         svc = lookup.get_service(ns, name)
@@ -223,7 +233,8 @@ def resolve_target(probe, lookup):
         addr = _family_address(spec.get("clusterIPs") or [spec.get("clusterIP")], family)
         if not addr:
             raise Unresolved("service {0}/{1} has no {2} ClusterIP".format(ns, name, family))
-        return {"host": addr, "port": port or _service_port(svc, probe), "family": family}
+        return {"host": addr, "port": port or _service_port(svc, probe), "family": family,
+                "hostnames": _backend_names(svc, lookup) if kind == "service" else None}
     if kind == "nodeport":
         svc = lookup.get_service(dst["namespace"], dst["name"])
         if svc is None:
@@ -235,7 +246,7 @@ def resolve_target(probe, lookup):
         if not addr:
             raise Unresolved("node {0} has no {1} InternalIP".format(node["metadata"]["name"], family))
         return {"host": addr, "port": _service_port(svc, probe, node_port=True), "family": family,
-                "node": node["metadata"]["name"]}
+                "node": node["metadata"]["name"], "hostnames": _backend_names(svc, lookup)}
     if kind == "dns":
         return {"host": dst["name"], "port": port, "family": family}
     addr = dst.get("address")
@@ -261,7 +272,8 @@ def probe_command(protocol, host, port=None, family="ipv4", timeout=3, path=DEFA
 
     * ``tcp``: ``/agnhost connect <host:port> --timeout=<t>s --protocol=tcp`` (exit 0 = connected; on failure
       stderr says TIMEOUT, REFUSED, DNS or OTHER).
-    * ``http``: ``curl`` printing the HTTP status (any HTTP answer = reachable).
+    * ``http``: ``curl`` printing the body, then the HTTP status on a line of its own (agnhost netexec answers
+      ``/hostname`` with its pod's name: :func:`classify` checks who answered).
     * ``icmp``: ``ping -4|-6 -c 1 -W <t> <host>``.
     """
     timeout = max(1, int(timeout))
@@ -271,7 +283,7 @@ def probe_command(protocol, host, port=None, family="ipv4", timeout=3, path=DEFA
         path = path or "/"
         if not path.startswith("/"):
             path = "/" + path
-        return ["curl", "-sS", "-g", "-o", "/dev/null", "-w", "%{http_code}",
+        return ["curl", "-sS", "-g", "-w", "\\n%{http_code}",
                 "--connect-timeout", str(timeout), "--max-time", str(timeout + 2),
                 "http://{0}{1}".format(host_port(host, port), path)]
     if protocol == "icmp":
@@ -292,8 +304,22 @@ _CURL_BLOCKED = {6: "DNS", 7: "REFUSED/UNREACHABLE", 28: "TIMEOUT", 56: "RESET"}
 _NOT_FOUND_HINTS = ("executable file not found", "not found in $path", "no such file or directory")
 
 
-def classify(protocol, result):
-    """``(mark, detail)`` for one attempt. ``result``: dict rc, stdout, stderr, error (exec-level failure)."""
+def http_answer(stdout):
+    """``(status, body)`` from the output of :func:`probe_command`'s curl (body, then the status line)."""
+    text = (stdout or "").rstrip("\n")
+    body, dummy, status = text.rpartition("\n")
+    if not status.strip().isdigit():
+        return None, text.strip()
+    return int(status.strip()), body.strip()
+
+
+def classify(protocol, result, hostnames=None):
+    """``(mark, detail)`` for one attempt. ``result``: dict rc, stdout, stderr, error (exec-level failure).
+
+    ``hostnames``: for an HTTP ``/hostname`` probe that must reach its target, the pod names that may answer
+    (the target pod, or the pods behind the target Service): an answer from anyone else, or not ``200``, proves
+    nothing about the target and is ``?``. Without it, any HTTP answer is reachable (what a "blocked" claim
+    needs: whoever answered, the packet got through)."""
     if result.get("error"):
         return UNKNOWN, "exec failed: {0}".format(result["error"])
     rc = result.get("rc")
@@ -304,7 +330,14 @@ def classify(protocol, result):
         return UNKNOWN, "no exit status (command did not finish)"
     if rc == 0:
         if protocol == "http":
-            return REACHABLE, "HTTP {0}".format(out or "?")
+            status, body = http_answer(result.get("stdout"))
+            if hostnames:
+                if status != 200 or body not in hostnames:
+                    return UNKNOWN, "HTTP {0} answered by {1!r}, not the target ({2})".format(
+                        status if status is not None else "?", body[:80], ", ".join(sorted(hostnames)))
+                return REACHABLE, "HTTP 200 from {0}".format(body)
+            return REACHABLE, "HTTP {0}{1}".format(status if status is not None else "?",
+                                                   " from {0}".format(body[:80]) if body else "")
         return REACHABLE, "ok"
     if rc in (126, 127) or any(h in text.lower() for h in _NOT_FOUND_HINTS):
         return UNKNOWN, "probe command unusable in this container (rc {0}): {1}".format(rc, text[:200])
@@ -439,20 +472,29 @@ class HostTransport(object):
         if protocol == "tcp":
             sock.close()
             return {"rc": 0, "stdout": "", "stderr": "", "error": None}
+        raw = b""
         try:
             sock.settimeout(timeout)
             request = "GET {0} HTTP/1.0\r\nHost: {1}\r\n\r\n".format(path or "/", host_port(host, port))
             sock.sendall(request.encode("ascii"))
-            head = sock.recv(64).decode("latin-1")
+            raw = b""
+            while len(raw) < 65536:  # HTTP/1.0: the server closes after its answer
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                raw += chunk
         except socket.timeout:
-            return {"rc": 28, "stdout": "", "stderr": "timeout reading the answer", "error": None}
+            if not raw:
+                return {"rc": 28, "stdout": "", "stderr": "timeout reading the answer", "error": None}
         except OSError as exc:
             return {"rc": 56, "stdout": "", "stderr": str(exc), "error": None}
         finally:
             sock.close()
+        head, dummy, body = raw.decode("latin-1").partition("\r\n\r\n")
         parts = head.split()
         if len(parts) >= 2 and parts[0].startswith("HTTP/"):
-            return {"rc": 0, "stdout": parts[1], "stderr": "", "error": None}
+            # the shape of the pod probe's curl output: body, then the status on a line of its own
+            return {"rc": 0, "stdout": "{0}\n{1}".format(body.strip(), parts[1]), "stderr": "", "error": None}
         return {"rc": 52, "stdout": "", "stderr": "no HTTP answer: {0!r}".format(head[:40]), "error": None}
 
 
@@ -470,26 +512,37 @@ def _run_local(argv, timeout):
 # --------------------------------------------------------------------------- running
 
 
-def poll_until_match(attempt, expected, timeout, interval, clock=time.monotonic, sleep=time.sleep, stable=1):
-    """Call ``attempt() -> (mark, detail)`` until it returns ``expected`` ``stable`` times in a row or the
-    ``timeout`` (seconds, on ``clock``) is spent. Returns ``{"mark", "detail", "attempts", "history"}`` of
-    the last attempt; ``history`` keeps the distinct marks seen, in order."""
+def poll_until_match(attempt, expected, timeout, interval, clock=time.monotonic, sleep=time.sleep, stable=1,
+                     min_span=0.0):
+    """Call ``attempt() -> (mark, detail)`` until it returns ``expected`` ``stable`` times in a row, those
+    attempts spanning at least ``min_span`` seconds (from the start of the first to the end of the last), or the
+    ``timeout`` (seconds, on ``clock``) is spent. Returns ``{"mark", "detail", "attempts", "history",
+    "span"}`` of the last attempt; ``history`` keeps the distinct marks seen, in order; ``span`` is how long the
+    final streak of equal marks lasted."""
     deadline = clock() + timeout
     attempts = 0
     streak = 0
+    streak_start = None
     history = []
     while True:
+        started = clock()
         mark, detail = attempt()
         attempts += 1
         if not history or history[-1] != mark:
             history.append(mark)
-        streak = streak + 1 if mark == expected else 0
-        if streak >= max(1, stable):
+        if mark == expected:
+            streak += 1
+            streak_start = started if streak == 1 else streak_start
+        else:
+            streak, streak_start = 0, None
+        if streak >= max(1, stable) and clock() - streak_start >= min_span:
             break
         if clock() + interval > deadline:
             break
         sleep(interval)
-    return {"mark": mark, "detail": detail, "attempts": attempts, "history": "".join(history)}
+    span = clock() - streak_start if streak_start is not None else 0.0
+    return {"mark": mark, "detail": detail, "attempts": attempts, "history": "".join(history),
+            "span": round(span, 3)}
 
 
 def status_of(expected_mark, observed_mark):
@@ -572,12 +625,16 @@ def reproduce_command(probe, command, kubeconfig=None, context=None, pod=None):
 
 
 def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, attempt_timeout=3, stable=1,
-                kubeconfig=None, context=None, clock=time.monotonic, sleep=time.sleep):
+                kubeconfig=None, context=None, clock=time.monotonic, sleep=time.sleep, blocked_min_seconds=5.0):
     """``run_one(probe) -> result`` for :func:`run_probes`: resolves source and target on every attempt (so
     a pod that gets its address late is picked up), runs the command, classifies, polls until it matches.
 
     ``lookup`` has ``get_pod(ns, name)``, ``get_service(ns, name)``, ``list_nodes()``,
     ``find_pod(ns, selector)`` and ``forget(kind, ns, name)`` (drop a cached object so it is read again).
+
+    A "blocked" verdict needs at least two failed attempts spanning ``blocked_min_seconds`` (as OVN-Kubernetes'
+    e2e decides isolation over several seconds, not one attempt); a "reachable" HTTP ``/hostname`` claim needs the
+    answer from its target (:func:`classify`).
     """
     def run_one(probe):
         result = base_result(probe)
@@ -600,7 +657,7 @@ def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, a
                                                 attempt_timeout, probe.get("path") or DEFAULT_HTTP_PATH)
                 res = host_transport.probe(protocol, target["host"], target["port"], target["family"],
                                            attempt_timeout, probe.get("path") or DEFAULT_HTTP_PATH)
-                return classify(protocol, res)
+                return classify(protocol, res, who_may_answer(target))
             pod = src.get("pod")
             if not pod:
                 found = lookup.find_pod(src["namespace"], src["selector"])
@@ -612,11 +669,19 @@ def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, a
                                     probe.get("path") or DEFAULT_HTTP_PATH)
             state["command"] = command
             res = pod_transport.run(src["namespace"], pod, src.get("container"), command, attempt_timeout + 5)
-            return classify(protocol, res)
+            return classify(protocol, res, who_may_answer(target))
 
-        polled = poll_until_match(attempt, expected, timeout, interval, clock=clock, sleep=sleep, stable=stable)
+        def who_may_answer(target):
+            if expected != REACHABLE or (probe.get("path") or DEFAULT_HTTP_PATH) != DEFAULT_HTTP_PATH:
+                return None
+            return target.get("hostnames")
+
+        blocked = expected == BLOCKED
+        polled = poll_until_match(attempt, expected, timeout, interval, clock=clock, sleep=sleep,
+                                  stable=max(stable, 2) if blocked else stable,
+                                  min_span=blocked_min_seconds if blocked else 0.0)
         result.update(observed=polled["mark"], detail=polled["detail"], attempts=polled["attempts"],
-                      history=polled["history"], address=state.get("address"),
+                      history=polled["history"], span_seconds=polled["span"], address=state.get("address"),
                       command=state.get("command") or [])
         result["status"] = status_of(expected, polled["mark"])
         if result["command"]:

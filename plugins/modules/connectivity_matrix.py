@@ -158,6 +158,13 @@ options:
     description: Consecutive matching attempts needed before a probe counts as matching.
     type: int
     default: 1
+  blocked_min_seconds:
+    description:
+      - A probe expected V(blocked) counts as blocked only after at least two failed attempts in a row spanning
+        this many seconds. One attempt that times out proves little; isolation is judged over several seconds, as
+        OVN-Kubernetes' e2e does. The result says how long the failures lasted (C(span_seconds)).
+    type: float
+    default: 5
   fail_on_mismatch:
     description: Fail the task when a probe is wrong (or unknown, see O(fail_on_unknown)); V(false) only reports.
     type: bool
@@ -233,8 +240,9 @@ results:
       observed: X
       status: correct
       detail: TIMEOUT
-      attempts: 1
+      attempts: 3
       history: X
+      span_seconds: 7.1
       address: 203.203.2.4:8080
       command: [/agnhost, connect, "203.203.2.4:8080", --timeout=3s, --protocol=tcp]
       reproduce: kubectl exec -n blue app-blue-0 -- /agnhost connect 203.203.2.4:8080 --timeout=3s --protocol=tcp
@@ -284,6 +292,10 @@ results:
     history:
       description: Distinct marks seen over the attempts, in order (for example C(?X.)).
       type: str
+    span_seconds:
+      description: How long the final run of equal observations lasted (a blocked verdict needs at least
+        O(blocked_min_seconds)).
+      type: float
     address:
       description: Resolved target address (C(host:port) when a port applies).
       type: str
@@ -386,6 +398,7 @@ def argument_spec():
         interval=dict(type="float", default=2),
         attempt_timeout=dict(type="int", default=3),
         stable_attempts=dict(type="int", default=1),
+        blocked_min_seconds=dict(type="float", default=5),
         fail_on_mismatch=dict(type="bool", default=True),
         fail_on_unknown=dict(type="bool", default=True),
     )
@@ -419,8 +432,9 @@ def run_module(module, build=build_cluster, host_transport=None, clock=None, sle
     params = module.params
     probes = P.expand_families(params["probes"], params["ip_families"])
     errors = P.validate_probes(probes)
-    if params["concurrency"] < 1 or params["timeout"] < 0 or params["interval"] < 0 or params["attempt_timeout"] < 1:
-        errors.append("concurrency and attempt_timeout must be >= 1, timeout and interval >= 0")
+    if params["concurrency"] < 1 or params["timeout"] < 0 or params["interval"] < 0 or params["attempt_timeout"] < 1 \
+            or params["blocked_min_seconds"] < 0:
+        errors.append("concurrency and attempt_timeout must be >= 1, timeout, interval and blocked_min_seconds >= 0")
     if errors:
         module.fail_json(msg="invalid probes: " + "; ".join(errors), errors=errors, changed=False)
 
@@ -443,6 +457,7 @@ def run_module(module, build=build_cluster, host_transport=None, clock=None, sle
     runner = P.make_runner(lookup, pod_transport, host_transport or P.HostTransport(),
                            timeout=params["timeout"], interval=params["interval"],
                            attempt_timeout=params["attempt_timeout"], stable=params["stable_attempts"],
+                           blocked_min_seconds=params["blocked_min_seconds"],
                            kubeconfig=params.get("kubeconfig"), context=params.get("context"), **kwargs)
     results = P.run_probes(probes, runner, params["concurrency"])
     summary = P.summarize(results)

@@ -144,7 +144,8 @@ def test_resolve_service_port_defaults_to_service_port():
 def test_resolve_nodeport_picks_first_worker_and_family():
     res = P.resolve_target(probe("n", {"kind": "nodeport", "namespace": "blue", "name": "service-blue"}, port=None,
                                  family="ipv6"), LOOKUP)
-    assert res == {"host": "fc00:f853:ccd:e793::3", "port": 31080, "family": "ipv6", "node": "lab-worker"}
+    assert res == {"host": "fc00:f853:ccd:e793::3", "port": 31080, "family": "ipv6", "node": "lab-worker",
+                   "hostnames": None}  # service-blue of this fixture selects nothing
     res = P.resolve_target(probe("n", {"kind": "nodeport", "namespace": "blue", "name": "service-blue",
                                        "node": "lab-control-plane"}, port=None), LOOKUP)
     assert res["host"] == "172.18.0.2"
@@ -183,6 +184,7 @@ def test_probe_commands():
     ("tcp", {"rc": 1, "stderr": "OTHER: permission denied"}, P.UNKNOWN),
     ("tcp", {"rc": 127, "stderr": "exec: \"/agnhost\": stat /agnhost: no such file or directory"}, P.UNKNOWN),
     ("http", {"rc": 0, "stdout": "200"}, P.REACHABLE),
+    ("http", {"rc": 0, "stdout": "app-blue-1\n200"}, P.REACHABLE),
     ("http", {"rc": 28, "stderr": "curl: (28) Connection timed out"}, P.BLOCKED),
     ("http", {"rc": 7}, P.BLOCKED),
     ("http", {"rc": 3, "stderr": "URL malformed"}, P.UNKNOWN),
@@ -196,6 +198,24 @@ def test_classify(protocol, result, mark):
     assert P.classify(protocol, result)[0] == mark
 
 
+@pytest.mark.parametrize("stdout,mark,detail", [
+    ("app-blue-1\n200", P.REACHABLE, "HTTP 200 from app-blue-1"),
+    ("app-blue-0\n200", P.UNKNOWN, "HTTP 200 answered by 'app-blue-0', not the target (app-blue-1)"),
+    ("<html>gateway</html>\n502", P.UNKNOWN, "HTTP 502 answered by '<html>gateway</html>', not the target"),
+    ("200", P.UNKNOWN, "HTTP 200 answered by '', not the target"),
+])
+def test_a_reachable_http_claim_needs_its_target_to_answer(stdout, mark, detail):
+    """agnhost netexec answers /hostname with its pod's name: anyone else answering proves nothing."""
+    got = P.classify("http", {"rc": 0, "stdout": stdout}, hostnames=["app-blue-1"])
+    assert got[0] == mark and got[1].startswith(detail)
+
+
+def test_http_answer_splits_body_and_status():
+    assert P.http_answer("app-blue-1\n200\n") == (200, "app-blue-1")
+    assert P.http_answer("multi\nline body\n404") == (404, "multi\nline body")
+    assert P.http_answer("no status") == (None, "no status")
+
+
 # ------------------------------------------------------------------ polling
 
 def test_poll_until_match_absorbs_lag():
@@ -203,8 +223,21 @@ def test_poll_until_match_absorbs_lag():
     answers = iter([(P.UNKNOWN, "no address yet"), (P.BLOCKED, "TIMEOUT"), (P.REACHABLE, "ok")])
     out = P.poll_until_match(lambda: next(answers), P.REACHABLE, timeout=30, interval=2, clock=clock,
                              sleep=clock.sleep)
-    assert out == {"mark": P.REACHABLE, "detail": "ok", "attempts": 3, "history": "?X."}
+    assert out == {"mark": P.REACHABLE, "detail": "ok", "attempts": 3, "history": "?X.", "span": 0.0}
     assert clock.sleeps == [2, 2]
+
+
+def test_poll_needs_the_streak_to_span_min_span():
+    """A blocked verdict: several failed attempts over at least min_span seconds, not one 3-second attempt."""
+    clock = FakeClock()
+    out = P.poll_until_match(lambda: (P.BLOCKED, "TIMEOUT"), P.BLOCKED, timeout=60, interval=2, clock=clock,
+                             sleep=clock.sleep, stable=2, min_span=5)
+    assert out["attempts"] == 4 and out["span"] == 6  # t = 0, 2, 4, 6
+    clock = FakeClock()
+    answers = iter([(P.BLOCKED, "TIMEOUT")] * 2 + [(P.REACHABLE, "ok")] + [(P.BLOCKED, "TIMEOUT")] * 9)
+    out = P.poll_until_match(lambda: next(answers), P.BLOCKED, timeout=60, interval=2, clock=clock,
+                             sleep=clock.sleep, stable=2, min_span=5)
+    assert out["history"] == "X.X" and out["attempts"] == 7  # the streak restarts after the answer
 
 
 def test_poll_gives_up_at_deadline_with_last_observation():
@@ -499,7 +532,7 @@ def test_exec_never_swaps_the_transport_of_the_client_the_lookups_share():
 
 
 class FakeSock(object):
-    def __init__(self, answer=b"HTTP/1.1 200 OK\r\n"):
+    def __init__(self, answer=b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nlab-worker-pod"):
         self.answer, self.sent, self.closed = answer, b"", False
 
     def settimeout(self, t):
@@ -509,7 +542,8 @@ class FakeSock(object):
         self.sent += data
 
     def recv(self, n):
-        return self.answer
+        answer, self.answer = self.answer, b""  # then the server closes
+        return answer
 
     def close(self):
         self.closed = True
@@ -520,7 +554,11 @@ def test_host_transport_tcp_http_and_failures():
     host = P.HostTransport(connect=lambda addr, timeout: sock)
     assert P.classify("tcp", host.probe("tcp", "172.18.0.3", 31080, "ipv4", 3, "/")) == (P.REACHABLE, "ok")
     out = host.probe("http", "172.18.0.3", 31080, "ipv4", 3, "/hostname")
-    assert P.classify("http", out) == (P.REACHABLE, "HTTP 200") and sock.sent.startswith(b"GET /hostname HTTP/1.0")
+    assert P.classify("http", out) == (P.REACHABLE, "HTTP 200 from lab-worker-pod")
+    assert sock.sent.startswith(b"GET /hostname HTTP/1.0")
+    sock = FakeSock()
+    out = P.HostTransport(connect=lambda addr, timeout: sock).probe("http", "172.18.0.3", 31080, "ipv4", 3, "/hostname")
+    assert P.classify("http", out, hostnames=["lab-worker-pod"]) == (P.REACHABLE, "HTTP 200 from lab-worker-pod")
 
     def refuse(addr, timeout):
         raise ConnectionRefusedError()
