@@ -149,6 +149,15 @@ def test_services_and_policy_equal_the_seed(ipv4):
                     "ports": [{"protocol": "TCP", "port": 8080}]}]}
 
 
+@pytest.mark.parametrize("family,policy", [("ipv4", None), ("ipv6", None), ("dual", "PreferDualStack")])
+def test_services_ask_for_a_clusterip_per_family_in_a_dual_stack_lab(request, family, policy):
+    """Kubernetes' default ipFamilyPolicy is SingleStack: a dual-stack lab's Services must ask for both families,
+    or every ipv6 ClusterIP claim has no address to probe."""
+    for svc in request.getfixturevalue(family)["services"]:
+        assert svc["spec"].get("ipFamilyPolicy") == policy
+        assert svc["spec"].get("ipFamilies") == (["IPv4", "IPv6"] if policy else None)
+
+
 def test_everything_carries_the_ownership_labels(ipv4):
     objs = all_objects(ipv4)
     assert len(objs) == 5 + 5 + 8 + 2 + 1
