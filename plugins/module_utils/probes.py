@@ -36,7 +36,8 @@ REACHABLE = "."
 BLOCKED = "X"
 UNKNOWN = "?"
 EXPECT_MARKS = {"reachable": REACHABLE, "blocked": BLOCKED}
-MARK_WORDS = {REACHABLE: "reachable", BLOCKED: "blocked", UNKNOWN: "no answer"}
+NOT_APPLICABLE = "-"
+MARK_WORDS = {REACHABLE: "reachable", BLOCKED: "blocked", UNKNOWN: "no answer", NOT_APPLICABLE: "not applicable"}
 
 PROTOCOLS = ("icmp", "tcp", "http")
 TARGET_KINDS = ("pod", "service", "nodeport", "kubernetes_api", "dns", "address")
@@ -47,10 +48,17 @@ AGNHOST = "/agnhost"
 STATUS_CORRECT = "correct"
 STATUS_WRONG = "wrong"
 STATUS_UNKNOWN = "unknown"
+STATUS_SKIPPED = "not applicable"
+"""A claim that cannot apply in this cluster (e.g. an IPv6 claim against the single-stack Kubernetes API Service
+of a dual-stack cluster): reported with its reason, neither proven nor failed."""
 
 
 class Unresolved(Exception):
     """A target that cannot be turned into an address yet (no annotation, no ClusterIP, no node IP…)."""
+
+
+class NotApplicable(Exception):
+    """A target that this cluster does not have in the probe's family, by design (not yet, nor ever)."""
 
 
 # --------------------------------------------------------------------------- input
@@ -231,6 +239,12 @@ def resolve_target(probe, lookup):
             raise Unresolved("service {0}/{1} not found".format(ns, name))
         spec = svc.get("spec") or {}
         addr = _family_address(spec.get("clusterIPs") or [spec.get("clusterIP")], family)
+        if not addr and kind == "kubernetes_api":
+            # kube-apiserver makes default/kubernetes single-stack, in the first family of the service range:
+            # a dual-stack cluster has no ClusterIP of the other family for the API (nor will it get one)
+            raise NotApplicable("the Kubernetes API Service default/kubernetes has no {0} ClusterIP in this cluster "
+                                "(ipFamilies {1}): the API is reached in its own family".format(
+                                    family, ", ".join(spec.get("ipFamilies") or ["?"])))
         if not addr:
             raise Unresolved("service {0}/{1} has no {2} ClusterIP".format(ns, name, family))
         return {"host": addr, "port": port or _service_port(svc, probe), "family": family,
@@ -676,6 +690,14 @@ def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, a
                 return None
             return target.get("hostnames")
 
+        try:
+            resolve_target(probe, lookup)
+        except NotApplicable as exc:
+            result.update(observed=NOT_APPLICABLE, status=STATUS_SKIPPED, detail=str(exc), attempts=0, history="",
+                          span_seconds=0.0, command=[])
+            return result
+        except Unresolved:
+            pass  # polled below: it may resolve in time
         blocked = expected == BLOCKED
         polled = poll_until_match(attempt, expected, timeout, interval, clock=clock, sleep=sleep,
                                   stable=max(stable, 2) if blocked else stable,
@@ -721,26 +743,30 @@ def truth_tables(results):
     """``{"expected", "observed", "diff"}`` text matrices: rows = sources, numbered columns = targets.
     expected/observed cells: ``.`` reachable, ``X`` blocked, ``?`` no answer. diff cells: ``.`` as
     expected, ``X`` wrong, ``?`` unknown."""
-    legend = ". reachable, X blocked, ? no answer"
-    diff_marks = {STATUS_CORRECT: REACHABLE, STATUS_WRONG: BLOCKED, STATUS_UNKNOWN: UNKNOWN}
+    legend = ". reachable, X blocked, ? no answer, - not applicable"
+    diff_marks = {STATUS_CORRECT: REACHABLE, STATUS_WRONG: BLOCKED, STATUS_UNKNOWN: UNKNOWN,
+                  STATUS_SKIPPED: NOT_APPLICABLE}
     return {
         "expected": _matrix(results, lambda r: r["expected"], "expected", legend),
         "observed": _matrix(results, lambda r: r["observed"], "observed", legend),
-        "diff": _matrix(results, lambda r: diff_marks[r["status"]], "diff", ". as expected, X wrong, ? unknown"),
+        "diff": _matrix(results, lambda r: diff_marks[r["status"]], "diff",
+                        ". as expected, X wrong, ? unknown, - not applicable"),
     }
 
 
 def summarize(results):
-    counts = {"total": len(results), STATUS_CORRECT: 0, STATUS_WRONG: 0, STATUS_UNKNOWN: 0}
+    counts = {"total": len(results), STATUS_CORRECT: 0, STATUS_WRONG: 0, STATUS_UNKNOWN: 0, STATUS_SKIPPED: 0}
     for res in results:
         counts[res["status"]] += 1
     counts["line"] = "connectivity: {total} probes, {correct} correct, {wrong} wrong, {unknown} unknown".format(**counts)
+    if counts[STATUS_SKIPPED]:
+        counts["line"] += ", {0} not applicable".format(counts[STATUS_SKIPPED])
     return counts
 
 
 def probe_lines(results):
     """One line per probe, declaration order: ``[ok|WRONG|UNKNOWN] id: claim — expected X, observed Y``."""
-    tag = {STATUS_CORRECT: "ok", STATUS_WRONG: "WRONG", STATUS_UNKNOWN: "UNKNOWN"}
+    tag = {STATUS_CORRECT: "ok", STATUS_WRONG: "WRONG", STATUS_UNKNOWN: "UNKNOWN", STATUS_SKIPPED: "N/A"}
     lines = []
     for res in results:
         lines.append("[{0}] {1}: {2} -> {3}: expected {4}, observed {5} ({6}){7}".format(
@@ -756,7 +782,8 @@ def junit_xml(results, suite_name="connectivity_matrix"):
     suites = ET.Element("testsuites", name=suite_name, tests=str(counts["total"]),
                         failures=str(counts[STATUS_WRONG]), errors=str(counts[STATUS_UNKNOWN]))
     suite = ET.SubElement(suites, "testsuite", name=suite_name, tests=str(counts["total"]),
-                          failures=str(counts[STATUS_WRONG]), errors=str(counts[STATUS_UNKNOWN]), skipped="0")
+                          failures=str(counts[STATUS_WRONG]), errors=str(counts[STATUS_UNKNOWN]),
+                          skipped=str(counts[STATUS_SKIPPED]))
     for res in results:
         case = ET.SubElement(suite, "testcase", classname="{0}.{1}".format(suite_name, res["phase"] or "probes"),
                              name="{0}: {1} -> {2}".format(res["id"], res["from"], res["to"]))
@@ -770,6 +797,8 @@ def junit_xml(results, suite_name="connectivity_matrix"):
         elif res["status"] == STATUS_UNKNOWN:
             node = ET.SubElement(case, "error", message="no answer: {0}".format(res["detail"])[:300], type="unknown")
             node.text = text
+        elif res["status"] == STATUS_SKIPPED:
+            ET.SubElement(case, "skipped", message="not applicable: {0}".format(res["detail"])[:300])
         out = ET.SubElement(case, "system-out")
         out.text = text
     return ET.tostring(suites, encoding="unicode")

@@ -375,7 +375,7 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
     rows = [migration_row(m) for m in (migrations or [])]
     by_part = {
         "pods": ["pod {0} -> {1}: {2}".format(r.get("from"), r.get("to"), r.get("status")) for r in pods
-                 if r.get("status") != probes.STATUS_CORRECT],
+                 if r.get("status") not in (probes.STATUS_CORRECT, probes.STATUS_SKIPPED)],
         "vm_checks": ["vm {0} -> {1}: {2}".format(r["from"], r["to"], r["detail"]) for r in vm_results if not r["ok"]],
         "migrations": ["migration #{0} {1} {2}: {3}".format(r["index"], r["vm"], r["family"], "; ".join(r["problems"]))
                        for r in rows if not r["ok"]],

@@ -461,7 +461,7 @@ def run_module(module, build=build_cluster, host_transport=None, clock=None, sle
                            kubeconfig=params.get("kubeconfig"), context=params.get("context"), **kwargs)
     results = P.run_probes(probes, runner, params["concurrency"])
     summary = P.summarize(results)
-    mismatches = [r for r in results if r["status"] != P.STATUS_CORRECT]
+    mismatches = [r for r in results if r["status"] not in (P.STATUS_CORRECT, P.STATUS_SKIPPED)]
     out = dict(
         changed=False,
         results=results,

@@ -373,7 +373,7 @@ def _results():
 def test_truth_tables():
     tables = P.truth_tables(_results())
     assert tables["expected"].splitlines()[:4] == [
-        "expected (. reachable, X blocked, ? no answer)",
+        "expected (. reachable, X blocked, ? no answer, - not applicable)",
         "                   1  2  3",
         "blue/app-blue-0    .  .  .",
         "green/app-green-1  X      ",
@@ -382,7 +382,7 @@ def test_truth_tables():
     observed = tables["observed"].splitlines()
     assert observed[2:4] == ["blue/app-blue-0    .  X  ?", "green/app-green-1  .      "]
     diff = tables["diff"].splitlines()
-    assert diff[0] == "diff (. as expected, X wrong, ? unknown)"
+    assert diff[0] == "diff (. as expected, X wrong, ? unknown, - not applicable)"
     assert diff[2:4] == ["blue/app-blue-0    .  X  ?", "green/app-green-1  X      "]
     assert "   1 blue/app-blue-1 (primary) tcp/8080 ipv4" in tables["diff"].splitlines()
     assert "   3 svc blue/service-blue tcp/8080 ipv4" in tables["diff"].splitlines()
@@ -665,3 +665,42 @@ def test_exec_transport_reads_a_message_only_status():
     ws = FakeWS(stderr="", returncode=None, status=status)
     out = P.KubernetesExecTransport(FakeCore(), lambda *a, **k: ws).run("b", "p", None, ["ping"], 5)
     assert out == {"rc": 1, "stdout": "", "stderr": "", "error": None}
+
+
+# ------------------------------------------------------------------ claims that cannot apply
+
+# What a real dual-stack kube-apiserver returns for default/kubernetes: single-stack, the first family of the
+# service range (--service-cluster-ip-range=10.96.0.0/16,fd00:10:96::/112).
+KUBERNETES_DUAL_CLUSTER = {"metadata": {"name": "kubernetes", "namespace": "default"},
+                           "spec": {"clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"], "ipFamilies": ["IPv4"],
+                                    "ipFamilyPolicy": "SingleStack", "type": "ClusterIP",
+                                    "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}}
+
+
+def test_an_api_claim_in_the_other_family_of_a_dual_stack_cluster_is_not_applicable():
+    lookup = FakeLookup([BLUE0, BLUE1], [KUBERNETES_DUAL_CLUSTER], NODES)
+    clock = FakeClock()
+    fake = FakeExec(["10.96.0.1:443"])
+    runner = P.make_runner(lookup, fake, FakeHost({}), timeout=30, interval=2, clock=clock, sleep=clock.sleep)
+    api = probe("blue-to-api", {"kind": "kubernetes_api"}, port=None)
+    del api["family"]
+    probes = P.expand_families([api], ["ipv4", "ipv6"])
+    results = [runner(p) for p in probes]
+    assert [(r["family"], r["status"]) for r in results] == [("ipv4", "correct"), ("ipv6", "not applicable")]
+    skipped = results[1]
+    assert skipped["observed"] == P.NOT_APPLICABLE and skipped["attempts"] == 0
+    assert "has no ipv6 ClusterIP in this cluster (ipFamilies IPv4)" in skipped["detail"]
+    assert clock.sleeps == []  # no polling for a claim that cannot apply
+    summary = P.summarize(results)
+    assert summary["line"] == "connectivity: 2 probes, 1 correct, 0 wrong, 0 unknown, 1 not applicable"
+    assert "<skipped message=\"not applicable: the Kubernetes API Service" in P.junit_xml(results)
+    assert P.truth_tables(results)["diff"].count("-") >= 1
+    assert P.probe_lines(results)[1].startswith("[N/A] blue-to-api/ipv6")
+
+
+def test_a_lab_service_without_a_family_stays_unresolved_not_skipped():
+    """Only the API Service is single-stack by design: a workshop Service missing a family is a real problem."""
+    svc = dict(SVC_BLUE, spec=dict(SVC_BLUE["spec"], clusterIPs=["10.96.10.10"]))
+    with pytest.raises(P.Unresolved, match="no ipv6 ClusterIP"):
+        P.resolve_target(probe("s", {"kind": "service", "namespace": "blue", "name": "service-blue"}, family="ipv6"),
+                         FakeLookup([BLUE0], [svc], NODES))
