@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import iperf3
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import access, iperf3
 from netns_pair import NetnsPair, require_netns
 
 pytestmark = pytest.mark.netns
@@ -95,7 +95,9 @@ POD_RESULTS = {"results": [
 
 def vm_data():
     route = json.dumps([{"dst": "default", "gateway": "192.168.0.1", "dev": "eth0"}])
-    route6 = json.dumps([{"dst": "default", "gateway": "fe80::1", "dev": "eth0"}])
+    # the IPv6 default route a guest learns from the UDN router's advertisements: the link-local address of the
+    # router port's MAC, IPAddrToHWAddr(192.168.0.1) = 0a:58:c0:a8:00:01 (OVN-K v1.3.0)
+    route6 = json.dumps([{"dst": "default", "gateway": "fe80::858:c0ff:fea8:1", "dev": "eth0"}])
     observations = []
     for vm, peer in (("red-namespace/red", "blue-namespace/blue"), ("blue-namespace/blue", "red-namespace/red")):
         for fam, out in (("ipv4", route), ("ipv6", route6)):
@@ -108,7 +110,11 @@ def vm_data():
            "blue-namespace/blue": {"name": "blue", "namespace": "blue-namespace", "ips": ["192.168.0.4", "fd00:192:168::4"]}}
     networks = [{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"], "role": "Primary",
                  "cidrs": ["192.168.0.0/16", "fd00:192:168::/64"], "ipam_lifecycle": "Persistent"}]
-    return observations, vms, networks
+    bastion = {"namespace": "red-namespace", "name": "udn-lab-bastion"}
+    for key, vm in vms.items():  # what vms_access.yml records: the commands that reach each VM
+        vm.update(ipv4=vm["ips"][0], ipv6=vm["ips"][1])
+    accesses = dict((key, access.vm_access(vm, bastion, key="/lab/ssh/id_ed25519")) for key, vm in vms.items())
+    return observations, vms, networks, accesses
 
 
 def run_report(repo_root, tmp_path, **extra):
@@ -130,9 +136,10 @@ def written(repo_root, streams, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("lab-report")
     data = tmp_path / "lab" / "report" / "data"
     data.mkdir(parents=True)
-    observations, vms, networks = vm_data()
+    observations, vms, networks, accesses = vm_data()
     (data / "pods.json").write_text(json.dumps(POD_RESULTS))
-    (data / "vms.json").write_text(json.dumps({"ip_family": "dual", "vms": vms, "networks": networks}))
+    (data / "vms.json").write_text(json.dumps({"ip_family": "dual", "vms": vms, "networks": networks,
+                                               "access": accesses}))
     (data / "vm-checks.json").write_text(json.dumps({"ip_family": "dual", "observations": observations}))
     (data / "migrations.json").write_text(json.dumps({"ip_family": "dual", "records": records(streams)}))
     first = run_report(repo_root, tmp_path)
@@ -160,11 +167,15 @@ def test_report_markdown_sections(written):
     assert "| kubevirt | v1.8.4 |" in text
     assert "| happy-tenant | ClusterUserDefinedNetwork | Layer2 | Primary | 192.168.0.0/16, fd00:192:168::/64 |" in text
     assert "connectivity: 2 probes, 2 correct, 0 wrong, 0 unknown" in text
-    assert text.count("observed (. reachable, X blocked, ? no answer)") == 3  # pods + one per VM family
+    assert text.count("observed (. reachable, X blocked, ? no answer, - not applicable)") == 3  # pods + one per VM family
     assert "| 1 | blue-namespace/blue | ipv4 | ovn-k-helm-worker → ovn-k-helm-worker2 |" in text
     assert "| 1 | blue-namespace/blue | ipv6 | ovn-k-helm-worker → ovn-k-helm-worker2 |" in text
     assert "Console password for `fedora`: `{0}`".format(PASSWORD) in text
-    assert "port-forward" in text and "--stdio=true" in text
+    # each VM's console (the seed's way) and SSH through the bastion; never virtctl port-forward
+    assert "virtctl console -n red-namespace red" in text and "virtctl console -n blue-namespace blue" in text
+    assert "ProxyCommand=kubectl exec -i -n red-namespace deploy/udn-lab-bastion -- nc %h %p'" in text
+    assert "IdentitiesOnly=yes fedora@192.168.0.4\n" in text
+    assert "port-forward --stdio" not in text
     assert stat.S_IMODE((report_dir / "report.md").stat().st_mode) == 0o600
 
 
