@@ -346,6 +346,30 @@ def test_virtctl_port_forward_cannot_reach_a_primary_udn_vm_but_a_bastion_on_its
     assert blue_ip in through_bastion.stdout
 
 
+def test_virtctl_console_logs_into_the_guest_on_any_network(tmp_path):
+    """The seed's way in: `virtctl console` needs no pod network (virt-api -> virt-handler -> serial socket). The
+    login is checked against the cloud-init user and password, then commands run inside the guest."""
+    cache, vmis = vm_world(tmp_path)
+    blue = vmis[1]
+    blue["spec"]["volumes"][0]["cloudInitNoCloud"]["userData"] += "password: Console-Pw-1\n"
+    fabric = Fabric()
+    try:
+        plan = dp_plan.build_plan(cache.list(PODS), vmis, [], cache.list(NADS), {}, time.time())
+        fabric.apply(plan)
+        env = dict(os.environ, KUBECTL=fake_kubectl(tmp_path, [vmi_status(blue, plan)]))
+        virtctl = [str(SIM_DIR / "bin" / "virtctl"), "console", "-n", "blue-namespace", "blue"]
+        good = subprocess.run(virtctl, input="fedora\nConsole-Pw-1\nip -4 -o addr show dev eth0\nexit\n",
+                              capture_output=True, text=True, env=env, timeout=30, check=False)
+        bad = subprocess.run(virtctl, input="fedora\nwrong\n" * 3, capture_output=True, text=True, env=env,
+                             timeout=30, check=False)
+        blue_ip = plan["endpoints"][dp_plan.vm_netns("blue-namespace", "blue")]["links"][0]["addresses"][0]
+    finally:
+        fabric.teardown()
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "Successfully connected to blue console" in good.stdout and blue_ip in good.stdout
+    assert bad.returncode != 0 and bad.stdout.count("Login incorrect") == 3
+
+
 def in_vm(vm_ns, *argv):
     return subprocess.run(["ip", "netns", "exec", vm_ns] + list(argv), capture_output=True, text=True, timeout=30,
                           check=False)
