@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import ipaddress
 import json
 
@@ -251,11 +252,16 @@ def pod_ips(pod, network="primary", family="ipv4"):
 # --------------------------------------------------------------------------- addresses OVN-Kubernetes derives
 
 
+def network_gateway(cidr):
+    """The first host address of ``cidr``: where OVN-Kubernetes puts a Layer2 UDN's gateway
+    (``util.GetNodeGatewayIfAddr``)."""
+    net = ipaddress.ip_network(str(cidr), strict=False)
+    return str(net.network_address + 1)
+
+
 def mac_for_ip(ip):
     """OVN-Kubernetes v1.3.0 ``util.IPAddrToHWAddr``: ``0a:58`` + the four IPv4 bytes; for IPv6 ``0a:58`` + the
     first four bytes of the SHA-256 of the address's canonical text."""
-    import hashlib
-
     addr = ipaddress.ip_address(str(ip).split("/", maxsplit=1)[0])
     raw = addr.packed if addr.version == 4 else hashlib.sha256(str(addr).encode()).digest()[:4]
     return "0a:58:" + ":".join("%02x" % b for b in bytearray(raw))
@@ -280,10 +286,9 @@ def layer2_gateways(cidrs):
     first = {}
     ordered = []
     for cidr in cidrs or []:
-        net = ipaddress.ip_network(str(cidr), strict=False)
-        gateway = str(net.network_address + 1)
+        gateway = network_gateway(cidr)
         ordered.append(gateway)
-        first.setdefault("ipv4" if net.version == 4 else "ipv6", gateway)
+        first.setdefault("ipv4" if ":" not in gateway else "ipv6", gateway)
     out = {}
     if "ipv4" in first:
         out["ipv4"] = first["ipv4"]

@@ -77,12 +77,6 @@ def ip_family_of(address):
         return None
 
 
-def network_gateway(cidr):
-    """The first host address of ``cidr``: where OVN-Kubernetes puts a Layer2 UDN's gateway."""
-    net = ipaddress.ip_network(str(cidr), strict=False)
-    return str(net.network_address + 1)
-
-
 def gateways_by_family(cidrs):
     """The default-route gateway of a VM on a Layer2 primary UDN with ``cidrs``, per family: IPv4 the subnet's
     first address, IPv6 the router's link-local address (:func:`ovn.layer2_gateways`)."""

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import iperf3
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import iperf3, ovn
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import report
 
 IPERF3_FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "iperf3"
@@ -73,7 +73,7 @@ def migration_record(index=1, family="ipv4", window=BLACKHOLE_WINDOW, fixture="b
 @pytest.mark.parametrize("cidr,gateway", [("192.168.0.0/16", "192.168.0.1"), ("10.1.2.0/24", "10.1.2.1"),
                                           ("fd00:192:168::/64", "fd00:192:168::1")])
 def test_network_gateway_is_the_first_address(cidr, gateway):
-    assert report.network_gateway(cidr) == gateway
+    assert ovn.network_gateway(cidr) == gateway
 
 
 def test_gateways_by_family_are_what_ovn_k_gives_a_layer2_guest():
