@@ -53,7 +53,7 @@ def test_node_plan_control_plane_is_tainted_and_labelled():
 
 
 def test_kwokctl_config_keeps_components_alive_and_exec_inside_pods():
-    doc = json.loads(launcher.kwokctl_config("lab", 6443, ["10.96.0.0/16"], "v1.35.0", exec_path="/shims"))
+    doc = json.loads(launcher.kwokctl_config("lab", 6443, ["10.96.0.0/16"], "v1.35.0", exec_path="/shims", stages=False))
     patches = dict((p["name"], p) for p in doc["componentsPatches"])
     for name in ("kube-scheduler", "kube-controller-manager"):
         assert {"key": "leader-elect", "value": "false"} in patches[name]["extraArgs"]
@@ -61,6 +61,26 @@ def test_kwokctl_config_keeps_components_alive_and_exec_inside_pods():
     assert patches["kwok-controller"]["extraEnvs"] == [{"name": "PATH", "value": "/shims"}]
     assert launcher.dns_service_ip(["10.96.0.0/16"]) == "10.96.0.10"
     assert launcher.dns_service_ip(["fd00:10:96::/112"]) == "fd00:10:96::a"
+
+
+def test_kwok_stages_are_kwokctls_defaults_with_a_cni_pod_ready(sim_home, tmp_path):
+    """The five stages kwokctl would use, from the kwok module source; pod-ready waits for OVN-K's annotation
+    (host-network pods excepted) and takes the pod IPs from it. A kwok whose pod-ready lacks the replaced line
+    is refused by name, not silently run with kwok's own pool."""
+    stages = launcher.kwok_stages()
+    assert [s["metadata"]["name"] for s in stages] == list(launcher.KWOK_STAGES)
+    ready = stages[launcher.KWOK_STAGES.index("pod-ready")]["spec"]
+    assert {"key": '.spec.hostNetwork == true or .metadata.annotations["k8s.ovn.org/pod-networks"] != null',
+            "operator": "In", "values": ["true"]} in ready["selector"]["matchExpressions"]
+    template = ready["next"]["statusTemplate"]
+    assert launcher.CNI_POD_IPS in template and "( or .spec.hostNetwork false )" not in template
+    docs = launcher.kwokctl_config("lab", 6443, ["10.96.0.0/16"], "v1.35.0").split("---\n")
+    assert [json.loads(d)["kind"] for d in docs] == ["KwokctlConfiguration"] + ["Stage"] * 5
+    for name in launcher.KWOK_STAGES:
+        text = (build.bin_dir() / "kwok-stages" / ("%s.yaml" % name)).read_text()
+        (tmp_path / ("%s.yaml" % name)).write_text(text.replace("PodIPsWith", "PodIPsFrom"))
+    with pytest.raises(launcher.LaunchError, match="expected one line starting"):
+        launcher.kwok_stages(tmp_path)
 
 
 def test_kind_config_parsing(tmp_path):
@@ -221,20 +241,31 @@ def test_deployment_pods_run_on_workers_through_the_scheduler(cluster):
     }
     kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(deployment))
 
+    def pods():
+        return get_json(kubeconfig, "pods", "-n", "default", "-l", "app=web")["items"]
+
     def running():
-        pods = get_json(kubeconfig, "pods", "-n", "default", "-l", "app=web")["items"]
-        ok = [p for p in pods if p["status"].get("phase") == "Running" and p["spec"].get("nodeName")
+        ok = [p for p in pods() if p["status"].get("phase") == "Running" and p["spec"].get("nodeName")
               and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
         return ok if len(ok) == 3 else None
 
-    pods = wait_for("3 Running pods of deployment web", running)
-    # the real scheduler placed them and honoured the control-plane taint
-    assert {p["spec"]["nodeName"] for p in pods} <= {CLUSTER + "-worker", CLUSTER + "-worker2"}
-    # kwok gives each pod an address from its node's spec.podCIDRs (set like kube-controller-manager would)
-    cidrs = {n["metadata"]["name"]: n["spec"]["podCIDRs"] for n in get_json(kubeconfig, "nodes")["items"]}
-    for p in pods:
-        net = ipaddress.ip_network(cidrs[p["spec"]["nodeName"]][0])
-        assert ipaddress.ip_address(p["status"]["podIP"]) in net, (p["status"]["podIP"], net)
+    # the real scheduler placed them and honoured the control-plane taint; with no CNI (nothing wrote OVN-K's
+    # pod-networks annotation) they stay Pending without an address, as on a kind cluster before its CNI
+    bound = wait_for("3 scheduled pods", lambda: [p for p in pods() if p["spec"].get("nodeName")]
+                     if len([p for p in pods() if p["spec"].get("nodeName")]) == 3 else None)
+    assert {p["spec"]["nodeName"] for p in bound} <= {CLUSTER + "-worker", CLUSTER + "-worker2"}
+    time.sleep(3)
+    assert all(p["status"].get("phase") == "Pending" and not p["status"].get("podIP") for p in pods())
+    # once the CNI's annotation is there, kwok's pod-ready stage (the launcher's) runs them with ITS addresses
+    for index, p in enumerate(bound):
+        nets = {"default": {"ip_addresses": ["10.244.7.%d/24" % (index + 3), "fd00:10:244:7::%d/64" % (index + 3)],
+                            "mac_address": "0a:58:0a:f4:07:%02x" % (index + 3), "role": "primary"}}
+        kubectl(kubeconfig, "annotate", "pod", "-n", "default", p["metadata"]["name"],
+                "k8s.ovn.org/pod-networks=" + json.dumps(nets))
+
+    ready = wait_for("3 Running pods of deployment web", running)
+    got = sorted((p["status"]["podIP"], tuple(i["ip"] for i in p["status"]["podIPs"])) for p in ready)
+    assert got == [("10.244.7.%d" % i, ("10.244.7.%d" % i, "fd00:10:244:7::%d" % i)) for i in (3, 4, 5)]
     # the real controller manager updated the Deployment status
     wait_for("deployment web available", lambda: get_json(kubeconfig, "deployment", "web", "-n", "default")
              ["status"].get("availableReplicas") == 3)
@@ -288,7 +319,9 @@ def test_kubectl_exec_runs_the_command_inside_the_pods_network_namespace(cluster
     try:
         subprocess.run(["ip", "-n", netns, "link", "add", "probe0", "type", "veth", "peer", "name", "probe1"], check=True)
         subprocess.run(["ip", "-n", netns, "addr", "add", "192.0.2.77/32", "dev", "probe0"], check=True)
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "execme", "namespace": "default"},
+        nets = {"default": {"ip_addresses": ["10.244.1.3/24"], "mac_address": "0a:58:0a:f4:01:03", "role": "primary"}}
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "execme", "namespace": "default", "annotations": {
+            "k8s.ovn.org/pod-networks": json.dumps(nets)}},
                "spec": {"nodeName": CLUSTER + "-worker", "containers": [{"name": "c", "image": "agnhost"}]}}
         shims = str(SIM_DIR / "dataplane" / "shims")
         exec_obj = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Exec",

@@ -91,6 +91,14 @@ def components(matrix):
             "builds": [("%s/cmd/kwok" % kwok["module"], "kwok"), ("%s/cmd/kwokctl" % kwok["module"], "kwokctl")],
             "ldflags": ["-X %s/pkg/consts.Version=%s" % (kwok["module"], kwok["version"].lstrip("v"))],
             "versions": {"kwok": kwok["version"]},
+            # kwokctl's default stages for a binary-runtime cluster (v0.8.0 pkg/kwokctl/runtime/cluster.go
+            # getDefaultNodeStages/getDefaultPodStages), from the module source the binaries are built from: the
+            # launcher passes them to kwokctl with pod-ready changed (launcher.kwok_stages), and kwokctl uses
+            # given stages INSTEAD of its defaults, so all five must be given.
+            "files": [(kwok["module"], kwok["version"], "kustomize/stage/%s.yaml" % stage, "kwok-stages/%s.yaml"
+                       % stage.rsplit("/", 1)[-1])
+                      for stage in ("node/fast/node-initialize", "node/heartbeat-with-lease/node-heartbeat-with-lease",
+                                    "pod/fast/pod-ready", "pod/fast/pod-complete", "pod/fast/pod-delete")],
         },
         "helm": {
             "requires": {helm_module: helm_version},
@@ -105,7 +113,10 @@ def components(matrix):
 def fingerprint(name, comp):
     """What a binary depends on: versions, flags and the committed go.sum/tools.go of its component."""
     h = hashlib.sha256()
-    h.update(json.dumps([name, comp["requires"], comp["ldflags"], LDFLAGS, comp["builds"]], sort_keys=True).encode())
+    inputs = [name, comp["requires"], comp["ldflags"], LDFLAGS, comp["builds"]]
+    if comp.get("files"):
+        inputs.append(comp["files"])
+    h.update(json.dumps(inputs, sort_keys=True).encode())
     for f in ("go.sum", "tools.go"):
         p = GO_SRC / name / f
         if p.exists():
@@ -131,6 +142,7 @@ def missing(matrix):
     for name, comp in components(matrix).items():
         entry = manifest.get(name) or {}
         absent = [b for _, b in comp["builds"] if not os.access(bin_dir() / b, os.X_OK)]
+        absent += [f[3] for f in comp.get("files", []) if not (bin_dir() / f[3]).is_file()]
         if absent:
             out[name] = "missing " + ", ".join(absent)
         elif entry.get("fingerprint") != fingerprint(name, comp):
@@ -229,7 +241,18 @@ def build_component(name, comp):
             run([go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(tmp / out), pkg], workdir, log, env)
         for _, out in comp["builds"]:
             os.replace(str(tmp / out), str(bin_dir() / out))
+        for module, version, path, out in comp.get("files", []):
+            src = pathlib.Path(env["GOMODCACHE"]) / ("%s@%s" % (module_escape(module), version)) / path
+            dest = bin_dir() / out
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(str(src), str(dest))
+            log.write("copied %s -> %s\n" % (src, dest))
     return time.time() - started
+
+
+def module_escape(path):
+    """A module path as the module cache spells it (capitals as ``!`` + lower case)."""
+    return "".join("!" + c.lower() if c.isupper() else c for c in path)
 
 
 def update_manifest(name, comp, seconds):

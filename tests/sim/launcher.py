@@ -208,7 +208,7 @@ def kind_system_workloads(service_subnets=None):
                                                        "image": "registry.k8s.io/coredns/coredns:v1.12.1"}]}}}}]}
 
 
-def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None):
+def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None, stages=True):
     """The kwokctl configuration (a YAML stream; JSON documents are YAML).
 
     ``exec_path``: the kwok controller's whole PATH. kwok runs ``kubectl exec`` commands locally and looks the
@@ -259,7 +259,53 @@ def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None
     if exec_path:
         doc["componentsPatches"].append({"name": "kwok-controller", "extraEnvs": [
             {"name": "PATH", "value": exec_path}]})
-    return json.dumps(doc, indent=2) + "\n"
+    docs = [doc] + (kwok_stages() if stages else [])
+    return "---\n".join(json.dumps(d, indent=2) + "\n" for d in docs)
+
+
+KWOK_STAGES = ("node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-complete", "pod-delete")
+"""kwokctl's default stages of a binary-runtime cluster (build.py copies them from the kwok module source)."""
+POD_NETWORKS = "k8s.ovn.org/pod-networks"
+KWOK_POD_IPS = "{{ $podIPs := PodIPsWith .spec.nodeName"
+CNI_POD_IPS = """{{ $podIPs := list }}
+{{ if .spec.hostNetwork }}
+{{ $podIPs = PodIPsWith .spec.nodeName true ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+{{ else }}
+{{ range (index (index .metadata.annotations "%s" | fromJson) "default").ip_addresses }}
+{{ $podIPs = append $podIPs (first (splitList "/" .)) }}
+{{ end }}
+{{ end }}""" % POD_NETWORKS
+
+
+def kwok_stages(stage_dir=None):
+    """kwokctl's default stages with ``pod-ready`` as a kubelet on an OVN-Kubernetes node behaves: a pod that is
+    not on the host network starts only once OVN-K wrote its ``k8s.ovn.org/pod-networks`` annotation (the CNI
+    ADD waits for it), and its ``status.podIPs`` are that annotation's default-network addresses (the CNI
+    result). kwok's own pool would give every node's first pod the ``.1`` gateway address. A kwok version whose
+    ``pod-ready`` no longer has the line this replaces fails here, loudly."""
+    import yaml
+
+    stage_dir = pathlib.Path(stage_dir or build.bin_dir() / "kwok-stages")
+    out = []
+    for name in KWOK_STAGES:
+        path = stage_dir / ("%s.yaml" % name)
+        if not path.is_file():
+            raise LaunchError("%s is missing: run python tests/sim/build.py" % path)
+        stage = yaml.safe_load(path.read_text())
+        if name == "pod-ready":
+            spec = stage["spec"]
+            spec["selector"]["matchExpressions"].append({
+                "key": '.spec.hostNetwork == true or .metadata.annotations["%s"] != null' % POD_NETWORKS,
+                "operator": "In", "values": ["true"]})
+            lines = spec["next"]["statusTemplate"].splitlines()
+            hits = [i for i, line in enumerate(lines) if line.strip().startswith(KWOK_POD_IPS)]
+            if len(hits) != 1:
+                raise LaunchError("%s: expected one line starting %r to replace, found %d" % (
+                    path, KWOK_POD_IPS, len(hits)))
+            lines[hits[0]:hits[0] + 1] = CNI_POD_IPS.splitlines()
+            spec["next"]["statusTemplate"] = "\n".join(lines) + "\n"
+        out.append(stage)
+    return out
 
 
 def kind_kubeconfig(raw, name, server=None):
@@ -389,6 +435,8 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
              "sysctls": {}, "started": time.time()}
     write_state(state)
     try:
+        state["node_link"] = add_node_addresses(name, nodes, log)
+        write_state(state)
         with open(str(d / "launcher.log"), "a") as out:
             out.write("$ kwokctl create cluster --name %s --config %s\n" % (name, d / "kwokctl.yaml"))
             proc = kwokctl("create", "cluster", "--name", name, "--config", str(d / "kwokctl.yaml"),
@@ -421,6 +469,52 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
         kept = stop(name, log)
         raise LaunchError("starting %s failed: %s (logs above, kept in %s)" % (name, str(exc).splitlines()[0], kept))
     return state
+
+
+def node_link_name(name):
+    """The interface holding cluster `name`'s IPv6 worker addresses (<= 15 characters)."""
+    import hashlib
+
+    return "udnsimn" + hashlib.sha1(name.encode()).hexdigest()[:8]
+
+
+def host_node_addresses(nodes):
+    """Worker addresses that are not on this machine by themselves: the IPv6 ones (IPv4 workers use 127.0.0.x,
+    all of which are loopback)."""
+    return [n["ipv6"] for n in nodes if n["ipv6"] and n["ipv6"] != "::1"]
+
+
+def add_node_addresses(name, nodes, log=sys.stderr, run=subprocess.run):
+    """Put the IPv6 worker addresses on an interface of this machine (a host-only veth pair), as kind's nodes hold theirs: the API
+    server dials the kubelet (kwok) at a node's InternalIP (`kubectl exec`), and NodePorts listen on them. Returns
+    the interface name (None when nothing is needed). Needs root; without it an IPv6-only cluster cannot work
+    (refused), a dual-stack one loses its IPv6 NodePorts (warned)."""
+    addresses = host_node_addresses(nodes)
+    if not addresses:
+        return None
+    link = node_link_name(name)
+    if os.geteuid() != 0:
+        if all(not n["ipv4"] for n in nodes):
+            raise LaunchError("an IPv6-only cluster puts its worker addresses (%s) on an interface of this "
+                              "machine: run as root" % ", ".join(addresses))
+        log.write("sim launcher: not root: the IPv6 worker addresses %s are not on this machine (IPv6 NodePorts "
+                  "will not answer)\n" % ", ".join(addresses))
+        return None
+    run(["ip", "link", "del", link], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    # a veth pair with both ends on this machine (this kernel may lack the dummy type): only its addresses matter
+    peer = "udnsimp" + link[len("udnsimn"):]
+    for argv in (["ip", "link", "add", link, "type", "veth", "peer", "name", peer], ["ip", "link", "set", peer, "up"],
+                 ["ip", "link", "set", link, "up"]) + tuple(
+            ["ip", "-6", "addr", "add", "%s/128" % a, "dev", link, "nodad"] for a in addresses):
+        proc = run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+        if proc.returncode != 0:
+            raise LaunchError("%s failed: %s" % (" ".join(argv), (proc.stdout or "").strip()))
+    return link
+
+
+def remove_node_addresses(link, run=subprocess.run):
+    if link and link.startswith("udnsimn"):
+        run(["ip", "link", "del", link], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
 def api_server(kubeconfig):
@@ -490,6 +584,7 @@ def stop(name, log=sys.stderr):
     if not known:
         raise LaunchError("no cluster %r" % name)
     kept = keep_logs(name)
+    remove_node_addresses((read_state(name) or {}).get("node_link"))
     if kwok_cluster_dir(name).exists():
         proc = kwokctl("delete", "cluster", "--name", name, check=False, timeout=180)
         if proc.returncode != 0:

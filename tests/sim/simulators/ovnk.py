@@ -9,8 +9,9 @@ What it does against a real API server (decisions are the pure functions below, 
   UDN, ``NetworkAttachmentDefinitionSyncError`` on a CUDN; a Primary network whose namespace lacks
   ``k8s.ovn.org/primary-user-defined-network`` fails with ``util.NewInvalidPrimaryNetworkError``'s message
   "invalid primary network state for namespace ..." (one line per such namespace on a CUDN, ``errors.Join``).
-* Pods → ``k8s.ovn.org/pod-networks`` (default network entry; ``infrastructure-locked`` when the namespace
-  has a primary UDN, whose entry is ``primary``; secondary entries for ``k8s.v1.cni.cncf.io/networks``) and
+* Pods → ``k8s.ovn.org/pod-networks`` (default network entry, from the node's ``default`` host subnets that
+  this simulator allocates from the chart's ``net_cidr`` as the cluster manager does; ``infrastructure-locked``
+  when the namespace has a primary UDN, whose entry is ``primary``; secondary entries for ``k8s.v1.cni.cncf.io/networks``) and
   the multus ``k8s.v1.cni.cncf.io/network-status`` annotation. Addresses come from the NAD's subnets:
   Layer3 through per-node host subnets recorded in the node annotation ``k8s.ovn.org/node-subnets``, Layer2
   from the whole range; ``.1`` is the gateway and ``.2`` the management port.
@@ -23,11 +24,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from .common import (CUDNS, DEPLOYMENTS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
+from .common import (CONFIGMAPS, CUDNS, DEPLOYMENTS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
                      conditions_equal, create, delete, labels_of, mac_for_ip, meta, owned_by,
-                     owner_ref, parse_time, patch, patch_status, selector_matches, set_condition)
+                     owner_ref, patch, patch_status, selector_matches, set_condition)
 
 PRIMARY_LABEL = "k8s.ovn.org/primary-user-defined-network"
 POD_NETWORKS = "k8s.ovn.org/pod-networks"
@@ -43,10 +44,8 @@ DEFAULT_JOIN = {4: "100.65.0.0/16", 6: "fd99::/64"}
 
 DEFAULTS = {
     "mtu": 1400,
-    "pod_network": "10.244.0.0/16/24",
     # Names (UDN "ns/name" or CUDN "name") whose NAD sync fails with SyncError (injected failure).
     "network_fail": [],
-    "default_ip_wait_seconds": 3.0,
 }
 
 
@@ -299,11 +298,28 @@ def primary_nad(namespace: str, cache) -> Optional[Dict[str, Any]]:
     return None
 
 
-def host_subnets(cidr: str, host_prefix: int) -> List[ipaddress._BaseNetwork]:
+def host_subnets(cidr: str, host_prefix: int) -> Iterator[ipaddress._BaseNetwork]:
+    """The host subnets of a cluster subnet in the order v1.3.0's node subnet allocator hands them out
+    (``clustermanager/node/subnet_allocator.go`` ``generateSubnet``): IPv6 skips every subnet whose low 16 bits
+    of the subnet number are 0 (the first node of ``fd00:10:244::/48/64`` gets ``fd00:10:244:1::/64``); IPv4 whose
+    subnet bits spill into a shared octet rotates them so the subnets with 0s there come first."""
     net = ipaddress.ip_network(cidr, strict=False)
     if host_prefix is None or host_prefix <= net.prefixlen:
-        return [net]
-    return list(net.subnets(new_prefix=host_prefix))
+        yield net
+        return
+    host_bits = net.max_prefixlen - host_prefix
+    subnet_bits = host_prefix - net.prefixlen
+    count = 1 << min(subnet_bits, 24)
+    left_shift = 0
+    if net.version == 4 and host_bits % 8 and (host_bits - 1) // 8 != (host_bits + subnet_bits - 1) // 8:
+        left_shift = 8 - host_bits % 8
+        left_mask, right_shift, right_mask = (1 << subnet_bits) - 1, subnet_bits - left_shift, (1 << left_shift) - 1
+    for base in range(count):
+        if left_shift:
+            base = ((base << left_shift) & left_mask) | ((base >> right_shift) & right_mask)
+        elif net.version == 6 and subnet_bits >= 16 and base & 0xFFFF == 0:
+            continue
+        yield ipaddress.ip_network((int(net.network_address) + (base << host_bits), host_prefix))
 
 
 def node_subnets_annotation(node: Dict[str, Any]) -> Dict[str, List[str]]:
@@ -458,36 +474,77 @@ def parse_networks_annotation(value: Optional[str], namespace: str) -> List[Dict
     return out
 
 
-def node_pod_cidrs(node) -> List[str]:
-    spec = node.get("spec") or {}
-    return spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+def parse_cluster_subnets(text: str) -> List[Tuple[str, int]]:
+    """``net_cidr`` (``CIDR[/hostPrefix],...``) as v1.3.0 ``config.ParseClusterSubnetEntriesWithDefaults(..., 24, 64)``
+    reads it: a missing host prefix is 24 (IPv4) or 64 (IPv6)."""
+    out = []
+    for item in [i.strip() for i in (text or "").split(",") if i.strip()]:
+        parts = item.split("/")
+        cidr = "/".join(parts[:2])
+        net = ipaddress.ip_network(cidr, strict=False)
+        host = int(parts[2]) if len(parts) > 2 else (24 if net.version == 4 else 64)
+        out.append((str(net), host))
+    return out
 
 
-def default_entry(pod, node, cache, role, allocate=False) -> Optional[Dict[str, Any]]:
-    """The ``default`` pod-networks entry: the pod IPs the API reports (kwok sets them), prefixed by the node's
-    pod CIDR; with ``allocate`` (no pod IP showed up in time) the lowest free address of the node's pod CIDRs."""
-    status_ips = [p.get("ip") for p in (pod.get("status") or {}).get("podIPs") or [] if p.get("ip")]
-    cidrs = node_pod_cidrs(node)
-    if not status_ips and allocate and cidrs:
-        used = set()
-        for other in cache.list(PODS):
-            if (other.get("spec") or {}).get("nodeName") != meta(node).get("name") or not live_pod(other):
-                continue
-            used.update(p.get("ip") for p in (other.get("status") or {}).get("podIPs") or [])
-            used.update(ip.split("/")[0] for ip in (pod_networks(other).get(DEFAULT_NETWORK) or {}).get(
-                "ip_addresses") or [])
-        status_ips = [next_free(c, used).split("/")[0] for c in cidrs]
-    ips, gws = [], []
-    for ip in status_ips:
-        addr = ipaddress.ip_address(ip)
-        cidr = next((c for c in cidrs if addr in ipaddress.ip_network(c)), None)
-        prefix = ipaddress.ip_network(cidr).prefixlen if cidr else (24 if addr.version == 4 else 64)
-        net = ipaddress.ip_interface("%s/%d" % (ip, prefix)).network
-        ips.append("%s/%d" % (ip, prefix))
-        gws.append(str(net.network_address + 1))
-    if not ips:
-        return None
-    return pod_entry(ips, gws, [], role)
+OVN_CONFIG = ("ovn-kubernetes", "ovn-config")
+"""The chart's cluster settings ConfigMap (v1.3.0 ``templates/ovn-setup.yaml``); ``net_cidr`` is ``podNetwork``."""
+
+
+def default_cluster_subnets(cache, config) -> Optional[List[Tuple[str, int]]]:
+    """The default network's cluster subnets: the installed chart's ``net_cidr`` (else the simulator's
+    ``pod_network`` setting, for tests without a chart); None while neither exists (OVN-K not installed: no
+    node gets a subnet, no pod an address, as on a kind cluster before its CNI)."""
+    cm = cache.get(CONFIGMAPS, *OVN_CONFIG)
+    text = ((cm or {}).get("data") or {}).get("net_cidr") or config.get("pod_network")
+    return parse_cluster_subnets(text) if text else None
+
+
+def reconcile_node(node, cache, config, now) -> Result:
+    """The cluster manager's node allocator (v1.3.0 ``clustermanager/node/node_allocator.go``): a node gets host
+    subnets of the default network's cluster subnets (lowest free first) under ``default`` in
+    ``k8s.ovn.org/node-subnets``, once OVN-K runs."""
+    result = Result()
+    current = node_subnets_annotation(node)
+    subnets = default_cluster_subnets(cache, config)
+    if current.get(DEFAULT_NETWORK) or not subnets:
+        return result
+    merged = dict(current)
+    merged[DEFAULT_NETWORK] = allocate_node_subnets(DEFAULT_NETWORK, subnets, meta(node)["name"], cache.list(NODES))
+    result.actions.append(patch(NODES, None, meta(node)["name"], {
+        "metadata": {"annotations": {NODE_SUBNETS: json.dumps(merged, sort_keys=True)}}}))
+    return result
+
+
+def default_entry(pod, node, cache, role, config) -> Tuple[Optional[Dict[str, Any]], Dict[str, List[str]]]:
+    """The ``default`` pod-networks entry and the node annotation update it needs: ``(entry, {"default": [...]})``;
+    ``(None, {})`` while OVN-K is not installed.
+
+    As v1.3.0 does it: the cluster manager gives each node host subnets of the cluster subnets (``net_cidr``,
+    lowest free first; ``clustermanager/node/node_allocator.go``), recorded in ``k8s.ovn.org/node-subnets``
+    under ``default``; the zone controller allocates each pod the lowest free address of those subnets, the
+    network address, ``.1`` (gateway, ``util.GetNodeGatewayIfAddr``) and ``.2`` (management port,
+    ``util.GetNodeManagementIfAddr``) excluded (``logical_switch_manager.go``). The pod's ``status.podIPs`` then
+    come from this entry (kwok's pod-ready stage reads it, as the kubelet reports the CNI result): kwok's own IP
+    pool hands out ``.1`` first, the gateway, which no OVN-K pod ever gets."""
+    name = meta(node).get("name")
+    hosts = node_subnets_annotation(node).get(DEFAULT_NETWORK)
+    update = {}
+    if not hosts:
+        subnets = default_cluster_subnets(cache, config)
+        if not subnets:
+            return None, {}
+        hosts = allocate_node_subnets(DEFAULT_NETWORK, subnets, name, cache.list(NODES))
+        update = {DEFAULT_NETWORK: hosts}
+    used = set()
+    for other in cache.list(PODS):
+        if meta(other).get("uid") == meta(pod).get("uid") or not live_pod(other):
+            continue
+        used.update(ip.split("/")[0] for ip in (pod_networks(other).get(DEFAULT_NETWORK) or {}).get(
+            "ip_addresses") or [])
+    ips = [next_free(h, used) for h in hosts]
+    gws = [str(ipaddress.ip_network(h, strict=False).network_address + 1) for h in hosts]
+    return pod_entry(ips, gws, [], role), update
 
 
 CONTROL_PLANE = ("ovn-kubernetes", "ovnkube-control-plane")
@@ -564,13 +621,11 @@ def reconcile_pod(pod, cache, config, now) -> Result:
     if labelled and primary is None:
         # Real OVN-K: CNI ADD fails until the namespace's primary UDN exists; retry.
         return result.then(2.0)
-    created = parse_time(m.get("creationTimestamp")) or now
-    late = now - created >= float(config.get("default_ip_wait_seconds", DEFAULTS["default_ip_wait_seconds"]))
-    default = default_entry(pod, node, cache, "infrastructure-locked" if primary else "primary", allocate=late)
+    default, node_updates = default_entry(pod, node, cache, "infrastructure-locked" if primary else "primary",
+                                          config)
     if default is None:
-        return result.then(0.5)
+        return result.then(2.0)  # no CNI yet: the sandbox is retried
     networks = {DEFAULT_NETWORK: default}
-    node_updates = {}
     primary_entry = None
     claim_action = None
     if primary:
@@ -631,7 +686,7 @@ def reconcile_pod(pod, cache, config, now) -> Result:
 
 class OvnkSimulator(Controller):
     name = "ovnk"
-    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS, DEPLOYMENTS)
+    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS, DEPLOYMENTS, CONFIGMAPS)
 
     def __init__(self, kube, config, **kw):
         merged = dict(DEFAULTS)
@@ -639,12 +694,19 @@ class OvnkSimulator(Controller):
         super().__init__(kube, merged, **kw)
 
     def handlers(self):
-        return {UDNS.plural: reconcile_network, CUDNS.plural: reconcile_network, PODS.plural: reconcile_pod}
+        return {NODES.plural: reconcile_node, UDNS.plural: reconcile_network, CUDNS.plural: reconcile_network,
+                PODS.plural: reconcile_pod}
 
     def fanout(self, res, obj):
         ns, name = meta(obj).get("namespace") or "", meta(obj).get("name")
-        if res in (UDNS, CUDNS, PODS):
+        if res in (UDNS, CUDNS, PODS, NODES):
             return [(res.plural, ns, name)]
+        if res is CONFIGMAPS:
+            if (ns, name) != OVN_CONFIG:
+                return []
+            return [(NODES.plural, "", meta(n)["name"]) for n in self.cache.list(NODES)] + [
+                (PODS.plural, meta(p)["namespace"], meta(p)["name"]) for p in self.cache.list(PODS)
+                if POD_NETWORKS not in annotations_of(p)]
         if res is NAMESPACES:
             keys = [(CUDNS.plural, "", meta(c)["name"]) for c in self.cache.list(CUDNS)]
             keys += [(UDNS.plural, name, meta(u)["name"]) for u in self.cache.list(UDNS, name)]

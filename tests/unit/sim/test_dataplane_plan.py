@@ -7,7 +7,7 @@ from conftest import load
 
 from dataplane import plan
 from simulators import ovnk
-from simulators.common import CUDNS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache
+from simulators.common import CONFIGMAPS, CUDNS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache
 from simulators.fake import FakeKube, drive
 
 NOW = 1_800_000_000.0
@@ -15,7 +15,7 @@ NOW = 1_800_000_000.0
 
 def annotated(extra_pods):
     objs = load("cluster.yml") + load("networks.yml")
-    kinds = {"Node": NODES, "Namespace": NAMESPACES, "UserDefinedNetwork": UDNS, "ClusterUserDefinedNetwork": CUDNS}
+    kinds = {"ConfigMap": CONFIGMAPS, "Node": NODES, "Namespace": NAMESPACES, "UserDefinedNetwork": UDNS, "ClusterUserDefinedNetwork": CUDNS}
     by_kind = {PODS: list(extra_pods)}
     for obj in objs:
         by_kind.setdefault(kinds[obj["kind"]], []).append(obj)

@@ -2,19 +2,20 @@
 an in-memory API (a tiny scheduler/kubelet plays kube-scheduler + kwok)."""
 
 import ipaddress
+import json
 
 import pytest
 from conftest import load
 
 from simulators import kubevirt as kv
 from simulators import ovnk
-from simulators.common import (CUDNS, DEPLOYMENTS, IPAMCLAIMS, KUBEVIRTS, NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS,
+from simulators.common import (CONFIGMAPS, CUDNS, DEPLOYMENTS, IPAMCLAIMS, KUBEVIRTS, NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS,
                                VMS, Cache, find_condition, labels_of, meta, parse_time)
 from simulators.fake import FakeKube, drive
 
 START = parse_time("2027-01-15T08:00:00Z")
 
-KINDS = {"Node": NODES, "Namespace": NAMESPACES, "ClusterUserDefinedNetwork": CUDNS, "Pod": PODS,
+KINDS = {"ConfigMap": CONFIGMAPS, "Node": NODES, "Namespace": NAMESPACES, "ClusterUserDefinedNetwork": CUDNS, "Pod": PODS,
          "KubeVirt": KUBEVIRTS, "Deployment": DEPLOYMENTS, "VirtualMachine": VMS,
          "VirtualMachineInstance": VMIS, "VirtualMachineInstanceMigration": VMIMS, "IPAMClaim": IPAMCLAIMS,
          "NetworkAttachmentDefinition": NADS}
@@ -24,7 +25,8 @@ class World:
     """Both simulators over one in-memory API, with a fake scheduler + kubelet and a controllable clock."""
 
     def __init__(self, extra=None, kv_config=None, nodes=None):
-        objs = [o for o in load("cluster.yml") if o["kind"] == "Node"] + load("virt.yml") + list(extra or [])
+        objs = [o for o in load("cluster.yml") if o["kind"] in ("Node", "ConfigMap")] + load("virt.yml") + list(
+            extra or [])
         if nodes is not None:
             objs = [o for o in objs if o["kind"] != "Node" or o["metadata"]["name"] in nodes]
         by_kind = {}
@@ -42,7 +44,8 @@ class World:
         self.next_ip = 10
 
     def schedule(self):
-        """kube-scheduler + kwok: bind pending pods to a matching node, then mark them Running with a pod IP."""
+        """kube-scheduler + kwok: bind pending pods to a matching node, then mark them Running with the pod IPs of
+        their OVN-K annotation, once it is there (the launcher's kwok pod-ready stage)."""
         for pod in self.cache.list(PODS):
             spec, status = pod["spec"], pod.setdefault("status", {})
             if not spec.get("nodeName"):
@@ -52,11 +55,11 @@ class World:
                                              "message": "0/3 nodes are available"}]
                     continue
                 spec["nodeName"] = node
-            if not status.get("phase") or status.get("phase") == "Pending":
-                self.next_ip += 1
-                index = int(meta(self.cache.get(NODES, None, spec["nodeName"]))["uid"][1:])
-                ip = "10.244.%d.%d" % (index, self.next_ip)
-                status.update(phase="Running", podIP=ip, podIPs=[{"ip": ip}], startTime="2027-01-15T08:00:00Z")
+            nets = json.loads(meta(pod).get("annotations", {}).get(ovnk.POD_NETWORKS) or "{}")
+            if (not status.get("phase") or status.get("phase") == "Pending") and nets:
+                ips = [ip.split("/")[0] for ip in nets["default"]["ip_addresses"]]
+                status.update(phase="Running", podIP=ips[0], podIPs=[{"ip": ip} for ip in ips],
+                              startTime="2027-01-15T08:00:00Z")
 
     def _pick(self, pod):
         spec = pod["spec"]

@@ -7,7 +7,7 @@ import pytest
 from conftest import load
 
 from simulators import ovnk
-from simulators.common import CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache, find_condition
+from simulators.common import CONFIGMAPS, CUDNS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Cache, find_condition
 from simulators.fake import FakeKube, drive
 
 NOW = 1_800_000_000.0
@@ -16,7 +16,7 @@ NOW = 1_800_000_000.0
 def make_cache(extra=None):
     objs = load("cluster.yml") + load("networks.yml") + list(extra or [])
     by_kind = {}
-    kinds = {"Node": NODES, "Namespace": NAMESPACES, "UserDefinedNetwork": UDNS, "ClusterUserDefinedNetwork": CUDNS,
+    kinds = {"ConfigMap": CONFIGMAPS, "Node": NODES, "Namespace": NAMESPACES, "UserDefinedNetwork": UDNS, "ClusterUserDefinedNetwork": CUDNS,
              "Pod": PODS, "NetworkAttachmentDefinition": NADS, "IPAMClaim": IPAMCLAIMS}
     for obj in objs:
         by_kind.setdefault(kinds[obj["kind"]], []).append(obj)
@@ -28,13 +28,14 @@ def sim(cache, **config):
     return controller
 
 
-def pod(name, namespace, node, ip, annotations=None, uid=None):
+def pod(name, namespace, node, ip=None, annotations=None, uid=None):
+    """A scheduled pod (the kubelet reports pod IPs only after OVN-K annotated it; ``ip`` is ignored by OVN-K)."""
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace, "uid": uid or "pod-%s-%s" % (namespace, name),
                      "annotations": dict(annotations or {})},
         "spec": {"nodeName": node, "containers": [{"name": "c", "image": "agnhost"}]},
-        "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]},
+        "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]} if ip else {"phase": "Pending"},
     }
 
 
@@ -188,7 +189,9 @@ def test_pod_on_layer3_primary_udn():
     nets0 = pod_nets(cache, "blue", "app-blue-0")
     nets1 = pod_nets(cache, "blue", "app-blue-1")
     assert nets0["default"]["role"] == "infrastructure-locked"
-    assert nets0["default"]["ip_addresses"] == ["10.244.1.5/24"]
+    # the default network: the node's host subnet (cluster manager, nodes in order), .3 its first pod address
+    assert nets0["default"]["ip_addresses"] == ["10.244.1.3/24"]
+    assert nets1["default"]["ip_addresses"] == ["10.244.2.3/24"]
     entry0, entry1 = nets0["blue/blue-network"], nets1["blue/blue-network"]
     assert entry0["role"] == "primary"
     # Different nodes get different /24 slices of 103.103.0.0/16; .1 gateway, .2 management port.
@@ -241,8 +244,8 @@ def test_pod_in_default_namespace_is_primary_on_default_network():
     nets = pod_nets(cache, "default", "app-default-0")
     assert list(nets) == ["default"] and nets["default"]["role"] == "primary"
     status = json.loads(cache.get(PODS, "default", "app-default-0")["metadata"]["annotations"][ovnk.NETWORK_STATUS])
-    assert status == [{"name": "ovn-kubernetes", "interface": "eth0", "ips": ["10.244.1.9"],
-                       "mac": ovnk.mac_for_ip("10.244.1.9"), "dns": {}, "default": True}]
+    assert status == [{"name": "ovn-kubernetes", "interface": "eth0", "ips": ["10.244.1.3"],
+                       "mac": ovnk.mac_for_ip("10.244.1.3"), "dns": {}, "default": True}]
 
 
 def test_pod_waits_for_primary_udn_in_labelled_namespace():
@@ -254,11 +257,17 @@ def test_pod_waits_for_primary_udn_in_labelled_namespace():
     assert result.actions == [] and result.requeue is not None
 
 
-def test_pod_without_pod_ip_yet_is_retried():
-    p = pod("p", "default", "ovn-k-helm-worker", "10.244.1.7")
-    p["status"] = {"phase": "Pending"}
-    result = ovnk.reconcile_pod(p, make_cache([p]), dict(ovnk.DEFAULTS), NOW)
+def test_pod_waits_until_ovnk_is_installed():
+    """No chart (no ovn-config ConfigMap): no node subnet, no pod address, the pod is retried (its CNI is not
+    there yet), and nodes are left unannotated."""
+    p = pod("p", "default", "ovn-k-helm-worker", None)
+    cache = make_cache([p])
+    cache.remove(CONFIGMAPS, cache.get(CONFIGMAPS, "ovn-kubernetes", "ovn-config"))
+    result = ovnk.reconcile_pod(p, cache, dict(ovnk.DEFAULTS), NOW)
     assert result.actions == [] and result.requeue is not None
+    drive(sim(cache))
+    assert ovnk.POD_NETWORKS not in cache.get(PODS, "default", "p")["metadata"]["annotations"]
+    assert ovnk.NODE_SUBNETS not in (cache.get(NODES, None, "ovn-k-helm-worker")["metadata"].get("annotations") or {})
 
 
 def test_secondary_network_attachment_gets_net1():
@@ -384,18 +393,59 @@ def test_without_persistent_ips_the_claim_is_not_used():
     assert pod_nets(cache, "red", "virt-launcher-vm1-aaaaa")["red/colored-enterprise"]["role"] == "primary"
 
 
-def test_default_address_is_allocated_when_no_pod_ip_shows_up():
-    p = pod("p", "default", "ovn-k-helm-worker", "10.244.1.7")
-    p["status"] = {"phase": "Pending"}
-    p["metadata"]["creationTimestamp"] = "2027-01-15T08:00:00Z"
-    other = pod("o", "default", "ovn-k-helm-worker", "10.244.1.3")
-    cache = make_cache([p, other])
-    start = ovnk.parse_time("2027-01-15T08:00:00Z")
-    early = ovnk.reconcile_pod(p, cache, dict(ovnk.DEFAULTS), start + 1)
-    assert early.actions == []
-    late = ovnk.reconcile_pod(p, cache, dict(ovnk.DEFAULTS), start + 10)
-    nets = json.loads(late.actions[-1].body["metadata"]["annotations"][ovnk.POD_NETWORKS])
-    assert nets["default"]["ip_addresses"] == ["10.244.1.4/24"]
+@pytest.mark.parametrize("text, expected", [
+    ("10.244.0.0/16/24", [("10.244.0.0/16", 24)]),
+    ("10.244.0.0/16", [("10.244.0.0/16", 24)]),
+    ("fd00:10:244::/48", [("fd00:10:244::/48", 64)]),
+    ("10.244.0.0/16/24,fd00:10:244::/48/64", [("10.244.0.0/16", 24), ("fd00:10:244::/48", 64)]),
+])
+def test_parse_cluster_subnets(text, expected):
+    assert ovnk.parse_cluster_subnets(text) == expected
+
+
+def test_default_network_addresses_come_from_the_node_subnets_dual_stack():
+    """Dual stack: every node gets a /24 and a /64 of net_cidr (lowest free first, in node order); a pod gets the
+    lowest free address of each, never the .1 gateway or the .2 management port (kwok's own pool would hand out
+    .1 first); addresses of finished pods are free again."""
+    pods = [pod("a", "default", "ovn-k-helm-worker", None), pod("b", "default", "ovn-k-helm-worker", None),
+            pod("c", "default", "ovn-k-helm-worker2", None)]
+    cache = make_cache(pods)
+    cm = cache.get(CONFIGMAPS, "ovn-kubernetes", "ovn-config")
+    cache.put(CONFIGMAPS, dict(cm, data=dict(cm["data"], net_cidr="10.244.0.0/16/24,fd00:10:244::/48/64")))
+    drive(sim(cache))
+    subnets = dict((n["metadata"]["name"], json.loads(n["metadata"]["annotations"][ovnk.NODE_SUBNETS])["default"])
+                   for n in cache.list(NODES))
+    # (IPv6: the allocator skips subnet number 0, so the nodes' /64s are :1, :2, :3)
+    assert subnets == {"ovn-k-helm-control-plane": ["10.244.0.0/24", "fd00:10:244:1::/64"],
+                       "ovn-k-helm-worker": ["10.244.1.0/24", "fd00:10:244:2::/64"],
+                       "ovn-k-helm-worker2": ["10.244.2.0/24", "fd00:10:244:3::/64"]}
+    a, b, c = (pod_nets(cache, "default", n)["default"] for n in "abc")
+    assert a["ip_addresses"] == ["10.244.1.3/24", "fd00:10:244:2::3/64"]
+    assert a["gateway_ips"] == ["10.244.1.1", "fd00:10:244:2::1"]
+    assert b["ip_addresses"] == ["10.244.1.4/24", "fd00:10:244:2::4/64"]
+    assert c["ip_addresses"] == ["10.244.2.3/24", "fd00:10:244:3::3/64"]
+    assert "ip_address" not in a  # two addresses: no deprecated single-address fields
+    # a finished pod's address is free for the next one
+    done = cache.get(PODS, "default", "a")
+    cache.put(PODS, dict(done, status={"phase": "Succeeded"}))
+    cache.put(PODS, pod("d", "default", "ovn-k-helm-worker", None))
+    drive(sim(cache))
+    assert pod_nets(cache, "default", "d")["default"]["ip_addresses"] == ["10.244.1.3/24", "fd00:10:244:2::3/64"]
+
+
+@pytest.mark.parametrize("cidr, prefix, first", [
+    ("10.244.0.0/16", 24, ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24"]),
+    # v1.3.0 subnet_allocator_test.go: "IPv6 allocation skips the 0 subnet"
+    ("fd00:10:244::/48", 64, ["fd00:10:244:1::/64", "fd00:10:244:2::/64", "fd00:10:244:3::/64"]),
+    # fewer than 16 subnet bits: no skipping
+    ("fd00:10:244::/56", 64, ["fd00:10:244::/64", "fd00:10:244:1::/64", "fd00:10:244:2::/64"]),
+    # IPv4 subnet bits spilling into the host octet: the subnets with 0s there first (10.1.0.0/26, 10.1.1.0/26...)
+    ("10.1.0.0/16", 26, ["10.1.0.0/26", "10.1.1.0/26", "10.1.2.0/26"]),
+])
+def test_host_subnets_in_the_allocators_order(cidr, prefix, first):
+    import itertools
+
+    assert [str(n) for n in itertools.islice(ovnk.host_subnets(cidr, prefix), 3)] == first
 
 
 def test_network_deletion_waits_for_its_pods():
