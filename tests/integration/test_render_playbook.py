@@ -82,3 +82,77 @@ def test_dual_stack_is_consistent_across_roles(rendered):
                 if d and d.get("kind") == "ClusterUserDefinedNetwork")
     subnets = cudn["spec"]["network"]["layer2"]["subnets"]
     assert any(":" in s for s in subnets) and any("." in s for s in subnets)
+
+
+# --------------------------------------------------------------------------- every address field, per family
+ADDRESS = re.compile(r"(?<![\w:.])((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})((?:/\d{1,3}){0,2})(?![\w:.])")
+PROBE_TARGET = re.compile(r"^\.probes\[\]\.to\.address\.ipv[46]$")
+"""The egress probes' target table names an address per family; the lab picks the family's at probe time."""
+
+
+def address_fields(out):
+    """``{(file#document, field path with list indexes as []): [(text, ip version, strict?)]}`` of every IP
+    address or CIDR in every rendered file (``CIDR/hostPrefix`` counts as its CIDR)."""
+    import ipaddress
+
+    found = {}
+
+    def walk(obj, path, where):
+        if isinstance(obj, dict):
+            for key, value in obj.items():
+                walk(value, "%s.%s" % (path, key), where)
+        elif isinstance(obj, list):
+            for index, value in enumerate(obj):
+                walk(value, "%s[%d]" % (path, index), where)
+        elif isinstance(obj, str):
+            for addr, suffix in ADDRESS.findall(obj):
+                parts = [p for p in suffix.split("/") if p]
+                try:
+                    ip = ipaddress.ip_address(addr)
+                except ValueError:
+                    continue
+                strict = True
+                if parts:
+                    try:
+                        ipaddress.ip_network("%s/%s" % (addr, parts[0]), strict=True)
+                    except ValueError:
+                        strict = False
+                found.setdefault((where, re.sub(r"\[\d+\]", "[]", path)), []).append(
+                    (addr + suffix, ip.version, strict))
+
+    for path in sorted(p for p in out.rglob("*.yaml") if p.is_file()):
+        for index, doc in enumerate(yaml.safe_load_all(path.read_text())):
+            walk(doc, "", "%s#%d" % (path.relative_to(out), index))
+    return found
+
+
+@pytest.fixture(scope="module")
+def rendered_ipv6(repo_root, tmp_path_factory):
+    out, lab = tmp_path_factory.mktemp("rendered6"), tmp_path_factory.mktemp("lab6")
+    _render(repo_root, out, lab, "ipv6")
+    return out
+
+
+@pytest.mark.parametrize("family", ["ipv6", "dual"])
+def test_every_address_field_holds_the_labs_families(request, family):
+    """Every IP address or CIDR anywhere in the rendered lab: valid, a network address where it is a CIDR, and
+    of the lab's families only: an IPv6 lab carries no IPv4 address; in a dual-stack lab every field that holds
+    addresses holds both families, IPv4 first (kind, OVN-K's podNetwork/serviceNetwork and the UDN/CUDN
+    subnets all take the first family as primary)."""
+    out = request.getfixturevalue("rendered_ipv6") if family == "ipv6" else request.getfixturevalue("rendered")[0]
+    fields = address_fields(out)
+    names = set(path for _, path in fields)
+    for required in (".networking.podSubnet", ".networking.serviceSubnet", ".podNetwork", ".serviceNetwork",
+                     ".spec.network.layer2.subnets[]", ".spec.layer3.subnets[].cidr"):
+        assert any(name.endswith(required) for name in names), (required, sorted(names))
+    for (where, path), values in sorted(fields.items()):
+        assert all(strict for _, _, strict in values), (where, path, values)
+        if PROBE_TARGET.match(path):
+            continue
+        versions = [version for _, version, _ in values]
+        if family == "ipv6":
+            assert versions == [6] * len(versions), (where, path, values)
+        else:
+            assert versions[:2] == [4, 6] and len(versions) == 2, (where, path, values)
+    kind = yaml.safe_load((out / "kind-config.yaml").read_text())
+    assert kind["networking"]["ipFamily"] == family
