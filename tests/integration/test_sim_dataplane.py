@@ -46,6 +46,8 @@ def own_namespace_prefix():
 
 
 NOW = 1_800_000_000.0
+OVNK = {"pod_network": "10.244.0.0/16/24"}
+"""No chart in these tests: the default network's cluster subnets come from the simulator's setting."""
 
 
 def ns(name, primary=True):
@@ -90,7 +92,7 @@ def world():
                pod("overlap-0", "overlap", 1, 13), pod("default-0", "default", 2, 14)],
     }
     cache = Cache.from_objects(objs)
-    sim = ovnk.OvnkSimulator(FakeKube(cache, NOW), {}, cache=cache, clock=lambda: NOW)
+    sim = ovnk.OvnkSimulator(FakeKube(cache, NOW), OVNK, cache=cache, clock=lambda: NOW)
     drive(sim)
     fabric = Fabric()
     yield cache, fabric
@@ -110,7 +112,8 @@ def primary_ip(cache, namespace, name):
 
 
 def default_ip(cache, namespace, name):
-    return cache.get(PODS, namespace, name)["status"]["podIP"]
+    nets = json.loads(cache.get(PODS, namespace, name)["metadata"]["annotations"][ovnk.POD_NETWORKS])
+    return nets["default"]["ip_addresses"][0].split("/")[0]
 
 
 def connect(src_ns, src_pod, ip, port=8080, timeout=2):
@@ -212,7 +215,7 @@ def vm_world(tmp_path, subnets=("192.168.0.0/16",), network_data=None):
                      "status": {"phase": "Running", "nodeName": "worker%d" % i}})
     cache = Cache.from_objects({NODES: [node(1), node(2)], NAMESPACES: [ns("red-namespace"), ns("blue-namespace")],
                                 UDNS: [], CUDNS: [cudn], PODS: pods})
-    drive(ovnk.OvnkSimulator(FakeKube(cache, NOW), {}, cache=cache, clock=lambda: NOW))
+    drive(ovnk.OvnkSimulator(FakeKube(cache, NOW), OVNK, cache=cache, clock=lambda: NOW))
     return cache, vmis
 
 
@@ -308,7 +311,7 @@ def test_virtctl_port_forward_cannot_reach_a_primary_udn_vm_but_a_bastion_on_its
     cache, vmis = vm_world(tmp_path)
     bastion = pod("udn-lab-bastion-0", "red-namespace", 1, 40)
     cache.put(PODS, bastion)
-    drive(ovnk.OvnkSimulator(FakeKube(cache, NOW), {}, cache=cache, clock=lambda: NOW))
+    drive(ovnk.OvnkSimulator(FakeKube(cache, NOW), OVNK, cache=cache, clock=lambda: NOW))
     from dataplane.agent import DataplaneAgent
 
     agent = DataplaneAgent(None, {"state_dir": str(tmp_path / "state")})
@@ -535,6 +538,38 @@ def test_network_policy_allows_one_port_and_denies_another(world):
         agent.reconcile_key(KEY)
         assert wait_listening("blue", "blue-0", ip, 8080)
         rc, err = connect("blue", "blue-0", ip, 9090, timeout=1)
+        assert rc == 1 and "TIMEOUT" in err, err
+    finally:
+        agent.fabric.teardown()
+
+
+def test_ipv6_egress_policy_still_resolves_an_allowed_peer_after_its_neighbour_entry_expired():
+    """IPv6 under an egress NetworkPolicy: the allowed port answers even once the source has forgotten the peer's
+    link-layer address (neighbour solicitations pass, as OVN-K allows nd), the other port stays blocked."""
+    from dataplane.agent import KEY, DataplaneAgent
+    from simulators.common import Res
+
+    pods = [pod("red-0", "red", 1, 10), pod("red-1", "red", 2, 11)]
+    pods[1]["spec"]["containers"].append({"name": "second", "image": "agnhost", "ports": [{"containerPort": 9090}]})
+    cache = Cache.from_objects({NODES: [node(1), node(2)], NAMESPACES: [ns("red")], CUDNS: [],
+                                UDNS: [udn("red-network", "red", "fd00:192:168::/64", topology="Layer2")], PODS: pods})
+    drive(ovnk.OvnkSimulator(FakeKube(cache, NOW), {"pod_network": "fd00:10:244::/48/64"}, cache=cache,
+                             clock=lambda: NOW))
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "allow-8080", "namespace": "red"},
+              "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+                  "to": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 8080}]}]}}
+    cache.put(Res("networking.k8s.io", "v1", "networkpolicies", True, "NetworkPolicy"), policy)
+    agent = DataplaneAgent(FakeKube(cache, NOW), {"state_dir": "/tmp", "kwok_exec": False, "services": False},
+                           cache=cache)
+    ip = primary_ip(cache, "red", "red-1")
+    assert ":" in ip
+    try:
+        agent.reconcile_key(KEY)
+        assert wait_listening("red", "red-0", ip, 8080)
+        subprocess.run(["ip", "-n", dp_plan.pod_netns("red", "red-0"), "neigh", "flush", "all"], check=True)
+        assert connect("red", "red-0", ip, 8080)[0] == 0
+        rc, err = connect("red", "red-0", ip, 9090, timeout=1)
         assert rc == 1 and "TIMEOUT" in err, err
     finally:
         agent.fabric.teardown()

@@ -96,7 +96,8 @@ def sims(cluster, tmp_path_factory):
 
     config_kv = {"available_delay": 1.0, "boot_delay": 1.0, "migration_fail": ["blue-namespace/failing"],
                  "migration_delays": {"Running": 2.0, "PreparingTarget": 0.5}}
-    controllers = [OvnkSimulator(Kube(str(cluster)), {"resync_seconds": 3}),
+    # (no chart here: the default network's cluster subnets come from the simulator's setting)
+    controllers = [OvnkSimulator(Kube(str(cluster)), {"resync_seconds": 3, "pod_network": "10.244.0.0/16/24"}),
                    KubevirtSimulator(Kube(str(cluster)), dict(config_kv, resync_seconds=3))]
     for c in controllers:
         c.start()

@@ -472,7 +472,10 @@ def policy_rules(pod, policies, pods, namespaces, nads) -> Dict[str, Any]:
 
 
 def policy_nft(rules, interface) -> Optional[str]:
-    """nft table enforcing ``rules`` on the pod's primary interface (None: no policy selects the pod)."""
+    """nft table enforcing ``rules`` on the pod's primary interface (None: no policy selects the pod). Neighbour
+    discovery always passes, as OVN-K v1.3.0 allows ``(arp || nd)`` beside every default deny
+    (``base_network_controller_policy.go`` ``buildDenyACLs``): without it an IPv6 pod under an egress policy
+    could not resolve an allowed peer once its neighbour entry expired."""
     if rules["ingress"] is None and rules["egress"] is None:
         return None
     lines = ["table inet udnsim_policy {"]
@@ -485,6 +488,8 @@ def policy_nft(rules, interface) -> Optional[str]:
         lines.append("    type filter hook %s priority 0; policy accept;" % hook)
         lines.append('    %s != "%s" accept' % (iface_key, interface))
         lines.append("    ct state established,related accept")
+        # OVN-K's default-deny port groups carry an allow ACL for "(arp || nd)" (ARP never reaches an inet table)
+        lines.append("    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept")
         for rule in rule_list:
             for family, cidrs in (("ip", [c for c in rule["cidrs"] or [] if ":" not in c]),
                                   ("ip6", [c for c in rule["cidrs"] or [] if ":" in c])):

@@ -275,6 +275,8 @@ def test_seed_policy_allows_demo_pods_on_8080_only():
     assert rule["ports"] == [("tcp", 8080)]
     nft = plan.policy_nft(rules, "ovn-udn1")
     assert 'oifname != "ovn-udn1" accept' in nft and "tcp dport 8080 accept" in nft and nft.count("drop") == 1
+    # neighbour discovery passes before the deny, as OVN-K's "(arp || nd)" allow ACL lets it
+    assert nft.index("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept") < nft.index("drop")
     # yellow is not selected by any policy
     assert plan.policy_nft(plan.policy_rules(cache.get(PODS, "yellow", "y0"), [SEED_POLICY], pods,
                                              cache.list(NAMESPACES), cache.list(NADS)), "ovn-udn1") is None
