@@ -393,3 +393,74 @@ def test_kind_and_docker_standins_round_trip(sim_home, tmp_path):
     assert (kept / "kube-apiserver.log").stat().st_size > 0
     # deleting a cluster that does not exist succeeds, as kind's does
     run(KIND, "delete", "cluster", "--name", KIND_CLUSTER)
+
+
+# --------------------------------------------------------------------------- probe planning on real Service objects
+class ApiLookup(object):
+    """The probe planner's lookup (services, pods, nodes) answered by a real API server through kubectl."""
+
+    def __init__(self, kubeconfig):
+        self.kubeconfig = kubeconfig
+
+    def get_service(self, namespace, name):
+        proc = kubectl(self.kubeconfig, "get", "service", "-n", namespace, name, "-o", "json", check=False)
+        return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+    def list_pods(self, namespace, selector):
+        return get_json(self.kubeconfig, "pods", "-n", namespace, "-l", selector)["items"]
+
+    def list_nodes(self):
+        return get_json(self.kubeconfig, "nodes")["items"]
+
+
+@pytest.mark.parametrize("family", ["dual", "ipv6"])
+def test_probe_planning_against_the_services_a_real_api_server_returns(sim_home, tmp_path, family):
+    """What kube-apiserver v1.35 makes of the lab's Services and of default/kubernetes, fed to the probe planner:
+    in a dual-stack cluster a Service as the lab renders it (PreferDualStack, both families) has a ClusterIP per
+    family, the workshop's own manifest (no ipFamilyPolicy) only the first family's, and default/kubernetes is
+    single-stack in the first family of the service range, so the API claim in the other family is "not
+    applicable" with its reason; in an IPv6-only cluster the API is IPv6 and an IPv4 claim does not apply."""
+    from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes
+
+    if family == "ipv6" and os.geteuid() != 0:
+        pytest.skip("an IPv6-only simulated cluster puts its worker addresses on an interface of this machine: root")
+    name = "sim-svc-%s-%d" % (family, os.getpid())
+    kubeconfig = tmp_path / "kubeconfig"
+    launcher.start(name, workers=1, ip_family=family, kubeconfig=str(kubeconfig))
+    try:
+        ports = [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]
+        lab_shaped = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lab", "namespace": "default"},
+                      "spec": {"selector": {"app": "x"}, "ports": ports}}
+        if family == "dual":
+            lab_shaped["spec"].update(ipFamilyPolicy="PreferDualStack", ipFamilies=["IPv4", "IPv6"])
+        workshop_shaped = {"apiVersion": "v1", "kind": "Service",
+                           "metadata": {"name": "workshop", "namespace": "default"},
+                           "spec": {"selector": {"app": "x"}, "ports": ports}}
+        kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(
+            {"apiVersion": "v1", "kind": "List", "items": [lab_shaped, workshop_shaped]}))
+        lookup = ApiLookup(kubeconfig)
+        api = lookup.get_service("default", "kubernetes")["spec"]
+        first = "IPv6" if family == "ipv6" else "IPv4"
+        assert (api["ipFamilyPolicy"], api["ipFamilies"]) == ("SingleStack", [first])
+
+        def resolve(kind, fam, svc=None):
+            to = {"kind": kind} if kind == "kubernetes_api" else {"kind": kind, "namespace": "default", "name": svc}
+            return probes.resolve_target({"family": fam, "to": to, "port": 80}, lookup)
+
+        families = ["ipv4", "ipv6"]
+        own = "ipv6" if family == "ipv6" else "ipv4"
+        other = [f for f in families if f != own][0]
+        assert ipaddress.ip_address(resolve("kubernetes_api", own)["host"]).version == int(own[-1])
+        with pytest.raises(probes.NotApplicable, match="default/kubernetes has no %s ClusterIP in this cluster "
+                                                       r"\(ipFamilies %s\)" % (other, first)):
+            resolve("kubernetes_api", other)
+        if family == "dual":
+            hosts = [resolve("service", f, "lab")["host"] for f in families]
+            assert [ipaddress.ip_address(h).version for h in hosts] == [4, 6]
+            assert ipaddress.ip_address(resolve("service", "ipv4", "workshop")["host"]).version == 4
+            with pytest.raises(probes.Unresolved, match="service default/workshop has no ipv6 ClusterIP"):
+                resolve("service", "ipv6", "workshop")
+        else:
+            assert ipaddress.ip_address(resolve("service", "ipv6", "lab")["host"]).version == 6
+    finally:
+        launcher.stop(name)

@@ -1,0 +1,95 @@
+"""The `sim` molecule scenario as a lab the scenario tests drive: molecule steps, playbooks against the lab with the
+scenario's inventory, simulator restarts with injected faults. One lab at a time on a machine (the data plane's
+namespace prefix and the workers' addresses are shared)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import yaml
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+STEP_TIMEOUT = 1800
+
+
+def flat(text):
+    """Output with colours, molecule's frame characters and line wrapping taken out (messages on one line)."""
+    return re.sub(r"\s+", " ", re.sub(r"[\u2500-\u257f]", " ", ANSI.sub("", text)))
+
+
+def problem():
+    if os.environ.get("UDN_LAB_E2E_SIM", "1") == "0":
+        return "the end-to-end sim run was switched off (UDN_LAB_E2E_SIM=0)"
+    if os.geteuid() != 0:
+        return "the data plane creates network namespaces: run as root"
+    for tool in ("ip", "nft", "iperf3", "ping", "ssh", "/usr/sbin/sshd", "nc"):
+        if not (shutil.which(tool) or os.path.exists(tool)):
+            return "%s is missing (apt-get install iproute2 nftables iperf3 iputils-ping openssh-client openssh-server netcat-openbsd)" % tool
+    if not shutil.which("molecule"):
+        return "molecule is not installed"
+    return None
+
+
+class Lab(object):
+    """The scenario's lab: molecule steps, playbooks against it with the scenario's inventory, sim restarts."""
+
+    def __init__(self, repo_root, upstream_dir, ephemeral, family="ipv4"):
+        self.root = repo_root
+        self.family = family
+        self.ephemeral = ephemeral
+        cache = os.environ.get("UDN_LAB_SIM_CACHE") or str(repo_root / ".cache" / "sim")
+        self.env = dict(os.environ, MOLECULE_GLOB="molecule/*/molecule.yml", UDN_LAB_UPSTREAM_DIR=str(upstream_dir),
+                        UDN_LAB_SIM_BUILD="1", MOLECULE_EPHEMERAL_DIRECTORY=str(ephemeral), ANSIBLE_NOCOLOR="1",
+                        PY_COLORS="0")
+        self.env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+        self.env["UDN_LAB_SIM_IP_FAMILY"] = family  # molecule/sim/group_vars: the lab's udn_lab_ip_family
+        self.env.pop("UDNSIM_PREFIX", None)  # this lab is a user's lab: the default namespace prefix
+        # what molecule's provisioner sets, for playbooks run directly against the lab
+        self.play_env = dict(self.env, MOLECULE_PROJECT_DIRECTORY=str(repo_root),
+                             MOLECULE_SCENARIO_DIRECTORY=str(repo_root / "molecule" / "sim"),
+                             ANSIBLE_COLLECTIONS_PATH=str(repo_root / ".collections"),
+                             ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"),
+                             PATH=os.pathsep.join([str(repo_root / "tests" / "sim" / "bin"), os.path.join(cache, "bin"),
+                                                   os.environ.get("PATH", "")]))
+        self.config = repo_root / "molecule" / "sim" / "simulation.yml"
+
+    def molecule(self, step):
+        proc = subprocess.run(["molecule", step, "-s", "sim"], cwd=str(self.root), env=self.env, check=False,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                              timeout=STEP_TIMEOUT)
+        out = ANSI.sub("", proc.stdout)
+        sys.stdout.write(out[-20000:])
+        return proc.returncode, out
+
+    def playbook_cmd(self, playbook, *extra):
+        inventory = self.ephemeral / "inventory" / "ansible_inventory.yml"
+        return ["ansible-playbook", "-i", str(inventory), str(self.root / playbook)] + list(extra)
+
+    def playbook(self, playbook, *extra):
+        proc = subprocess.run(self.playbook_cmd(playbook, *extra), cwd=str(self.root), env=self.play_env,
+                              check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                              timeout=STEP_TIMEOUT)
+        sys.stdout.write(proc.stdout[-20000:])
+        return proc.returncode, proc.stdout
+
+    def restart_sim(self, **faults):
+        """Restart the simulators and data plane with the scenario's settings plus ``faults`` (run_sim keys)."""
+        settings = yaml.safe_load(self.config.read_text())
+        for key, value in faults.items():
+            section = {"leak": "dataplane", "migration_fail": "kubevirt"}[key]
+            settings.setdefault(section, {})[key] = value
+        path = self.ephemeral / "sim-faults.yml"
+        path.write_text(yaml.safe_dump(settings))
+        run_sim = [sys.executable, str(self.root / "tests" / "sim" / "run_sim.py")]
+        pid_file = str(self.ephemeral / "sim.pid")
+        subprocess.run(run_sim + ["stop", "--pid-file", pid_file], env=self.env, check=False, timeout=180)
+        subprocess.run(run_sim + ["start", "--kubeconfig", str(self.ephemeral / "lab" / "kubeconfig"), "--config",
+                                  str(path), "--dataplane", "--pid-file", pid_file, "--log-file",
+                                  str(self.ephemeral / "sim.log")], env=self.env, check=True, timeout=180)
+
+    def kubectl(self, *args):
+        return subprocess.run(["kubectl", "--kubeconfig", str(self.ephemeral / "lab" / "kubeconfig")] + list(args),
+                              env=self.play_env, check=False, capture_output=True, universal_newlines=True, timeout=60)

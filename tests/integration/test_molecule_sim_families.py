@@ -1,0 +1,68 @@
+"""The `sim` molecule scenario for an IPv6-only and a dual-stack lab, end to end: create → converge (site.yml) →
+verify (verify.yml again, then the report against what the simulation did: every claim correct, every family of
+the lab with its claims, VM checks and an iperf3 stream across the live migration with its outage) → destroy.
+
+The IPv4 lab (test_molecule_sim.py) also runs the repair, fault and interruption runs; these two prove that every
+claim and the migration hold in the other families, on the same two-worker cluster shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import sim_lab
+from sim_lab import flat
+
+pytestmark = [pytest.mark.scenario, pytest.mark.sim, pytest.mark.machine]
+
+FAMILIES = {"ipv6": ["ipv6"], "dual": ["ipv4", "ipv6"]}
+
+
+@pytest.fixture(scope="module", params=sorted(FAMILIES))
+def family_lab(request, repo_root, upstream_dir, tmp_path_factory):
+    problem = sim_lab.problem()
+    if problem:
+        pytest.skip(problem)
+    lab = sim_lab.Lab(repo_root, upstream_dir, tmp_path_factory.mktemp("molecule-sim-" + request.param),
+                      family=request.param)
+    lab.molecule("destroy")
+    rc, out = lab.molecule("create")
+    assert rc == 0, "molecule create -s sim (%s) failed:\n%s" % (request.param, out[-6000:])
+    try:
+        yield lab
+    finally:
+        rc, out = lab.molecule("destroy")
+        assert rc == 0, "molecule destroy -s sim (%s) failed:\n%s" % (request.param, out[-4000:])
+
+
+def test_site_yml_converges_with_every_claim_of_the_family(family_lab):
+    rc, out = family_lab.molecule("converge")
+    assert rc == 0, "site.yml on the simulated %s cluster failed:\n%s" % (family_lab.family, out[-12000:])
+    text = flat(out)
+    rounds = re.findall(r"connectivity: (\d+) probes, (\d+) correct, (\d+) wrong, (\d+) unknown", text)
+    assert rounds, out[-6000:]
+    for probes, correct, wrong, unknown in rounds:
+        assert probes == correct and wrong == unknown == "0", (rounds, out[-6000:])
+    # every probe ran in a family of the lab, and each family of the lab was probed
+    probed = set(re.findall(r"\[ok\] [\w-]+: .*? (ipv[46]): expected", text))
+    assert probed == set(FAMILIES[family_lab.family]), probed
+
+
+def test_verify_proves_every_family_and_measures_each_migration_stream(family_lab):
+    rc, out = family_lab.molecule("verify")
+    assert rc == 0, "verify (%s) failed:\n%s" % (family_lab.family, out[-8000:])
+    assert "report ok" in out and "families %s" % FAMILIES[family_lab.family] in flat(out), out[-4000:]
+    report = json.loads((family_lab.ephemeral / "lab" / "report" / "report.json").read_text())
+    assert report["ip_family"] == family_lab.family and report["families"] == FAMILIES[family_lab.family]
+    rows = report["migrations"]["rows"]
+    assert sorted(r["family"] for r in rows) == FAMILIES[family_lab.family]
+    # one line per family for the log of the run (claims proven, outage measured)
+    for family in FAMILIES[family_lab.family]:
+        proven = [r for r in report["pods"]["results"] if r["family"] == family and r["status"] == "correct"]
+        vm_ok = [r for r in report["vm_checks"]["results"] if r["family"] == family and r["ok"]]
+        outages = [r["outage_seconds"] for r in rows if r["family"] == family]
+        print("%s lab, %s: %d pod claims proven, %d VM checks, migration outage %s s" % (
+            family_lab.family, family, len(proven), len(vm_ok), outages))
+        assert proven and vm_ok and all(r["survived"] for r in rows if r["family"] == family)
