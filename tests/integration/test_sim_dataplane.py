@@ -175,6 +175,34 @@ def test_leak_lets_blue_reach_green(world):
     assert wait_listening("blue", "blue-0", primary_ip(cache, "green", "green-0"))
 
 
+def test_ipv6_networks_are_isolated_until_a_leak_joins_them():
+    """IPv6-only Layer3 UDNs (host subnet /64): same network across nodes reaches, another network does not,
+    and the leak fault joins them in IPv6 too (the ipv6 lab's negative runs rely on it)."""
+    def udn6(name, namespace, cidr):
+        return {"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork",
+                "metadata": {"name": name, "namespace": namespace, "uid": "udn-" + name},
+                "spec": {"topology": "Layer3", "layer3": {"role": "Primary",
+                                                          "subnets": [{"cidr": cidr, "hostSubnet": 64}]}}}
+
+    cache = Cache.from_objects({
+        NODES: [node(1), node(2)], NAMESPACES: [ns("blue"), ns("green")], CUDNS: [],
+        UDNS: [udn6("blue-network", "blue", "fd00:103:103::/48"), udn6("green-network", "green", "fd00:203:203::/48")],
+        PODS: [pod("blue-0", "blue", 1, 10), pod("blue-1", "blue", 2, 11), pod("green-0", "green", 1, 12)]})
+    drive(ovnk.OvnkSimulator(FakeKube(cache, NOW), {"pod_network": "fd00:10:244::/48/64"}, cache=cache,
+                             clock=lambda: NOW))
+    fabric = Fabric()
+    try:
+        build(cache, fabric)
+        blue1, green0 = primary_ip(cache, "blue", "blue-1"), primary_ip(cache, "green", "green-0")
+        assert ":" in blue1 and ":" in green0
+        assert wait_listening("blue", "blue-0", blue1)
+        assert connect("blue", "blue-0", green0, timeout=1)[0] != 0
+        build(cache, fabric, leak=[["blue", "green"]])
+        assert wait_listening("blue", "blue-0", green0)
+    finally:
+        fabric.teardown()
+
+
 def test_teardown_removes_every_namespace(world):
     cache, fabric = world
     plan = build(cache, fabric)

@@ -176,14 +176,18 @@ class Fabric:
         self.ip("link", "add", port_a, "type", "veth", "peer", "name", port_b, "netns", b, netns=a)
         net = ipaddress.ip_network("169.254.%d.0/30" % (index % 250))
         addr_a, addr_b = list(net.hosts())
-        for ns, port, addr in ((a, port_a, addr_a), (b, port_b, addr_b)):
+        addr6_a, addr6_b = "fd99:fffe:%x::1" % index, "fd99:fffe:%x::2" % index
+        for ns, port, addr, addr6 in ((a, port_a, addr_a, addr6_a), (b, port_b, addr_b, addr6_b)):
             self.ip("addr", "add", "%s/30" % addr, "dev", port, netns=ns)
+            self.ip("addr", "add", "%s/126" % addr6, "dev", port, "nodad", netns=ns)
             self.ip("link", "set", port, "up", netns=ns)
-        for ns, peer_router, via in ((a, routers[pair[1]], addr_b), (b, routers[pair[0]], addr_a)):
+        for ns, peer_router, via, via6 in ((a, routers[pair[1]], addr_b, addr6_b), (b, routers[pair[0]], addr_a, addr6_a)):
             for gw in sorted(peer_router["gateways"]):
                 iface = ipaddress.ip_interface(gw)
-                if iface.version == 4:
-                    self.ip("route", "replace", str(iface.network), "via", str(via), netns=ns, check=False)
+                if iface.ip.is_link_local:
+                    continue
+                self.ip("-%d" % iface.version, "route", "replace", str(iface.network), "via",
+                        str(via) if iface.version == 4 else via6, netns=ns, check=False)
         self.leaks[pair] = port_a
 
     # ------------------------------------------------------------------ blackholes
