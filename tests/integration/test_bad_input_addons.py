@@ -72,6 +72,8 @@ OVN_BASE = dict(ovn_kubernetes_operation="create", ovn_kubernetes_api_server="ht
     # dual-stack needs one subnet per family
     (dict(udn_lab_ip_family="dual", ovn_kubernetes_pod_subnets=["10.244.0.0/16"]), "ovn_kubernetes_pod_subnets"),
     (dict(ovn_kubernetes_pod_subnets="10.244.0.0/33"), "ovn_kubernetes_pod_subnets"),
+    # overlapping OVN-K's masquerade subnet: ovnkube would refuse to start
+    (dict(ovn_kubernetes_service_subnets="169.254.169.0/24"), "ovn_kubernetes_service_subnets"),
     # IPv6 API server without brackets, and the service VIP form without a port
     (dict(ovn_kubernetes_api_server="https://fd00::2:6443"), "ovn_kubernetes_api_server"),
     (dict(ovn_kubernetes_api_server="https://10.96.0.1"), "ovn_kubernetes_api_server"),

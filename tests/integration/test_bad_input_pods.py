@@ -43,7 +43,7 @@ def test_many_problems_reported_together(repo_root, tmp_path, defaults):
     out = run_create(repo_root, tmp_path, workloads_networks=networks, workloads_probes=probes)
     assert "Invalid pod workshop input (5 problem(s))" in out
     assert ("workloads_networks blue-network: subnets.ipv4 103.103.1.0/16 is not a network: its address has host bits "
-            "set beyond /16 (use the network address of that prefix)") in out
+            "set beyond /16 (use 103.103.0.0/16)") in out
     assert "workloads_networks green-network: subnets.ipv4: host_subnet 16 must be larger than the prefix /16 of 203.203.0.0/16" in out
     assert "workloads_networks blue-green-secondary: two networks are named blue-green-secondary: network names must be unique" in out
     assert ("workloads_probes blue-to-blue: source pod blue/app-blue-9 is not a pod of workloads_apps "
@@ -62,6 +62,15 @@ def test_ipv6_cidr_and_missing_family(repo_root, tmp_path, defaults):
     assert "workloads_networks colored-enterprise: subnets.ipv6 is missing: workloads_ip_family dual needs a subnet per family" in out
     assert ("workloads_networks overlapping-with-blue-network: subnets.ipv6 \"not-a-cidr\" is not an ipv6 CIDR "
             "(address/prefix), e.g. fd00:103:103::/48") in out
+
+
+def test_a_network_over_a_range_ovnk_refuses(repo_root, tmp_path, defaults):
+    networks = copy.deepcopy(defaults["workloads_networks"])
+    networks[0]["subnets"]["ipv4"]["cidr"] = "100.88.0.0/16"  # Layer3: OVN-K's transit subnet
+    out = run_create(repo_root, tmp_path, workloads_networks=networks)
+    assert ("workloads_networks blue-network: subnets.ipv4 100.88.0.0/16 overlaps 100.88.0.0/16, the transit subnet of "
+            "Layer3 networks (OVN-K v1.3.0 ClusterManager.V4TransitSubnet): OVN-Kubernetes refuses it") in " ".join(
+        out.split())
 
 
 def test_primary_network_needs_labelled_namespace(repo_root, tmp_path, defaults):

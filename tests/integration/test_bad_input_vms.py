@@ -52,6 +52,15 @@ CASES = {
     "memory": (dict(workloads_vm_vms=vm(memory="two gigs")), ["memory", "two gigs", "Kubernetes quantity"]),
     "family": (dict(udn_lab_ip_family="ipv5"), ["workloads_ip_family", "ipv5", "unknown address family"]),
     "network": (dict(workloads_vm_vms=vm(network="sad-tenant")), ["workloads_vm_networks", "sad-tenant is not defined"]),
+    # a Primary Layer2 network over OVN-K's masquerade subnet: OVN-K would refuse it (SubnetOverlapCheck)
+    "reserved-range": (dict(workloads_vm_networks=[{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
+                                                    "role": "Primary", "subnets": {"ipv4": "169.254.169.0/24"}}]),
+                       ["workloads_vm_networks happy-tenant: subnets.ipv4 169.254.169.0/24 overlaps 169.254.169.0/29",
+                        "pick a range outside it"]),
+    "host-bits": (dict(workloads_vm_networks=[{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
+                                               "role": "Primary", "subnets": {"ipv4": "192.168.1.0/16"}}]),
+                  ["workloads_vm_networks happy-tenant: subnets.ipv4 192.168.1.0/16 is not a network",
+                   "(use 192.168.0.0/16)"]),
 }
 
 

@@ -141,15 +141,15 @@ def test_every_address_field_holds_the_labs_families(request, family):
     subnets all take the first family as primary)."""
     out = request.getfixturevalue("rendered_ipv6") if family == "ipv6" else request.getfixturevalue("rendered")[0]
     fields = address_fields(out)
-    names = set(path for _, path in fields)
+    names = set(key[1] for key in fields)
     for required in (".networking.podSubnet", ".networking.serviceSubnet", ".podNetwork", ".serviceNetwork",
                      ".spec.network.layer2.subnets[]", ".spec.layer3.subnets[].cidr"):
         assert any(name.endswith(required) for name in names), (required, sorted(names))
     for (where, path), values in sorted(fields.items()):
-        assert all(strict for _, _, strict in values), (where, path, values)
+        assert all(value[2] for value in values), (where, path, values)
         if PROBE_TARGET.match(path):
             continue
-        versions = [version for _, version, _ in values]
+        versions = [value[1] for value in values]
         if family == "ipv6":
             assert versions == [6] * len(versions), (where, path, values)
         else:

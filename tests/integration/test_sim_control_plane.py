@@ -320,8 +320,9 @@ def test_kubectl_exec_runs_the_command_inside_the_pods_network_namespace(cluster
         subprocess.run(["ip", "-n", netns, "link", "add", "probe0", "type", "veth", "peer", "name", "probe1"], check=True)
         subprocess.run(["ip", "-n", netns, "addr", "add", "192.0.2.77/32", "dev", "probe0"], check=True)
         nets = {"default": {"ip_addresses": ["10.244.1.3/24"], "mac_address": "0a:58:0a:f4:01:03", "role": "primary"}}
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "execme", "namespace": "default", "annotations": {
-            "k8s.ovn.org/pod-networks": json.dumps(nets)}},
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "execme", "namespace": "default",
+                            "annotations": {"k8s.ovn.org/pod-networks": json.dumps(nets)}},
                "spec": {"nodeName": CLUSTER + "-worker", "containers": [{"name": "c", "image": "agnhost"}]}}
         shims = str(SIM_DIR / "dataplane" / "shims")
         exec_obj = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Exec",

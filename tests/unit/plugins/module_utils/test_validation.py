@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""module_utils/validation.py: one CIDR parser, OVN-K's reserved ranges, the pod workshop's input problems."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import ipaddress
+import pathlib
+
+import pytest
+import yaml
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import validation as V
+
+DEFAULTS = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "workloads" / "defaults" / "main"
+                           / "pods.yml").read_text())
+
+
+@pytest.mark.parametrize("text,family,ok", [
+    ("10.244.0.0/16", None, True),
+    ("fd00:10:244::/48", "ipv6", True),
+    ("fd00::1::2/64", None, False),          # two '::': the regexes of old disagreed on it
+    ("fd00::1::2/64", "ipv6", False),
+    ("10.244.0.0/16", "ipv6", False),        # wrong family
+    ("10.244.1.0/16", None, False),          # host bits
+    ("10.244.0.0", None, False),             # no prefix
+    ("10.244.0.0/33", None, False),
+    ("300.1.1.0/24", None, False),
+    ("", None, False),
+    (None, None, False),
+])
+def test_parse_cidr(text, family, ok):
+    network, reason = V.parse_cidr(text, family)
+    assert (network is not None) == ok, reason
+    assert (reason is None) == ok
+
+
+def test_host_bits_message_names_the_network_to_use():
+    assert V.cidr_problem("kind_cluster_pod_subnet", "10.244.1.0/16") == (
+        "kind_cluster_pod_subnet 10.244.1.0/16 is not a network: its address has host bits set beyond /16 "
+        "(use 10.244.0.0/16)")
+    expected = 'x "fd00::1::2/64" is not a CIDR (address/prefix), e.g. fd00:103:103::/48'
+    assert V.cidr_problem("x", "fd00::1::2/64", "ipv6") == expected
+
+
+@pytest.mark.parametrize("values,families,problems", [
+    ("10.244.0.0/16,fd00:10:244::/48", ["ipv4", "ipv6"], []),
+    (["10.244.0.0/16", "fd00:10:244::/48"], None, []),
+    ("fd00:10:244::/48,10.244.0.0/16", ["ipv4", "ipv6"],
+     ["holds ipv6, ipv4, which does not match udn_lab_ip_family: it needs one CIDR of each of ipv4, ipv6 (in that order)"]),
+    ("10.244.0.0/16,10.245.0.0/16", None, ["one CIDR per family"]),
+    ("10.244.0.0/16", ["ipv6"], ["holds ipv4, which does not match udn_lab_ip_family: it needs one CIDR of each of ipv6"]),
+    ("10.244.0.0/16, bogus", None, ['"bogus" is not a CIDR']),
+])
+def test_cidr_list_problems(values, families, problems):
+    got = V.cidr_list_problems("kind_cluster_pod_subnet", values, families)
+    assert len(got) == len(problems), got
+    for message, expected in zip(got, problems):
+        assert message.startswith("kind_cluster_pod_subnet ") and expected in message
+
+
+@pytest.mark.parametrize("cidr,topology,role,clash", [
+    ("100.64.0.0/24", "Layer2", "Secondary", "100.64.0.0/16"),   # default join: always
+    ("169.254.169.0/24", "Layer3", "Primary", "169.254.169.0/29"),  # masquerade: always
+    ("fd69::/64", "Layer2", "Primary", "fd69::/125"),
+    ("100.88.5.0/24", "Layer3", "Primary", "100.88.0.0/16"),    # transit: Layer3 only
+    ("100.88.5.0/24", "Layer2", "Primary", None),               # a Layer2 primary network picks a free transit
+    ("100.65.0.0/16", "Layer3", "Primary", "100.65.0.0/16"),    # a primary network's own join subnet
+    ("100.65.0.0/16", "Layer2", "Secondary", None),             # no join subnet on a secondary network
+    ("fd99::/48", "Layer3", "Primary", "fd99::/64"),
+    ("103.103.0.0/16", "Layer3", "Primary", None),              # the workshop's ranges are fine
+    ("192.168.0.0/16", "Layer2", "Primary", None),
+])
+def test_reserved_overlap_follows_ovnk_subnet_overlap_check(cidr, topology, role, clash):
+    got = V.reserved_overlap(ipaddress.ip_network(cidr), (), topology, role)
+    assert (got[0] if got else None) == clash
+
+
+def test_cluster_ranges_count_too():
+    got = V.reserved_overlap(ipaddress.ip_network("10.96.0.0/24"), [("10.96.0.0/16", "the cluster's service subnet")])
+    assert got == ("10.96.0.0/16", "the cluster's service subnet")
+
+
+def inputs(**changes):
+    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["workloads_namespaces"],
+                networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
+                services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
+                probes=DEFAULTS["workloads_probes"])
+    base.update(changes)
+    return copy.deepcopy(base)
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6", "dual"])
+def test_the_workshop_defaults_have_no_problem_in_any_family(family):
+    assert V.pod_workshop_problems(**inputs(ip_family=family)) == []
+
+
+def test_a_network_over_a_reserved_or_cluster_range_is_refused_naming_it():
+    args = inputs(ip_family="dual")
+    args["networks"][0]["subnets"]["ipv4"]["cidr"] = "100.65.0.0/16"
+    args["networks"][1]["subnets"]["ipv6"]["cidr"] = "fd00:10:96::/48"
+    got = V.pod_workshop_problems(cluster_ranges=[("fd00:10:96::/112", "the cluster's service subnet")], **args)
+    name0, name1 = args["networks"][0]["name"], args["networks"][1]["name"]
+    assert got == [
+        "workloads_networks %s: subnets.ipv4 100.65.0.0/16 overlaps 100.65.0.0/16, a primary network's join subnet "
+        "(OVN-K v1.3.0 UserDefinedPrimaryNetworkJoinSubnetV4): OVN-Kubernetes refuses it; pick a range outside it"
+        % name0,
+        "workloads_networks %s: subnets.ipv6 fd00:10:96::/48 overlaps fd00:10:96::/112, the cluster's service subnet: "
+        "OVN-Kubernetes refuses it; pick a range outside it" % name1]
+
+
+def test_many_problems_in_one_list():
+    args = inputs()
+    args["operation"] = "apply"
+    args["namespaces"] = args["namespaces"] + [dict(args["namespaces"][0])]
+    args["networks"][0]["subnets"]["ipv4"]["cidr"] = "103.103.1.0/16"
+    args["apps"][0]["replicas"] = "two"
+    args["probes"][0]["expect"] = "maybe"
+    got = V.pod_workshop_problems(**args)
+    assert got[0] == 'workloads_operation is "apply": use create, render or delete'
+    assert any("is declared twice" in m for m in got)
+    assert any("103.103.1.0/16 is not a network" in m and "(use 103.103.0.0/16)" in m for m in got)
+    assert any(m.endswith(": replicas must be a number") for m in got)
+    assert any(m.endswith(": expect must be reachable or blocked") for m in got)
+    # (the replicas that are not a number give no pods, so the probes naming them are reported too)
+    assert any("is not a pod of workloads_apps" in m for m in got)
+
+
+def test_cidr_list_of_a_network_reports_the_ranges_ovnk_refuses():
+    got = V.cidr_list_problems("workloads_vm_networks tenant: subnets.ipv4", ["169.254.169.0/24"], ["ipv4"],
+                               udn_topology="Layer2")
+    assert got == ["workloads_vm_networks tenant: subnets.ipv4 169.254.169.0/24 overlaps 169.254.169.0/29, the "
+                   "masquerade subnet (OVN-K v1.3.0 Gateway.V4MasqueradeSubnet): OVN-Kubernetes refuses it; pick a "
+                   "range outside it"]
+    assert V.cidr_list_problems("x", ["10.96.0.0/24"], ["ipv4"], udn_topology="Layer2",
+                                cluster_ranges=[["10.96.0.0/16", "the cluster's service subnet"]])[0].endswith(
+        "overlaps 10.96.0.0/16, the cluster's service subnet: OVN-Kubernetes refuses it; pick a range outside it")
+    # not a network's subnets: no reserved-range check (the cluster's own pod subnet may be anything valid)
+    assert V.cidr_list_problems("kind_cluster_pod_subnet", ["100.64.0.0/16"], ["ipv4"]) == []
+
+
+@pytest.mark.parametrize("pods,services,expected", [
+    ("10.244.0.0/16,fd00:10:244::/48", "10.96.0.0/16,fd00:10:96::/112", []),
+    ("10.96.0.0/12", "10.96.0.0/16", ["kind_cluster_pod_subnet 10.96.0.0/12 overlaps kind_cluster_service_subnet "
+                                      "10.96.0.0/16: pod and service subnets must be disjoint"]),
+    ("100.64.0.0/10", "10.96.0.0/16", ["kind_cluster_pod_subnet 100.64.0.0/10 overlaps 100.64.0.0/16, the default "
+                                       "network's join subnet (OVN-K v1.3.0 Gateway.V4JoinSubnet): OVN-Kubernetes "
+                                       "refuses it; pick a range outside it"]),
+    ("10.244.0.0/16", "fd97::/112", ["kind_cluster_service_subnet fd97::/112 overlaps fd97::/64, the transit subnet "
+                                     "of Layer3 networks (OVN-K v1.3.0 ClusterManager.V6TransitSubnet): "
+                                     "OVN-Kubernetes refuses it; pick a range outside it"]),
+    ("100.65.0.0/16", "10.96.0.0/16", []),  # the UDN join subnet is not checked against the cluster's subnets
+])
+def test_cluster_subnet_problems(pods, services, expected):
+    assert V.cluster_subnet_problems(pods, services, "kind_cluster_pod_subnet", "kind_cluster_service_subnet") == \
+        expected
