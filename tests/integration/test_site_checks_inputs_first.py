@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""site.yml checks the inputs of every part before its first change (playbooks/check_inputs.yml): a bad input of
+a later part is refused, naming its variable, before `kind create cluster` runs. A recording fake `kind` and
+`docker` first on PATH prove nothing was called."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import os
+import sys
+
+import pytest
+import yaml
+
+STUB = r'''#!/usr/bin/env python3
+import json, os, sys
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(json.dumps([os.path.basename(sys.argv[0])] + sys.argv[1:]) + "\n")
+'''
+
+
+def _defaults(repo_root, name):
+    return yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / name).read_text())
+
+
+def _networks_with(repo_root, index, family, cidr):
+    networks = copy.deepcopy(_defaults(repo_root, "pods.yml")["workloads_networks"])
+    sub = networks[index]["subnets"][family]
+    if isinstance(sub, dict):
+        sub["cidr"] = cidr
+    else:
+        networks[index]["subnets"][family] = cidr
+    return networks
+
+
+def _vms_with(repo_root, **changes):
+    vms = copy.deepcopy(_defaults(repo_root, "vms.yml")["workloads_vm_vms"])
+    vms[0].update(changes)
+    return vms
+
+
+CASES = {
+    "too few workers for the migration": (lambda r: {"kind_cluster_workers": 1}, "kind_cluster_workers"),
+    "a UDN CIDR with host bits": (lambda r: {"workloads_networks": _networks_with(r, 0, "ipv4", "103.103.1.0/16")},
+                                  "subnets.ipv4 103.103.1.0/16 is not a network"),
+    "a UDN over OVN-K's join subnet": (lambda r: {"workloads_networks": _networks_with(r, 0, "ipv4", "100.64.0.0/16")},
+                                       "overlaps 100.64.0.0/16, the default network's join subnet"),
+    "a VM's memory": (lambda r: {"workloads_vm_vms": _vms_with(r, memory="lots")}, 'memory is "lots"'),
+    "a KubeVirt version": (lambda r: {"kubevirt_version": "1.8"}, "kubevirt_version"),
+    "an OVN-K host prefix": (lambda r: {"ovn_kubernetes_host_prefix_ipv4": 16}, "ovn_kubernetes_host_prefix_ipv4"),
+    "pod and service subnets overlapping": (lambda r: {"kind_cluster_pod_subnet": "10.96.0.0/12"},
+                                            "kind_cluster_pod_subnet 10.96.0.0/12 overlaps kind_cluster_service_subnet"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_site_refuses_a_bad_input_of_any_part_before_the_cluster_is_created(repo_root, tmp_path, case):
+    extra, expected = CASES[case]
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for name in ("kind", "docker", "podman", "helm", "kubectl"):
+        (stubs / name).write_text(STUB.replace("/usr/bin/env python3", sys.executable))
+        (stubs / name).chmod(0o755)
+    log = tmp_path / "calls.log"
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_COLLECTIONS_PATH=str(repo_root / ".collections"), ANSIBLE_NOCOLOR="1", STUB_LOG=str(log),
+               PATH=os.pathsep.join([str(stubs), os.environ.get("PATH", "")]), HOME=str(tmp_path / "home"))
+    variables = dict(udn_lab_dir=str(tmp_path / "lab"), kind_cluster_install_tools=False,
+                     kind_cluster_kind_bin=str(stubs / "kind"), kind_cluster_runtime_bin=str(stubs / "docker"))
+    variables.update(extra(repo_root))
+    import subprocess
+
+    proc = subprocess.run(["ansible-playbook", "site.yml", "-e", json.dumps(variables)], cwd=str(repo_root), env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, out[-3000:]
+    assert expected in out, out[-3000:]
+    assert "Check every input of the lab before anything changes" in out
+    assert "PLAY [Build the workshop cluster]" not in out, out[-3000:]
+    assert not log.exists(), log.read_text()  # no kind, docker, helm or kubectl call at all
+    assert not (tmp_path / "lab").exists() or not any((tmp_path / "lab").iterdir())
