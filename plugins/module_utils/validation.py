@@ -354,3 +354,61 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
             p.append("{0}: target service {1}/{2} is not in workloads_services".format(
                 where, dst.get("namespace", ""), dst.get("name", "")))
     return p
+
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def _checksum_problems(where, key, value):
+    """``sha256`` (64 hex, or a mapping per platform of them, or null) and ``digest`` (``sha256:`` + 64 hex) at
+    any depth below ``where``."""
+    problems = []
+    if key == "sha256":
+        values = value.items() if isinstance(value, dict) else [(None, value)]
+        for platform, digest in values:
+            if digest is not None and not SHA256.match(str(digest)):
+                problems.append("{0}{1} {2} is not a sha256 (64 lower-case hex digits; null to record the digest of "
+                                "the first download)".format(where, "." + str(platform) if platform else "",
+                                                             _json(digest)))
+    elif key == "digest":
+        if value is not None and not DIGEST.match(str(value)):
+            problems.append("{0} {1} is not an image digest (sha256: and 64 lower-case hex digits)".format(
+                where, _json(value)))
+    elif isinstance(value, dict):
+        for sub in sorted(value, key=str):
+            problems += _checksum_problems("{0}.{1}".format(where, sub), sub, value[sub])
+    return problems
+
+
+def versions_override_problems(default, override, variable="udn_lab_versions_override"):
+    """Problems of an override of the version matrix (``versions.yml``): a mapping whose artifacts and fields
+    exist in the matrix (deeper levels, such as a ``sha256`` per platform, are free), every ``sha256`` 64 lower-case
+    hex digits (or null: trust on first use) and every ``digest`` ``sha256:`` + 64 hex digits."""
+    if override is None or override == {}:
+        return []
+    if not isinstance(override, dict):
+        return ["{0} must be a mapping of artifacts to fields, e.g. {{kubevirt: {{version: v1.8.4}}}}, got {1}".format(
+            variable, _json(override))]
+    problems = []
+    default = default if isinstance(default, dict) else {}
+    for name in sorted(override, key=str):
+        fields = override[name]
+        where = "{0}.{1}".format(variable, name)
+        if name not in default:
+            problems.append("{0} is not an artifact of the version matrix (versions.yml has: {1})".format(
+                where, ", ".join(sorted(default))))
+            continue
+        if not isinstance(fields, dict):
+            problems.append("{0} must be a mapping of fields, e.g. {{version: ...}}, got {1}".format(where, _json(fields)))
+            continue
+        known = default[name] if isinstance(default[name], dict) else {}
+        for field in sorted(fields, key=str):
+            value = fields[field]
+            fwhere = "{0}.{1}".format(where, field)
+            if field not in known:
+                problems.append("{0} is not a field of {1} in the version matrix (it has: {2})".format(
+                    fwhere, name, ", ".join(sorted(known))))
+            else:
+                problems += _checksum_problems(fwhere, field, value)
+    return problems

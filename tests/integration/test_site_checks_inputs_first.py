@@ -55,6 +55,10 @@ CASES = {
     "an OVN-K host prefix": (lambda r: {"ovn_kubernetes_host_prefix_ipv4": 16}, "ovn_kubernetes_host_prefix_ipv4"),
     "pod and service subnets overlapping": (lambda r: {"kind_cluster_pod_subnet": "10.96.0.0/12"},
                                             "kind_cluster_pod_subnet 10.96.0.0/12 overlaps kind_cluster_service_subnet"),
+    "a misspelt field of the version matrix": (lambda r: {"udn_lab_versions_override": {"kubevirt": {"versoin": "v1"}}},
+                                               "udn_lab_versions_override.kubevirt.versoin is not a field of kubevirt"),
+    "a checksum that is not one": (lambda r: {"udn_lab_versions_override": {"virtctl": {"sha256": "deadbeef"}}},
+                                   'udn_lab_versions_override.virtctl.sha256 "deadbeef" is not a sha256'),
 }
 
 
@@ -84,3 +88,19 @@ def test_site_refuses_a_bad_input_of_any_part_before_the_cluster_is_created(repo
     assert "PLAY [Build the workshop cluster]" not in out, out[-3000:]
     assert not log.exists(), log.read_text()  # no kind, docker, helm or kubectl call at all
     assert not (tmp_path / "lab").exists() or not any((tmp_path / "lab").iterdir())
+
+
+def test_render_refuses_a_bad_override_of_the_version_matrix_and_writes_nothing(repo_root, tmp_path):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_COLLECTIONS_PATH=str(repo_root / ".collections"), ANSIBLE_NOCOLOR="1",
+               HOME=str(tmp_path / "home"))
+    variables = {"udn_lab_dir": str(tmp_path / "lab"), "udn_lab_render_dir": str(tmp_path / "rendered"),
+                 "udn_lab_versions_override": {"kubevirtt": {"version": "v1.8.4"}}}
+    import subprocess
+
+    proc = subprocess.run(["ansible-playbook", "playbooks/render.yml", "-e", json.dumps(variables)],
+                          cwd=str(repo_root), env=env, capture_output=True, text=True, check=False, timeout=600)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, out[-3000:]
+    assert "udn_lab_versions_override.kubevirtt is not an artifact of the version matrix" in out, out[-3000:]
+    assert not (tmp_path / "rendered").exists()

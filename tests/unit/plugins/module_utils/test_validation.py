@@ -158,3 +158,42 @@ def test_cidr_list_of_a_network_reports_the_ranges_ovnk_refuses():
 def test_cluster_subnet_problems(pods, services, expected):
     assert V.cluster_subnet_problems(pods, services, "kind_cluster_pod_subnet", "kind_cluster_service_subnet") == \
         expected
+
+
+MATRIX = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "versions.yml").read_text())[
+    "udn_lab_versions_default"]
+
+
+@pytest.mark.parametrize("override,expected", [
+    ({}, []),
+    (None, []),
+    ({"kubevirt": {"version": "v1.8.3"}}, []),
+    ({"virtctl": {"sha256": "a" * 64}}, []),
+    ({"virtctl": {"sha256": None}}, []),
+    ({"kind": {"sha256": {"linux-riscv64": "b" * 64}}}, []),           # a platform the matrix lacks: free
+    ({"kubevirtt": {"version": "v1.8.3"}}, ["udn_lab_versions_override.kubevirtt is not an artifact of the version "
+                                            "matrix (versions.yml has: "]),
+    ({"kubevirt": {"versoin": "v1.8.3"}}, ["udn_lab_versions_override.kubevirt.versoin is not a field of kubevirt in "
+                                           "the version matrix (it has: "]),
+    ({"virtctl": {"sha256": "abc"}}, ['udn_lab_versions_override.virtctl.sha256 "abc" is not a sha256']),
+    ({"kind": {"sha256": {"linux-amd64": "A" * 64}}}, ["udn_lab_versions_override.kind.sha256.linux-amd64"]),
+    ({"kindest_node": {"digest": "sha256:xyz"}}, ['udn_lab_versions_override.kindest_node.digest "sha256:xyz" is not '
+                                                  "an image digest"]),
+    ("v1.8.3", ['udn_lab_versions_override must be a mapping']),
+    ({"kubevirt": "v1.8.3"}, ['udn_lab_versions_override.kubevirt must be a mapping of fields']),
+])
+def test_versions_override_problems(override, expected):
+    got = V.versions_override_problems(MATRIX, override)
+    assert len(got) == len(expected), got
+    for message, start in zip(got, expected):
+        assert message.startswith(start), message
+
+
+def test_checksums_are_checked_at_any_depth_and_the_sim_mirror_override_passes():
+    got = V.versions_override_problems(MATRIX, {"kubevirt": {"cr": {"sha256": "xyz"}}})
+    assert got == ['udn_lab_versions_override.kubevirt.cr.sha256 "xyz" is not a sha256 (64 lower-case hex digits; '
+                   "null to record the digest of the first download)"]
+    # the shape tests/sim/mirror.py writes for a mirror (checksums of its files)
+    mirror = {"kubevirt": {"cr": {"sha256": "5" * 64}, "operator": {"sha256": "4" * 64}},
+              "helm": {"sha256": {"linux-amd64": "d" * 64}}, "ovn_kubernetes_chart": {"sha256": "f" * 64}}
+    assert V.versions_override_problems(MATRIX, mirror) == []
