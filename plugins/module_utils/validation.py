@@ -412,3 +412,15 @@ def versions_override_problems(default, override, variable="udn_lab_versions_ove
             else:
                 problems += _checksum_problems(fwhere, field, value)
     return problems
+
+
+def number_problems(values, minimum=1):
+    """Each ``{variable: value}`` a whole number >= ``minimum`` (seconds, retries): one message per one that is
+    not, naming the variable."""
+    problems = []
+    for variable in sorted(values):
+        value = values[variable]
+        text = str(value).strip()
+        if isinstance(value, bool) or not re.match(r"^-?[0-9]+$", text) or int(text) < minimum:
+            problems.append("{0} is {1}: it must be a whole number >= {2}".format(variable, _json(value), minimum))
+    return problems

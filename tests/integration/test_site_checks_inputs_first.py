@@ -57,6 +57,10 @@ CASES = {
                                             "kind_cluster_pod_subnet 10.96.0.0/12 overlaps kind_cluster_service_subnet"),
     "a misspelt field of the version matrix": (lambda r: {"udn_lab_versions_override": {"kubevirt": {"versoin": "v1"}}},
                                                "udn_lab_versions_override.kubevirt.versoin is not a field of kubevirt"),
+    "a zero API timeout": (lambda r: {"kind_cluster_api_timeout": 0},
+                           "kind_cluster_api_timeout is 0: it must be a whole number >= 1"),
+    "a negative probe timeout": (lambda r: {"workloads_probe_timeout": -1}, "workloads_probe_timeout is -1"),
+    "a zero VM wait": (lambda r: {"workloads_vm_wait_timeout": 0}, "workloads_vm_wait_timeout is 0"),
     "a checksum that is not one": (lambda r: {"udn_lab_versions_override": {"virtctl": {"sha256": "deadbeef"}}},
                                    'udn_lab_versions_override.virtctl.sha256 "deadbeef" is not a sha256'),
 }

@@ -197,3 +197,15 @@ def test_checksums_are_checked_at_any_depth_and_the_sim_mirror_override_passes()
     mirror = {"kubevirt": {"cr": {"sha256": "5" * 64}, "operator": {"sha256": "4" * 64}},
               "helm": {"sha256": {"linux-amd64": "d" * 64}}, "ovn_kubernetes_chart": {"sha256": "f" * 64}}
     assert V.versions_override_problems(MATRIX, mirror) == []
+
+
+@pytest.mark.parametrize("value,minimum,ok", [
+    (30, 1, True), ("30", 1, True), (0, 1, False), (-1, 1, False), ("ten", 1, False), (1.5, 1, False),
+    (True, 1, False), (None, 1, False), (0, 0, True), (-1, 0, False),
+])
+def test_number_problems(value, minimum, ok):
+    got = V.number_problems({"workloads_probe_timeout": value}, minimum)
+    assert (got == []) == ok
+    if not ok:
+        assert got[0].startswith("workloads_probe_timeout is ") and got[0].endswith(
+            "it must be a whole number >= %d" % minimum)
