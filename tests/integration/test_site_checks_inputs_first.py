@@ -61,6 +61,8 @@ CASES = {
                            "kind_cluster_api_timeout is 0: it must be a whole number >= 1"),
     "a negative probe timeout": (lambda r: {"workloads_probe_timeout": -1}, "workloads_probe_timeout is -1"),
     "a zero VM wait": (lambda r: {"workloads_vm_wait_timeout": 0}, "workloads_vm_wait_timeout is 0"),
+    "a mirror directory that does not exist": (lambda r: {"udn_lab_mirror_dir": "/nonexistent/udn-lab-mirror"},
+                                               "udn_lab_mirror_dir '/nonexistent/udn-lab-mirror' does not exist"),
     "a checksum that is not one": (lambda r: {"udn_lab_versions_override": {"virtctl": {"sha256": "deadbeef"}}},
                                    'udn_lab_versions_override.virtctl.sha256 "deadbeef" is not a sha256'),
 }
