@@ -1,0 +1,173 @@
+"""playbooks/teardown.yml (scope workloads) against the real API server of the simulated cluster: beside the
+lab's objects, unlabelled, half-labelled and another lab's objects of every kind teardown touches (Namespace,
+UDN, CUDN, Service, NetworkPolicy, StatefulSet, VM, Secret, the state ConfigMap). Teardown with the default
+labels removes exactly the lab's; with overridden labels (`{}`, one label only, another lab's name) it is
+refused before its first API call. Nothing that is not the lab's is deleted or changed: every such object keeps
+its resourceVersion.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+SIM_DIR = pathlib.Path(__file__).resolve().parents[1] / "sim"
+sys.path.insert(0, str(SIM_DIR))
+
+import build  # noqa: E402
+import launcher  # noqa: E402
+
+pytestmark = pytest.mark.sim
+
+LAB = "td-lab-%d" % os.getpid()
+MANAGED = "app.kubernetes.io/managed-by"
+LAB_LABEL = "udn-lab.ovnk.io/lab"
+OURS = {MANAGED: "ovnk.udn_lab", LAB_LABEL: LAB}
+HALF = {MANAGED: "ovnk.udn_lab"}                      # the collection's, but no lab named
+OTHER = {MANAGED: "ovnk.udn_lab", LAB_LABEL: "another-lab"}
+FOREIGN = {"none": {}, "half": HALF, "other": OTHER}
+
+
+def kubectl(kubeconfig, *args, stdin=None, check=True):
+    proc = subprocess.run([str(build.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)] + list(args),
+                          input=stdin, capture_output=True, text=True, check=False, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError("kubectl %s: %s" % (" ".join(args), proc.stderr))
+    return proc
+
+
+def meta(name, labels, namespace=None):
+    out = {"name": name, "labels": dict(labels)}
+    if namespace:
+        out["namespace"] = namespace
+    return out
+
+
+def objects_of(owner, labels, namespace):
+    """One object of every namespaced kind teardown touches, in ``namespace``, named after ``owner``."""
+    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta(owner + "-app", labels, namespace),
+           "spec": {"replicas": 0, "serviceName": owner, "selector": {"matchLabels": {"app": owner}},
+                    "template": {"metadata": {"labels": {"app": owner}},
+                                 "spec": {"containers": [{"name": "c", "image": "agnhost"}]}}}}
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": meta(owner + "-svc", labels, namespace),
+           "spec": {"selector": {"app": owner}, "ports": [{"port": 80}]}}
+    netpol = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": meta(owner + "-np", labels, namespace), "spec": {"podSelector": {}}}
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": meta(owner + "-secret", labels, namespace),
+              "stringData": {"k": "v"}}
+    udn = {"apiVersion": "k8s.ovn.org/v1", "kind": "UserDefinedNetwork", "metadata": meta(owner + "-udn", labels, namespace),
+           "spec": {"topology": "Layer2", "layer2": {"role": "Secondary", "subnets": ["10.100.0.0/16"]}}}
+    vm = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": meta(owner + "-vm", labels, namespace),
+          "spec": {"runStrategy": "Halted", "template": {"spec": {"domain": {"devices": {}}}}}}
+    return [sts, svc, netpol, secret, udn, vm]
+
+
+def world():
+    """The lab's namespace and objects, a foreign object inside the lab's namespace, and per foreign label set
+    (none, half, another lab) a namespace with objects of every kind, a CUDN and a state ConfigMap."""
+    items = [{"apiVersion": "v1", "kind": "Namespace", "metadata": meta("lab-blue", OURS)}]
+    items += objects_of("lab", OURS, "lab-blue")
+    items += objects_of("stray", {}, "lab-blue")  # someone else's, in the lab's namespace: the namespace stays
+    items.append({"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork", "metadata": meta("lab-cudn", OURS),
+                  "spec": {"namespaceSelector": {"matchLabels": {"x": "lab"}},
+                           "network": {"topology": "Layer2", "layer2": {"role": "Secondary", "subnets": ["10.101.0.0/16"]}}}})
+    for key, labels in FOREIGN.items():
+        ns = "bystander-" + key
+        items.append({"apiVersion": "v1", "kind": "Namespace", "metadata": meta(ns, labels)})
+        items += objects_of(key, labels, ns)
+        items.append({"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
+                      "metadata": meta("cudn-" + key, labels),
+                      "spec": {"namespaceSelector": {"matchLabels": {"x": key}},
+                               "network": {"topology": "Layer2", "layer2": {"role": "Secondary",
+                                                                            "subnets": ["10.102.0.0/16"]}}}})
+        items.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("state-" + key, labels, "kube-system"),
+                      "data": {"x": key}})
+    return items
+
+
+KINDS = "namespaces,statefulsets.apps,services,networkpolicies.networking.k8s.io,secrets,configmaps," \
+        "userdefinednetworks.k8s.ovn.org,clusteruserdefinednetworks.k8s.ovn.org,virtualmachines.kubevirt.io"
+
+
+def snapshot(kubeconfig):
+    """``{(kind, namespace, name): resourceVersion}`` of every object of the kinds teardown touches."""
+    out = {}
+    data = json.loads(kubectl(kubeconfig, "get", KINDS, "-A", "-o", "json").stdout)
+    for obj in data["items"]:
+        m = obj["metadata"]
+        out[(obj["kind"], m.get("namespace", ""), m["name"])] = m["resourceVersion"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, upstream_dir):
+    if build.missing(build.load_matrix()).get("kubernetes") or build.missing(build.load_matrix()).get("kwok"):
+        if os.environ.get("UDN_LAB_SIM_BUILD") != "1":
+            pytest.skip("simulated cluster binaries not built: run `python tests/sim/build.py` or set UDN_LAB_SIM_BUILD=1")
+        build.build()
+    home = tmp_path_factory.mktemp("teardown-sim")
+    old = os.environ.get("UDN_LAB_SIM_HOME")
+    os.environ["UDN_LAB_SIM_HOME"] = str(home)
+    kubeconfig = home / "kubeconfig"
+    launcher.start(LAB, workers=1, ip_family="ipv4", kubeconfig=str(kubeconfig))
+    try:
+        for crd in ("k8s.ovn.org_userdefinednetworks.yaml", "k8s.ovn.org_clusteruserdefinednetworks.yaml"):
+            kubectl(kubeconfig, "apply", "--server-side", "-f", str(upstream_dir / "ovn-kubernetes-v1.3.0" / crd))
+        kubectl(kubeconfig, "apply", "--server-side", "-f", str(SIM_DIR / "standins" / "manifests" / "kubevirt-operator.yaml"))
+        deadline = time.time() + 60
+        while kubectl(kubeconfig, "get", "virtualmachines.kubevirt.io", "-A", check=False).returncode != 0:
+            assert time.time() < deadline, "the VM CRD did not become established"
+            time.sleep(1)
+        kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": world()}))
+        yield kubeconfig, home
+    finally:
+        launcher.stop(LAB)
+        if old is None:
+            os.environ.pop("UDN_LAB_SIM_HOME", None)
+        else:
+            os.environ["UDN_LAB_SIM_HOME"] = old
+
+
+def teardown(kubeconfig, home, labels=None):
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_COLLECTIONS_PATH=str(repo / ".collections"), ANSIBLE_NOCOLOR="1",
+               PATH=os.pathsep.join([str(build.bin_dir()), os.environ.get("PATH", "")]))
+    variables = {"udn_lab_cluster_name": LAB, "udn_lab_kubeconfig": str(kubeconfig), "udn_lab_dir": str(home / "lab"),
+                 "udn_lab_teardown_scope": "workloads"}
+    if labels is not None:
+        variables["udn_lab_labels"] = labels
+    proc = subprocess.run(["ansible-playbook", "playbooks/teardown.yml", "-e", json.dumps(variables)], cwd=str(repo),
+                          env=env, capture_output=True, text=True, check=False, timeout=900)
+    return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
+
+
+@pytest.mark.parametrize("labels", [{}, {MANAGED: "ovnk.udn_lab"}, {LAB_LABEL: LAB},
+                                    {MANAGED: "ovnk.udn_lab", LAB_LABEL: "another-lab"}])
+def test_overridden_labels_are_refused_and_change_nothing(cluster, labels):
+    kubeconfig, home = cluster
+    before = snapshot(kubeconfig)
+    rc, out = teardown(kubeconfig, home, labels)
+    assert rc != 0 and "udn_lab_labels" in out, out[-3000:]
+    assert snapshot(kubeconfig) == before
+
+
+def test_the_default_labels_remove_exactly_the_labs_objects(cluster):
+    kubeconfig, home = cluster
+    before = snapshot(kubeconfig)
+    rc, out = teardown(kubeconfig, home)
+    assert rc == 0, out[-6000:]
+    after = snapshot(kubeconfig)
+    ours = set(k for k in before if k[2].startswith("lab-") and k[0] != "Namespace")
+    assert ours, sorted(before)
+    assert not ours & set(after), sorted(ours & set(after))
+    foreign = dict((k, v) for k, v in before.items() if k not in ours and not (k[0] == "Namespace" and k[2] == "lab-blue"))
+    for key, version in sorted(foreign.items()):
+        assert after.get(key) == version, (key, version, after.get(key))
+    # the lab's namespace still holds someone else's objects: kept, and those objects untouched
+    assert ("Namespace", "", "lab-blue") in after
+    assert ("StatefulSet", "lab-blue", "stray-app") in after
