@@ -156,3 +156,37 @@ def test_every_address_field_holds_the_labs_families(request, family):
             assert versions[:2] == [4, 6] and len(versions) == 2, (where, path, values)
     kind = yaml.safe_load((out / "kind-config.yaml").read_text())
     assert kind["networking"]["ipFamily"] == family
+
+
+@pytest.mark.parametrize("family", ["ipv6", "dual"])
+def test_every_network_and_vm_of_the_rendered_lab_validates_against_the_upstream_schemas(request, upstream_dir, family):
+    """The whole rendered lab of the family: every UDN/CUDN (pod and VM workshops) against OVN-K v1.3.0's CRD
+    schemas and their CEL rules, every VirtualMachine against KubeVirt v1.8.4's OpenAPI (unknown fields refused)."""
+    import copy
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from test_render_pods import _crd_schema, _strip_k8s_extensions, cel_problems
+    from test_render_vms import _strict
+
+    out = request.getfixturevalue("rendered_ipv6") if family == "ipv6" else request.getfixturevalue("rendered")[0]
+    schemas = dict((kind, _strip_k8s_extensions(_crd_schema(upstream_dir, crd))) for kind, crd in (
+        ("UserDefinedNetwork", "k8s.ovn.org_userdefinednetworks.yaml"),
+        ("ClusterUserDefinedNetwork", "k8s.ovn.org_clusteruserdefinednetworks.yaml")))
+    swagger = json.loads((upstream_dir / "kubevirt-v1.8.4" / "swagger.json").read_text())
+    vm_validator = jsonschema.Draft4Validator({"$ref": "#/definitions/v1.VirtualMachine",
+                                               "definitions": _strict(copy.deepcopy(swagger["definitions"]))})
+    counts = {"UserDefinedNetwork": 0, "ClusterUserDefinedNetwork": 0, "VirtualMachine": 0}
+    for name in ("pods-networks.yaml", "vms-cudn.yaml", "vms-virtualmachines.yaml"):
+        for doc in yaml.safe_load_all((out / "workloads" / name).read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") not in counts:
+                continue
+            counts[doc["kind"]] += 1
+            if doc["kind"] == "VirtualMachine":
+                errors = sorted(vm_validator.iter_errors(doc), key=lambda e: list(e.path))
+                assert not errors, ["{0}: {1}".format(list(e.path), e.message) for e in errors]
+            else:
+                jsonschema.validate(dict(doc, metadata={}), schemas[doc["kind"]])
+                assert cel_problems(doc) == [], doc["metadata"]["name"]
+    assert counts["UserDefinedNetwork"] >= 3 and counts["ClusterUserDefinedNetwork"] >= 2 and counts["VirtualMachine"] >= 2, \
+        counts
