@@ -97,4 +97,5 @@ def test_migrate_with_zero_migrations_does_nothing(repo_root, tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "changed=0" in out and "failed=0" in out
+    assert "Nothing to do: migrations (workloads_migration_count) is 0. Pass -e migrations=N" in " ".join(out.split())
     assert not (tmp_path / "lab").exists()
