@@ -61,7 +61,8 @@ def test_site_yml_converges_with_every_claim_of_the_family(family_lab):
 def test_verify_proves_every_family_and_measures_each_migration_stream(family_lab):
     rc, out = family_lab.molecule("verify")
     assert rc == 0, "verify (%s) failed:\n%s" % (family_lab.family, out[-8000:])
-    assert "report ok" in out and "families %s" % FAMILIES[family_lab.family] in flat(out), out[-4000:]
+    # verify.yml's own per-family assertion ran and passed (its message is YAML-quoted in molecule's output)
+    assert "report ok" in out and "Every address family of the lab has its claims" in out, out[-4000:]
     report = json.loads((family_lab.ephemeral / "lab" / "report" / "report.json").read_text())
     assert report["ip_family"] == family_lab.family and report["families"] == FAMILIES[family_lab.family]
     rows = report["migrations"]["rows"]
