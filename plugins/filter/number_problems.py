@@ -18,7 +18,7 @@ description:
 positional: minimum
 options:
   _input:
-    description: C({variable name: value}).
+    description: "A mapping of variable names to their values."
     type: dict
     required: true
   minimum:
