@@ -115,7 +115,7 @@ class DataplaneAgent(Controller):
         if self.config.get("services", True):
             svc = dp_plan.service_plan(self.cache.list(SERVICES), self.cache.list(PODS), self.cache.list(ENDPOINTS),
                                        self.cache.list(NODES), self.cache.list(NADS), plan["routers"],
-                                       plan["endpoints"])
+                                       plan["endpoints"], plan.get("external"))
             self.fabric.apply_services(svc, os.path.join(self.state_dir, "svcproxy.json"))
         for netns in changed:
             ep = plan["endpoints"][netns]

@@ -3,8 +3,13 @@
 What CoreDNS's ``kubernetes`` plugin answers on a kind cluster, reduced to what the lab resolves:
 
 * ``<service>.<namespace>.svc.<domain>`` A/AAAA → the Service's ClusterIPs (headless: the ready pods' primary
-  addresses); any other name of the cluster domain → NXDOMAIN; names outside it → NXDOMAIN too (no upstream:
-  the simulated world has no internet DNS), so a resolver's search list ends where it does on a real cluster;
+  addresses); any other name of the cluster domain → NXDOMAIN, so a resolver's search list ends where it does on
+  a real cluster;
+* names outside the cluster domain: kubeadm's Corefile (kubernetes v1.35.0
+  ``cmd/kubeadm/app/phases/addons/dns/manifests.go`` ``CoreDNSConfigMap``: ``forward . /etc/resolv.conf``) sends
+  them to the node's resolver (on kind, Docker's DNS, which asks the host's). Here the simulated outside world
+  answers (:func:`external_records`: a few names, each resolving to the outside's addresses); every other name
+  is NXDOMAIN;
 * a name that exists but has no address of the asked family → NOERROR with no answer (NODATA).
 
 ``resolv_conf`` is what the kubelet writes into a pod (``ClusterFirst``): the search list of the pod's
@@ -43,6 +48,15 @@ def service_records(services, headless_addresses=None, domain=CLUSTER_DOMAIN) ->
             ips = list((headless_addresses or {}).get((ns, name)) or [])
         records["%s.%s.svc.%s" % (name, ns, domain)] = sorted(set(ips))
     return records
+
+
+def external_records(external) -> Dict[str, List[str]]:
+    """``{name: addresses}`` the simulated outside world's DNS answers (``external``: the data plan's outside
+    world, ``{"names": [...], "addresses": [...]}``; None: no outside world, no names)."""
+    if not external:
+        return {}
+    addresses = sorted(set(external.get("addresses") or []))
+    return dict((name.lower().rstrip("."), addresses) for name in external.get("names") or [])
 
 
 def dns_server_ips(services) -> List[str]:

@@ -42,6 +42,10 @@ DEFAULT_NETWORK = "default"
 DEFAULT_EXTERNAL_ADDRESSES = ["8.8.8.8", "2001:4860:4860::8888"]
 """Addresses of the simulated outside world (the seed's egress targets); every network reaches them through
 its router, masqueraded, so overlapping networks egress alike."""
+DEFAULT_EXTERNAL_NAMES = ["google.com", "www.google.com"]
+"""Names the simulated outside world's DNS resolves to its addresses (the seed's egress-by-name targets: a pod's
+``ping google.com``, the VM README's ``ping www.google.com``). Cluster DNS forwards every name outside the cluster
+domain to it, as kind's CoreDNS forwards to the node's resolver."""
 
 
 def _h(text: str) -> str:
@@ -262,7 +266,8 @@ def build_plan(pods, vmis, vmims, nads, config, now, secret_lookup=None) -> Dict
     if config.get("external", True) and routers:
         external = {"netns": prefix() + "ext",
                     "addresses": list(config.get("external_addresses") or DEFAULT_EXTERNAL_ADDRESSES),
-                    "ports": list(config.get("external_ports") or [80, 443])}
+                    "ports": list(config.get("external_ports") or [80, 443]),
+                    "names": list(config.get("external_names") or DEFAULT_EXTERNAL_NAMES)}
     return {"routers": routers, "endpoints": endpoints, "leaks": sorted(set(leaks)), "blackholed": blackholed,
             "next_change": next_change, "external": external}
 
@@ -328,7 +333,7 @@ def _hostport(ip, port):
     return "[%s]:%d" % (ip, port) if ":" in ip else "%s:%d" % (ip, port)
 
 
-def service_plan(services, pods, endpoints, nodes, nads, routers, pod_endpoints=None) -> Dict[str, Any]:
+def service_plan(services, pods, endpoints, nodes, nads, routers, pod_endpoints=None, external=None) -> Dict[str, Any]:
     """Listeners for the service proxy (svcproxy.py), the ClusterIPs each router holds, and the cluster DNS.
 
     ClusterIP: a listener in the router of the network the service's pods are on (so only that network
@@ -337,7 +342,9 @@ def service_plan(services, pods, endpoints, nodes, nads, routers, pod_endpoints=
     (on the host's loopback: it listens on every address, and the advertised one may not be on this machine).
     ``kube-system/kube-dns``: DNS listeners in every router (cluster DNS answers every network, as CoreDNS on the
     default network does for UDN pods), records of every Service; ``resolv`` is each endpoint's resolv.conf
-    (``pod_endpoints``: the ``endpoints`` of :func:`build_plan`).
+    (``pod_endpoints``: the ``endpoints`` of :func:`build_plan`). ``external``: the outside world of
+    :func:`build_plan`; its names resolve to its addresses (kind's CoreDNS forwards names outside the cluster
+    domain to the node's resolver); without it such names are NXDOMAIN (an offline cluster).
     """
     nad_nets = _ovn_names(nads)
     listeners, service_ips = [], {}
@@ -406,7 +413,9 @@ def service_plan(services, pods, endpoints, nodes, nads, routers, pod_endpoints=
         for netns, ep in sorted((pod_endpoints or {}).items()):
             resolv[netns] = clusterdns.resolv_conf(ep.get("namespace") if ep.get("kind") == "pod" else None, dns_ips)
     return {"listeners": listeners, "service_ips": service_ips, "resolv": resolv,
-            "dns": {"listeners": dns_listeners, "records": clusterdns.service_records(services, headless)}}
+            "dns": {"listeners": dns_listeners,
+                    "records": dict(clusterdns.service_records(services, headless),
+                                    **clusterdns.external_records(external))}}
 
 
 # --------------------------------------------------------------------------- network policies

@@ -69,3 +69,16 @@ def test_malformed_and_unsupported_queries_get_an_error_not_a_crash():
     notify = bytearray(clusterdns.query("a.b"))
     notify[2] |= 4 << 3  # opcode NOTIFY
     assert struct.unpack("!H", clusterdns.answer(bytes(notify), {})[2:4])[0] & 0xF == clusterdns.RCODE_NOTIMP
+
+
+def test_names_outside_the_cluster_domain_resolve_only_through_the_outside_world():
+    """kind's CoreDNS forwards them to the node's resolver: here the simulated outside world's few names."""
+    outside = {"names": ["Google.com.", "www.google.com"], "addresses": ["2001:4860:4860::8888", "8.8.8.8"]}
+    records = dict(clusterdns.service_records(SERVICES), **clusterdns.external_records(outside))
+    for name, qtype, want in (("google.com", clusterdns.TYPE_A, ["8.8.8.8"]),
+                              ("www.google.com", clusterdns.TYPE_AAAA, ["2001:4860:4860::8888"])):
+        assert parse_answers(clusterdns.answer(clusterdns.query(name, qtype), records)) == (0, want)
+    # the search list's first tries stay NXDOMAIN, and other names are unknown out there too
+    for name in ("google.com.blue.svc.cluster.local", "example.org"):
+        assert parse_answers(clusterdns.answer(clusterdns.query(name), records)) == (3, [])
+    assert clusterdns.external_records(None) == {}

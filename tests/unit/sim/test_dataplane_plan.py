@@ -310,3 +310,9 @@ def test_cluster_dns_answers_in_every_network_and_pods_get_resolv_conf():
     assert set(svc["resolv"]) == set(p["endpoints"])
     # the fake DNS pods have no endpoints to relay to: the data plane answers, nothing is proxied on 53
     assert not [x for x in svc["listeners"] if x["port"] == 53]
+    # without the outside world no internet name resolves; with it, its names do (to its own addresses)
+    assert "google.com" not in svc["dns"]["records"]
+    assert p["external"]["names"] == plan.DEFAULT_EXTERNAL_NAMES
+    online = plan.service_plan([dns], cache.list(PODS), [], [], cache.list(NADS), p["routers"], p["endpoints"],
+                               p["external"])
+    assert online["dns"]["records"]["google.com"] == sorted(plan.DEFAULT_EXTERNAL_ADDRESSES)
