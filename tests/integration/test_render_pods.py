@@ -180,7 +180,16 @@ def test_probes_follow_the_workshop(ipv4):
     assert phases["red-to-yellow-9090-before-policy"] == "before_policy"
     assert phases["red-to-yellow-9090-after-policy"] == "after_policy"
     egress = [p for p in doc["probes"] if "egress" in p.get("tags", [])]
-    assert [p["to"]["address"]["ipv4"] for p in egress] == ["8.8.8.8", "8.8.8.8"]
+    assert [p["to"]["address"]["ipv4"] for p in egress if p["to"]["kind"] == "address"] == ["8.8.8.8", "8.8.8.8"]
+    # the cheat sheet's green -> google.com: egress by name, through cluster DNS
+    assert [(p["id"], p["to"]) for p in egress if p["to"]["kind"] == "dns"] == [
+        ("green-egress-by-name", {"kind": "dns", "name": "google.com"})]
+    # the Kubernetes API by name from every namespace the instructions script uses (red before its policy)
+    assert dict((p["id"], p["phase"]) for p in doc["probes"] if p["id"].endswith("-to-kapi-by-name")) == {
+        "blue-to-kapi-by-name": "always", "green-to-kapi-by-name": "always", "red-to-kapi-by-name": "before_policy",
+        "yellow-to-kapi-by-name": "always"}
+    # red -> blue:8080 is blocked before AND after red's policy (the script's last step)
+    assert phases["red-to-blue-8080"] == "always" and phases["red-to-blue-8080-after-policy"] == "after_policy"
 
 
 def test_claims_touched_by_a_network_policy_are_tied_to_a_phase(ipv4, repo_root):
@@ -207,6 +216,7 @@ def test_offline_lab_drops_egress_probes(repo_root, tmp_path):
     docs = render(repo_root, tmp_path, workloads_probe_egress=False)
     ids = [p["id"] for p in docs["probes"][0]["probes"]]
     assert "blue-egress" not in ids and "overlapping-egress" not in ids and "blue-to-blue" in ids
+    assert "green-egress-by-name" not in ids
 
 
 # --------------------------------------------------------------------------- families
