@@ -755,13 +755,49 @@ def truth_tables(results):
 
 
 def summarize(results):
-    counts = {"total": len(results), STATUS_CORRECT: 0, STATUS_WRONG: 0, STATUS_UNKNOWN: 0, STATUS_SKIPPED: 0}
+    counts = {"total": len(results), STATUS_CORRECT: 0, STATUS_WRONG: 0, STATUS_UNKNOWN: 0, STATUS_SKIPPED: 0,
+              "carried": 0}
     for res in results:
         counts[res["status"]] += 1
+        counts["carried"] += 1 if res.get("carried") else 0
     counts["line"] = "connectivity: {total} probes, {correct} correct, {wrong} wrong, {unknown} unknown".format(**counts)
     if counts[STATUS_SKIPPED]:
         counts["line"] += ", {0} not applicable".format(counts[STATUS_SKIPPED])
+    if counts["carried"]:
+        counts["line"] += "; {0} carried from an earlier run, not re-proven by this one".format(counts["carried"])
     return counts
+
+
+def _base_id(result_id):
+    """``blue-to-blue`` for ``blue-to-blue/ipv6`` (ids of a dual-stack lab carry their family)."""
+    return str(result_id or "").split("/")[0]
+
+
+def carry_over(previous, current, order, now, phases=("before_policy",)):
+    """This run's results, plus the earlier run's results this run could not prove again, each marked.
+
+    ``previous``: the earlier results document (``{"results": [...], "run_at": ...}``) or None; ``current``: this
+    run's results; ``order``: the declared probe ids (results come back in that order, the rest after);
+    ``now``: this run's time. This run's results get ``proven_at: now``. An earlier result is kept only when its
+    phase is in ``phases`` (the claims that hold before a NetworkPolicy cannot be proven once it exists) and this
+    run has no result of that id: it keeps its status and gets ``carried: true`` and ``proven_at``, the time of
+    the run that proved it (its own stamp, else that document's ``run_at``, else ``"unknown"``). A carried result
+    that was not correct stays so: it still fails the run, which cannot re-prove it.
+    """
+    fresh = [dict(res, proven_at=now, carried=False) for res in current or []]
+    seen = set(res.get("id") for res in fresh)
+    previous = previous or {}
+    kept = []
+    for res in previous.get("results") or []:
+        if res.get("phase") in phases and res.get("id") not in seen:
+            kept.append(dict(res, carried=True,
+                             proven_at=res.get("proven_at") or previous.get("run_at") or "unknown"))
+            seen.add(res.get("id"))
+    merged = fresh + kept
+    rank = dict((pid, index) for index, pid in enumerate(order or []))
+    last = len(rank)
+    return [res for dummy, res in sorted(enumerate(merged),
+                                         key=lambda item: (rank.get(_base_id(item[1].get("id")), last), item[0]))]
 
 
 def probe_lines(results):
@@ -769,10 +805,12 @@ def probe_lines(results):
     tag = {STATUS_CORRECT: "ok", STATUS_WRONG: "WRONG", STATUS_UNKNOWN: "UNKNOWN", STATUS_SKIPPED: "N/A"}
     lines = []
     for res in results:
-        lines.append("[{0}] {1}: {2} -> {3}: expected {4}, observed {5} ({6}){7}".format(
+        lines.append("[{0}] {1}: {2} -> {3}: expected {4}, observed {5} ({6}){7}{8}".format(
             tag[res["status"]], res["id"], res["from"], res["to"], MARK_WORDS.get(res["expected"]),
             MARK_WORDS.get(res["observed"]), res["detail"],
-            " — " + res["claim"] if res["claim"] else ""))
+            " — " + res["claim"] if res["claim"] else "",
+            " [carried: proven by the run of {0}, not re-proven]".format(res.get("proven_at"))
+            if res.get("carried") else ""))
     return lines
 
 

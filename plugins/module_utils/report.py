@@ -466,8 +466,10 @@ def render_markdown(report, plot_file=None, console_password=None):
     out += ["## Pod connectivity", ""]
     if report["pods"]["results"]:
         out += [report["pods"]["summary"], ""] + _md_text_tables(report["pods"]["tables"])
-        out += ["- " + line for line in probes.probe_lines(report["pods"]["results"])
-                if not line.startswith("[ok]")] + [""]
+        # every claim that is not plainly proven by this run: wrong, unknown, not applicable, or carried from an
+        # earlier run (the before-policy claims, which cannot be proven again once the policy exists)
+        out += ["- " + line for res, line in zip(report["pods"]["results"], probes.probe_lines(report["pods"]["results"]))
+                if not line.startswith("[ok]") or res.get("carried")] + [""]
     else:
         out += ["The pod workshop checks were not run.", ""]
 

@@ -704,3 +704,47 @@ def test_a_lab_service_without_a_family_stays_unresolved_not_skipped():
     with pytest.raises(P.Unresolved, match="no ipv6 ClusterIP"):
         P.resolve_target(probe("s", {"kind": "service", "namespace": "blue", "name": "service-blue"}, family="ipv6"),
                          FakeLookup([BLUE0], [svc], NODES))
+
+
+# --------------------------------------------------------------------------- results carried across runs
+
+
+def _res(pid, status="correct", phase="always", **extra):
+    return dict({"id": pid, "status": status, "phase": phase, "from": "a", "to": "b", "expected": ".",
+                 "observed": "." if status == "correct" else "?", "detail": "", "claim": ""}, **extra)
+
+
+def test_carry_over_marks_what_this_run_did_not_prove_with_the_time_of_the_run_that_did():
+    previous = {"run_at": "2026-12-01T10:00:00Z", "results": [
+        _res("red-to-yellow", phase="before_policy"),
+        _res("red-to-kapi", phase="before_policy", proven_at="2026-11-30T09:00:00Z", carried=True),
+        _res("blue-to-blue"),                                # re-run now: the new result wins
+        _res("red-to-yellow-9090-after-policy", phase="after_policy"),  # not a carried phase: dropped
+    ]}
+    current = [_res("blue-to-blue"), _res("red-to-yellow-9090-after-policy", phase="after_policy")]
+    order = ["blue-to-blue", "red-to-yellow", "red-to-kapi", "red-to-yellow-9090-after-policy"]
+    merged = P.carry_over(previous, current, order, "2026-12-06T17:00:00Z")
+    assert [(r["id"], r["carried"], r["proven_at"]) for r in merged] == [
+        ("blue-to-blue", False, "2026-12-06T17:00:00Z"),
+        ("red-to-yellow", True, "2026-12-01T10:00:00Z"),
+        ("red-to-kapi", True, "2026-11-30T09:00:00Z"),       # keeps the time of the run that proved it
+        ("red-to-yellow-9090-after-policy", False, "2026-12-06T17:00:00Z")]
+    summary = P.summarize(merged)
+    assert summary["carried"] == 2
+    assert summary["line"].endswith("; 2 carried from an earlier run, not re-proven by this one")
+    lines = P.probe_lines(merged)
+    assert "[carried: proven by the run of 2026-12-01T10:00:00Z, not re-proven]" in lines[1]
+    assert "carried" not in lines[0]
+
+
+def test_carry_over_keeps_a_failed_claim_failed_and_orders_dual_stack_ids_by_their_probe():
+    previous = {"results": [_res("red-to-yellow/ipv6", status="unknown", phase="before_policy"),
+                            _res("red-to-yellow/ipv4", phase="before_policy")]}
+    current = [_res("blue-to-blue/ipv4"), _res("blue-to-blue/ipv6")]
+    merged = P.carry_over(previous, current, ["red-to-yellow", "blue-to-blue"], "now")
+    assert [r["id"] for r in merged] == ["red-to-yellow/ipv6", "red-to-yellow/ipv4", "blue-to-blue/ipv4",
+                                         "blue-to-blue/ipv6"]
+    assert merged[0]["status"] == "unknown" and merged[0]["carried"] and merged[0]["proven_at"] == "unknown"
+    assert P.summarize(merged)["unknown"] == 1
+    # no earlier document: only this run's results, stamped
+    assert [r["carried"] for r in P.carry_over(None, current, [], "now")] == [False, False]
