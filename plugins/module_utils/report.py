@@ -42,6 +42,12 @@ FAMILIES = ("ipv4", "ipv6")
 FAMILY_VERSION = {"ipv4": 4, "ipv6": 6}
 
 PASSWORD_MASK = "********"
+COVERAGE_URL = "https://github.com/ovnk/udn_lab/blob/main/docs/WORKSHOP_COVERAGE.md"
+"""The upstream workshop's steps and the claims that prove each (docs/WORKSHOP_COVERAGE.md of the collection)."""
+ISOLATION_NOTE = ("A blocked claim between UDN pods means nothing answered: on a real cluster its packet left the node "
+                  "(OVN-Kubernetes routes traffic to another UDN's address out of the node's gateway, like any egress; "
+                  "the workshop's 103.103.0.0/16 and 203.203.0.0/16 are public ranges). Blocked ClusterIPs are dropped "
+                  "on the node.")
 
 REPORT_SECTIONS = (
     "Versions",
@@ -465,7 +471,9 @@ def render_markdown(report, plot_file=None, console_password=None):
 
     out += ["## Pod connectivity", ""]
     if report["pods"]["results"]:
-        out += [report["pods"]["summary"], ""] + _md_text_tables(report["pods"]["tables"])
+        out += [report["pods"]["summary"], "",
+                "Each upstream workshop step and the claims that prove it: [workshop coverage]({0}).".format(COVERAGE_URL),
+                "", ISOLATION_NOTE, ""] + _md_text_tables(report["pods"]["tables"])
         # every claim that is not plainly proven by this run: wrong, unknown, not applicable, or carried from an
         # earlier run (the before-policy claims, which cannot be proven again once the policy exists)
         out += ["- " + line for res, line in zip(report["pods"]["results"], probes.probe_lines(report["pods"]["results"]))

@@ -354,3 +354,16 @@ def test_write_if_changed(tmp_path):
     assert report.write_if_changed(path, "a") is True
     assert report.write_if_changed(path, "a") is False
     assert report.write_if_changed(path, "b") is True
+
+
+def test_markdown_links_the_workshop_coverage_says_where_blocked_packets_go_and_lists_carried_claims():
+    carried = dict(POD_RESULTS["results"][0], id="p0", carried=True, proven_at="2026-12-01T10:00:00Z")
+    text = report.render_markdown(full_report(pod_results={"results": [carried] + POD_RESULTS["results"]}))
+    section = text.split("## Pod connectivity", 1)[1].split("## VM checks", 1)[0]
+    assert "[workshop coverage](%s)" % report.COVERAGE_URL in section
+    assert report.COVERAGE_URL.endswith("docs/WORKSHOP_COVERAGE.md")
+    assert "its packet left the node" in section
+    assert "; 1 carried from an earlier run, not re-proven by this one" in section
+    # a correct claim proven by this run is not listed; a carried one is, with the run that proved it
+    assert "[ok] p0:" in section and "[carried: proven by the run of 2026-12-01T10:00:00Z, not re-proven]" in section
+    assert "[ok] p1:" not in section and "[WRONG] p2:" in section
