@@ -586,3 +586,20 @@ def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, 
     assert "Kept namespace(s) blue: they hold objects without the lab labels" in down.stdout and "users-app" in down.stdout
     remaining = sorted(key for key in api.objects if key[1] != "customresourcedefinitions")
     assert remaining == sorted(list(foreign) + [("v1", "namespaces", None, "blue")]), remaining
+
+
+def test_private_subnets_move_every_public_workshop_subnet_consistently(repo_root, tmp_path, ipv4):
+    """udn_lab_private_subnets: the workshop's public IPv4 ranges become private ones; overlapping-with-blue still
+    overlaps blue; the defaults stay upstream's (public) ranges."""
+    public = dict((n["metadata"]["name"], _subnets(n)) for n in ipv4["networks"])
+    assert public["blue-network"] == public["overlapping-with-blue-network"] == ["103.103.0.0/16"]
+    assert public["green-network"] == ["203.203.0.0/16"]
+    docs = render(repo_root, tmp_path, udn_lab_private_subnets=True, udn_lab_ip_family="dual")
+    moved = dict((n["metadata"]["name"], _subnets(n)) for n in docs["networks"])
+    assert moved["blue-network"] == moved["overlapping-with-blue-network"] == ["10.103.0.0/16", "fd00:103:103::/48"]
+    assert moved["green-network"] == ["10.203.0.0/16", "fd00:203:203::/48"]
+    for name, cidrs in moved.items():
+        for cidr in cidrs:
+            assert not ipaddress.ip_network(cidr).is_global, (name, cidr)
+    # the names and everything else of the networks are unchanged
+    assert sorted(moved) == sorted(public)
