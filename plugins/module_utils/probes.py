@@ -842,6 +842,65 @@ def junit_xml(results, suite_name="connectivity_matrix"):
     return ET.tostring(suites, encoding="unicode")
 
 
+# --------------------------------------------------------------------------- policies the lab did not make
+
+
+POLICY_APIS = (
+    ("NetworkPolicy", "networking.k8s.io/v1", True),
+    ("AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1", False),
+    ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1", False),
+)
+"""``(kind, apiVersion, namespaced)`` of every policy that can change a probe's verdict on OVN-Kubernetes v1.3.0:
+NetworkPolicy, and the cluster-scoped AdminNetworkPolicy / BaselineAdminNetworkPolicy (network-policy-api), which
+OVN-K enforces on the default network and on primary UDNs alike."""
+
+
+def probe_namespaces(probes):
+    """The namespaces the probes run in or target (where a NetworkPolicy can change a verdict)."""
+    out = set()
+    for probe in probes or []:
+        src, dst = probe.get("from") or {}, probe.get("to") or {}
+        if not src.get("host") and src.get("namespace"):
+            out.add(src["namespace"])
+        if (dst.get("kind") or "pod") in ("pod", "service", "nodeport") and dst.get("namespace"):
+            out.add(dst["namespace"])
+    return sorted(out)
+
+
+def foreign_policies(objects, own_labels, namespaces):
+    """The policies among ``objects`` (``{kind: [object] | None}``; None: that API is not served) that the lab did
+    not make and that can change a verdict: a NetworkPolicy in one of ``namespaces``, any (Baseline)AdminNetworkPolicy.
+    An object is the lab's when it carries every label of ``own_labels`` with its value.
+
+    Returns ``{"policies": [{"kind", "namespace", "name"}], "not_served": [kind], "line": text}``."""
+    found, not_served = [], []
+    wanted = set(namespaces or [])
+    for kind, dummy, namespaced in POLICY_APIS:
+        items = (objects or {}).get(kind)
+        if items is None:
+            not_served.append(kind)
+            continue
+        for obj in items:
+            meta = obj.get("metadata") or {}
+            labels = meta.get("labels") or {}
+            if own_labels and all(labels.get(k) == v for k, v in own_labels.items()):
+                continue
+            if namespaced and meta.get("namespace") not in wanted:
+                continue
+            found.append({"kind": kind, "namespace": meta.get("namespace") if namespaced else None,
+                          "name": meta.get("name")})
+    found.sort(key=lambda p: ([k for k, d, n in POLICY_APIS].index(p["kind"]), p["namespace"] or "", p["name"] or ""))
+    if found:
+        line = "policies the lab did not make that can change a verdict: {0}".format(", ".join(
+            "{0} {1}".format(p["kind"], "{0}/{1}".format(p["namespace"], p["name"]) if p["namespace"] else p["name"])
+            for p in found))
+    else:
+        line = "no policy the lab did not make can change a verdict (the workshop asks for none)"
+    if not_served:
+        line += "; not served by this cluster: {0}".format(", ".join(not_served))
+    return {"policies": found, "not_served": not_served, "line": line}
+
+
 # --------------------------------------------------------------------------- cluster lookups
 
 

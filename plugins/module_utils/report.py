@@ -390,6 +390,8 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
         "networks": [dict(n, cidrs=network_cidrs(n, families), namespaces=_network_namespaces(n),
                           gateways=gateways[n.get("name")]) for n in networks],
         "pods": {"results": pods, "tables": probes.truth_tables(pods) if pods else {},
+                 "foreign_policies": (pod_results.get("foreign_policies") or {}) if isinstance(pod_results, dict)
+                 else {},
                  "summary": probes.summarize(pods)["line"] if pods else "not run"},
         "vm_checks": {"results": vm_results, "skipped": vm_skipped, "tables": truth_tables_by_family(vm_results)},
         "migrations": {"rows": rows, "stats": migration_stats(rows)},
@@ -473,7 +475,11 @@ def render_markdown(report, plot_file=None, console_password=None):
     if report["pods"]["results"]:
         out += [report["pods"]["summary"], "",
                 "Each upstream workshop step and the claims that prove it: [workshop coverage]({0}).".format(COVERAGE_URL),
-                "", ISOLATION_NOTE, ""] + _md_text_tables(report["pods"]["tables"])
+                "", ISOLATION_NOTE, ""]
+        foreign = report["pods"].get("foreign_policies") or {}
+        if foreign.get("line"):
+            out += ["Read before the probes: {0}.".format(foreign["line"]), ""]
+        out += _md_text_tables(report["pods"]["tables"])
         # every claim that is not plainly proven by this run: wrong, unknown, not applicable, or carried from an
         # earlier run (the before-policy claims, which cannot be proven again once the policy exists)
         out += ["- " + line for res, line in zip(report["pods"]["results"], probes.probe_lines(report["pods"]["results"]))

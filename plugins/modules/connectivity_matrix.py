@@ -173,6 +173,15 @@ options:
     description: Count probes without an answer (exec failed, target unresolved) as failures.
     type: bool
     default: true
+  own_labels:
+    description:
+      - The labels every object the caller made carries. When set, before any probe the module lists the
+        policies that can change a verdict and that do not carry them all (RV(foreign_policies)): NetworkPolicies
+        in the namespaces the probes run in or target, and every AdminNetworkPolicy and
+        BaselineAdminNetworkPolicy (an API the cluster does not serve is named as such).
+      - Only reported: a verdict they change is still judged against the probe's expectation.
+    type: dict
+    default: {}
 requirements:
   - kubernetes >= 29.0.0 (Python client, only when a probe runs from a pod or names a cluster object)
 notes:
@@ -339,6 +348,26 @@ junit_xml:
   description: JUnit XML (one testcase per probe; wrong probes are failures, unknown ones errors).
   returned: always
   type: str
+foreign_policies:
+  description: The policies the caller did not make that can change a verdict, read before any probe ran.
+  returned: when O(own_labels) is set and a probe involves the cluster
+  type: dict
+  contains:
+    policies:
+      description: One entry per policy, C(kind), C(namespace) (null for cluster-scoped ones) and C(name).
+      type: list
+      elements: dict
+    not_served:
+      description: Policy kinds this cluster's API does not serve.
+      type: list
+      elements: str
+    line:
+      description: One line naming them, or saying there are none.
+      type: str
+  sample:
+    policies: [{kind: NetworkPolicy, namespace: blue, name: deny-all}]
+    not_served: [AdminNetworkPolicy, BaselineAdminNetworkPolicy]
+    line: "policies the lab did not make that can change a verdict: NetworkPolicy blue/deny-all; not served ..."
 """
 
 import traceback
@@ -350,12 +379,16 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils.k8s import AUTH_ARG_S
 
 try:
     from kubernetes import client as k8s_client
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
     from kubernetes.stream import stream as k8s_stream
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
+
+    class ResourceNotFoundError(Exception):
+        """Stand-in when the kubernetes client is missing (build_cluster fails first)."""
 
 FROM_SPEC = dict(
     host=dict(type="bool", default=False),
@@ -401,6 +434,7 @@ def argument_spec():
         blocked_min_seconds=dict(type="float", default=5),
         fail_on_mismatch=dict(type="bool", default=True),
         fail_on_unknown=dict(type="bool", default=True),
+        own_labels=dict(type="dict", default={}),
     )
     return spec
 
@@ -428,7 +462,27 @@ def build_cluster(module):
     return P.KubernetesLookup(core_v1), P.KubernetesExecTransport(core_v1, k8s_stream, new_api=exec_api)
 
 
-def run_module(module, build=build_cluster, host_transport=None, clock=None, sleep=None):
+def read_policies(module, namespaces):
+    """``{kind: [object] | None}`` of the policy kinds of ``P.POLICY_APIS`` (None: the API is not served)."""
+    dyn = client_from_module(module)
+    out = {}
+    for kind, api_version, namespaced in P.POLICY_APIS:
+        try:
+            resource = dyn.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            out[kind] = None
+            continue
+        if namespaced:
+            items = []
+            for namespace in namespaces:
+                items += resource.get(namespace=namespace).to_dict().get("items") or []
+        else:
+            items = resource.get().to_dict().get("items") or []
+        out[kind] = items
+    return out
+
+
+def run_module(module, build=build_cluster, host_transport=None, clock=None, sleep=None, policies=read_policies):
     params = module.params
     probes = P.expand_families(params["probes"], params["ip_families"])
     errors = P.validate_probes(probes)
@@ -448,6 +502,13 @@ def run_module(module, build=build_cluster, host_transport=None, clock=None, sle
         if errors:
             module.fail_json(msg="probes name objects that do not exist: " + "; ".join(errors),
                              errors=errors, changed=False)
+    foreign = None
+    if lookup is not None and params["own_labels"]:
+        namespaces = P.probe_namespaces(probes)
+        try:
+            foreign = P.foreign_policies(policies(module, namespaces), params["own_labels"], namespaces)
+        except Exception as exc:
+            module.fail_json(msg="cannot read the cluster's policies: {0}".format(P._describe(exc)), changed=False)
 
     kwargs = {}
     if clock is not None:
@@ -471,6 +532,8 @@ def run_module(module, build=build_cluster, host_transport=None, clock=None, sle
         mismatches=mismatches,
         junit_xml=P.junit_xml(results),
     )
+    if foreign is not None:
+        out["foreign_policies"] = foreign
     failing = summary[P.STATUS_WRONG] + (summary[P.STATUS_UNKNOWN] if params["fail_on_unknown"] else 0)
     if failing and params["fail_on_mismatch"]:
         repro = ["{0}: {1}".format(r["id"], r["reproduce"] or r["detail"]) for r in mismatches]

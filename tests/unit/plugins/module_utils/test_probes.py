@@ -748,3 +748,11 @@ def test_carry_over_keeps_a_failed_claim_failed_and_orders_dual_stack_ids_by_the
     assert P.summarize(merged)["unknown"] == 1
     # no earlier document: only this run's results, stamped
     assert [r["carried"] for r in P.carry_over(None, current, [], "now")] == [False, False]
+
+
+def test_probe_namespaces_are_where_a_network_policy_can_change_a_verdict():
+    probes = [{"from": {"namespace": "red", "pod": "a"}, "to": {"kind": "pod", "namespace": "yellow", "name": "b"}},
+              {"from": {"host": True}, "to": {"kind": "nodeport", "namespace": "blue", "name": "s"}},
+              {"from": {"namespace": "green", "pod": "c"}, "to": {"kind": "kubernetes_api"}},
+              {"from": {"namespace": "green", "pod": "c"}, "to": {"kind": "address", "address": "8.8.8.8"}}]
+    assert P.probe_namespaces(probes) == ["blue", "green", "red", "yellow"]

@@ -367,3 +367,15 @@ def test_markdown_links_the_workshop_coverage_says_where_blocked_packets_go_and_
     # a correct claim proven by this run is not listed; a carried one is, with the run that proved it
     assert "[ok] p0:" in section and "[carried: proven by the run of 2026-12-01T10:00:00Z, not re-proven]" in section
     assert "[ok] p1:" not in section and "[WRONG] p2:" in section
+
+
+def test_markdown_names_the_policies_read_before_the_probes():
+    foreign = {"policies": [{"kind": "NetworkPolicy", "namespace": "blue", "name": "deny-all"}], "not_served": [],
+               "line": "policies the lab did not make that can change a verdict: NetworkPolicy blue/deny-all"}
+    built = full_report(pod_results=dict(POD_RESULTS, foreign_policies=foreign))
+    assert built["pods"]["foreign_policies"] == foreign
+    text = report.render_markdown(built)
+    assert ("Read before the probes: policies the lab did not make that can change a verdict: "
+            "NetworkPolicy blue/deny-all.") in text
+    # results recorded before the lab read policies (a list, or no key) say nothing about them
+    assert "Read before the probes" not in report.render_markdown(full_report(pod_results=POD_RESULTS["results"]))

@@ -108,13 +108,14 @@ def policy_probes():
     ]
 
 
-def run(args, cluster, check_mode=False):
+def run(args, cluster, check_mode=False, policies=None):
     clock = Clock()
     if check_mode:
         args = dict(args, _ansible_check_mode=True)
     with patch_module_args(args):
         module = AnsibleModule(argument_spec=M.argument_spec(), supports_check_mode=True)
-        M.run_module(module, build=lambda m: (cluster, cluster), clock=clock, sleep=clock.sleep)
+        M.run_module(module, build=lambda m: (cluster, cluster), clock=clock, sleep=clock.sleep,
+                     **({"policies": policies} if policies else {}))
 
 
 def test_all_correct_reports_tables_and_junit():
@@ -218,3 +219,53 @@ def test_host_only_probes_need_no_cluster():
         with pytest.raises(Exit) as exc:
             M.run_module(module, build=no_cluster, host_transport=Host())
     assert exc.value.args[0]["results"][0]["reproduce"].startswith("curl ")
+
+
+OWN = {"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": "lab"}
+
+
+def test_policies_the_lab_did_not_make_are_named_before_probing():
+    asked = []
+
+    def policies(module, namespaces):
+        asked.append(namespaces)
+        return {
+            "NetworkPolicy": [
+                {"metadata": {"namespace": "red", "name": "allow-to-devconf-demo-pods", "labels": dict(OWN)}},
+                {"metadata": {"namespace": "yellow", "name": "deny-all", "labels": {"team": "x"}}},
+                # half-labelled: not the lab's
+                {"metadata": {"namespace": "red", "name": "copied", "labels": {"udn-lab.ovnk.io/lab": "lab"}}},
+            ],
+            "AdminNetworkPolicy": [{"metadata": {"name": "cluster-guard"}}],
+            "BaselineAdminNetworkPolicy": None,   # not served
+        }
+
+    with pytest.raises(Exit) as exc:
+        run({"probes": policy_probes(), "own_labels": OWN}, Cluster(["192.168.0.5:8080"]), policies=policies)
+    out = exc.value.args[0]
+    assert asked == [["red", "yellow"]]
+    assert out["foreign_policies"]["policies"] == [
+        {"kind": "NetworkPolicy", "namespace": "red", "name": "copied"},
+        {"kind": "NetworkPolicy", "namespace": "yellow", "name": "deny-all"},
+        {"kind": "AdminNetworkPolicy", "namespace": None, "name": "cluster-guard"}]
+    assert out["foreign_policies"]["not_served"] == ["BaselineAdminNetworkPolicy"]
+    assert out["foreign_policies"]["line"].startswith(
+        "policies the lab did not make that can change a verdict: NetworkPolicy red/copied, NetworkPolicy yellow/deny-all")
+
+
+def test_no_foreign_policy_says_so_and_without_own_labels_nothing_is_read():
+    def none(module, namespaces):
+        return {"NetworkPolicy": [], "AdminNetworkPolicy": None, "BaselineAdminNetworkPolicy": None}
+
+    with pytest.raises(Exit) as exc:
+        run({"probes": policy_probes(), "own_labels": OWN}, Cluster(["192.168.0.5:8080"]), policies=none)
+    assert exc.value.args[0]["foreign_policies"]["line"] == (
+        "no policy the lab did not make can change a verdict (the workshop asks for none); not served by this "
+        "cluster: AdminNetworkPolicy, BaselineAdminNetworkPolicy")
+
+    def boom(module, namespaces):
+        raise AssertionError("read without own_labels")
+
+    with pytest.raises(Exit) as exc:
+        run({"probes": policy_probes()}, Cluster(["192.168.0.5:8080"]), policies=boom)
+    assert "foreign_policies" not in exc.value.args[0]
