@@ -4,6 +4,7 @@ Pods get their addresses from the OVN-Kubernetes simulator (run over an in-memor
 namespaces, bridges and links, and real sockets / a real iperf3 stream check what the workshop claims.
 """
 
+import ipaddress
 import json
 import os
 import pathlib
@@ -614,3 +615,25 @@ def test_every_network_egresses_to_the_simulated_outside_world(world):
     # the outside world does not become a path between networks
     rc, err = connect("blue", "blue-0", primary_ip(cache, "green", "green-0"), timeout=1)
     assert rc == 1, err
+
+
+@pytest.mark.skipif(shutil.which("ping") is None, reason="ping not installed")
+def test_a_packet_for_another_networks_pod_leaves_through_the_gateway_and_reaches_the_outside(world):
+    """OVN-K routes a packet for another UDN's pod address out of the node like any egress (okep-5193, shared
+    gateway): here it leaves blue's router, masqueraded, and the outside world records it; green never sees it."""
+    cache, fabric = world
+    build(cache, fabric)
+    green = primary_ip(cache, "green", "green-0")
+    assert fabric.outside_seen() == []
+    proc = subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns("blue", "blue-0"), "ping", "-4", "-c", "1", "-W",
+                           "1", green], capture_output=True, text=True, check=False)
+    assert proc.returncode != 0, proc.stdout
+    seen = fabric.outside_seen()
+    assert [(dst, proto) for src, dst, proto in seen] == [(green, "icmp")], seen
+    # the source is blue's uplink (its masquerade), not a pod address and not green's router
+    src = seen[0][0]
+    assert ipaddress.ip_address(src) in ipaddress.ip_network("100.64.0.0/10"), src
+    # traffic the outside owns (egress) is not recorded as "for someone else"
+    subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns("blue", "blue-0"), "ping", "-4", "-c", "1", "-W", "2",
+                    "8.8.8.8"], capture_output=True, check=False)
+    assert [dst for dummy, dst, dummy2 in fabric.outside_seen()] == [green]

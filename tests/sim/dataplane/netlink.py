@@ -46,6 +46,23 @@ def list_netns(run=sh_run) -> List[str]:
         return []
 
 
+OUTSIDE_RECORDER = """table inet udnsim_outside {
+  set seen4 { type ipv4_addr . ipv4_addr . inet_proto; flags dynamic; size 4096; }
+  set seen6 { type ipv6_addr . ipv6_addr . inet_proto; flags dynamic; size 4096; }
+  chain prerouting {
+    type filter hook prerouting priority -300; policy accept;
+    fib daddr type { local, broadcast, multicast, anycast } return
+    ip6 daddr ff00::/8 return
+    ip6 saddr fe80::/10 return
+    meta nfproto ipv4 add @seen4 { ip saddr . ip daddr . meta l4proto }
+    meta nfproto ipv6 add @seen6 { ip6 saddr . ip6 daddr . meta l4proto }
+  }
+}
+"""
+"""The outside world records every packet that reaches it for an address it does not own (then drops it: it has no
+route there). OVN-K routes a packet for another UDN's pod address out of the node like any egress; here that is
+where such a packet ends, and a test can see that it got there."""
+
 class Fabric:
     """Creates/removes routers, endpoints, leaks and blackholes; remembers what it made."""
 
@@ -254,7 +271,32 @@ class Fabric:
             plen = 128 if ":" in addr else 32
             self.ip("addr", "add", "%s/%d" % (addr, plen), "dev", "lo", netns=netns, check=False)
         self.external = netns
+        self.run(["ip", "netns", "exec", netns, "nft", "-f", "-"], input=OUTSIDE_RECORDER, check=False)
         self.start_servers(netns, {"name": "external", "ports": spec["ports"]})
+
+    def outside_seen(self):
+        """What reached the outside world for an address it does not own: ``[(source, destination, protocol)]``
+        (the source is the sending network's uplink address, after its masquerade), sorted. Empty without an
+        outside world."""
+        if self.external is None:
+            return []
+        seen = []
+        for name in ("seen4", "seen6"):
+            proc = self.run(["ip", "netns", "exec", self.external, "nft", "-j", "list", "set", "inet",
+                             "udnsim_outside", name], check=False)
+            try:
+                doc = json.loads(proc.stdout or "{}")
+            except ValueError:
+                continue
+            for item in doc.get("nftables") or []:
+                for elem in (item.get("set") or {}).get("elem") or []:
+                    # {"concat": [...]}, or {"elem": {"val": {"concat": [...]}, ...}} when it carries a timeout
+                    if isinstance(elem, dict) and "elem" in elem:
+                        elem = (elem["elem"] or {}).get("val") or {}
+                    values = (elem.get("concat") if isinstance(elem, dict) else None) or []
+                    if len(values) == 3:
+                        seen.append(tuple(str(v) for v in values))
+        return sorted(seen)
 
     def ensure_uplink(self, router_netns):
         """Router → outside world: a /30 (and /126) transfer link, default routes, masquerade."""
