@@ -167,7 +167,7 @@ def _address_verdict(obs):
 _CLAIMS = {
     CHECK_ADDRESS: "the guest holds its VMI address (from OVN-Kubernetes' DHCP)",
     CHECK_ROUTE: "the default route goes through the UDN gateway",
-    CHECK_EGRESS: "the VM reaches an address outside the cluster",
+    CHECK_EGRESS: "the VM reaches the outside of the cluster (by address, and by name through cluster DNS)",
     CHECK_EAST_WEST: "VMs on the same cluster UDN reach each other by IP",
 }
 
