@@ -21,7 +21,7 @@ options:
     description: >-
       The inputs - C(operation), C(ip_family), C(namespaces), C(networks), C(apps), C(services), C(policies),
       C(probes), and optionally C(cluster_ranges) (a list of C([cidr, what]) a network may not overlap: the
-      cluster's pod and service subnets).
+      cluster's pod and service subnets) and C(inspections) (the pods looked into: C(id), C(namespace), C(pod)).
     type: dict
     required: true
 """
@@ -53,7 +53,8 @@ def pod_workshop_problems(inputs):
     return validation.pod_workshop_problems(
         inputs.get("operation"), inputs.get("ip_family"), inputs.get("namespaces"), inputs.get("networks"),
         inputs.get("apps"), inputs.get("services"), inputs.get("policies"), inputs.get("probes"),
-        cluster_ranges=[tuple(r) for r in inputs.get("cluster_ranges") or []])
+        cluster_ranges=[tuple(r) for r in inputs.get("cluster_ranges") or []],
+        inspections=inputs.get("inspections") or [])
 
 
 class FilterModule(object):

@@ -211,7 +211,7 @@ def _subnet_problems(where, net, fams, ip_family, cluster_ranges):
 
 
 def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, services, policies, probes,
-                          cluster_ranges=()):
+                          cluster_ranges=(), inspections=()):
     """Every problem of the pod workshop's inputs (``workloads_*``), in a stable order. ``cluster_ranges``:
     ``(cidr, what)`` pairs a user-defined network may not overlap (the cluster's pod and service subnets)."""
     p = []
@@ -353,6 +353,25 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
                 dst.get("namespace", ""), dst.get("name", "")) not in svc_keys:
             p.append("{0}: target service {1}/{2} is not in workloads_services".format(
                 where, dst.get("namespace", ""), dst.get("name", "")))
+
+    inspection_ids, reported = [i.get("id") for i in inspections or []], set()
+    for inspection in inspections or []:
+        where = "workloads_pod_inspections {0}".format(inspection.get("id", "?"))
+        if not _dns(inspection.get("id", "")):
+            p.append(where + ": id must be a lowercase DNS label (it names the claims)")
+        elif (inspection_ids.count(inspection.get("id")) > 1 or inspection.get("id") in ids) \
+                and inspection.get("id") not in reported:
+            p.append(where + ": id used twice (or by a probe): inspection ids must be unique")
+            reported.add(inspection.get("id"))
+        unknown = [c for c in inspection.get("checks") or [] if c not in ("interfaces", "default-route", "liveness")]
+        if unknown:
+            p.append("{0}: checks {1} unknown: use interfaces, default-route or liveness".format(
+                where, ", ".join(_json(c) for c in unknown)))
+        key = "{0}/{1}".format(inspection.get("namespace", ""), inspection.get("pod", ""))
+        if key not in pods:
+            there = sorted(k for k in pods if k.startswith(inspection.get("namespace", "") + "/"))
+            p.append("{0}: pod {1} is not a pod of workloads_apps (pods there: {2})".format(
+                where, key, ", ".join(there) or "none"))
     return p
 
 

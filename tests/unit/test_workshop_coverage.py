@@ -11,7 +11,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import report
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import podcheck, report
 
 WORKSHOP = "devconf2025-workshop-e8d01d9"
 
@@ -40,7 +40,9 @@ def workshop_dir(upstream_dir):
 def claim_ids(repo_root):
     """Every claim the lab can report: the pod workshop's probe ids, the VM checks, the migration."""
     defaults = yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / "pods.yml").read_text())
-    return ({p["id"] for p in defaults["workloads_probes"]} | {"vm:" + c for c in report.VM_CHECKS}
+    inspections = {"{0}-{1}".format(i["id"], check) for i in defaults["workloads_pod_inspections"]
+                   for check in i.get("checks") or podcheck.CHECKS}
+    return ({p["id"] for p in defaults["workloads_probes"]} | inspections | {"vm:" + c for c in report.VM_CHECKS}
             | {"migration"})
 
 

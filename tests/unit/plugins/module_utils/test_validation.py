@@ -10,14 +10,28 @@ __metaclass__ = type
 import copy
 import ipaddress
 import pathlib
+import re
 
 import pytest
 import yaml
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import validation as V
 
-DEFAULTS = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "workloads" / "defaults" / "main"
-                           / "pods.yml").read_text())
+_PRIVATE_OR_PUBLIC = re.compile(r"^\{\{ '([^']+)' if workloads_private_subnets \| bool else '([^']+)' \}\}$")
+
+
+def _as_ansible_renders(value, private=False):
+    """The defaults as Ansible renders them: the workshop subnets follow workloads_private_subnets."""
+    if isinstance(value, dict):
+        return dict((k, _as_ansible_renders(v, private)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_as_ansible_renders(v, private) for v in value]
+    match = _PRIVATE_OR_PUBLIC.match(value) if isinstance(value, str) else None
+    return match.group(1 if private else 2) if match else value
+
+
+DEFAULTS = _as_ansible_renders(yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "workloads"
+                                               / "defaults" / "main" / "pods.yml").read_text()))
 
 
 @pytest.mark.parametrize("text,family,ok", [
@@ -209,3 +223,35 @@ def test_number_problems(value, minimum, ok):
     if not ok:
         assert got[0].startswith("workloads_probe_timeout is ") and got[0].endswith(
             "it must be a whole number >= %d" % minimum)
+
+
+def test_pod_inspections_must_name_pods_of_the_workshop_with_unique_ids():
+    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["workloads_namespaces"],
+                networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
+                services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
+                probes=DEFAULTS["workloads_probes"])
+    assert V.pod_workshop_problems(inspections=DEFAULTS["workloads_pod_inspections"], **base) == []
+    bad = [{"id": "x", "namespace": "blue", "pod": "app-blue-7"}, {"id": "x", "namespace": "blue", "pod": "app-blue-0"},
+           {"id": "blue-to-blue", "namespace": "blue", "pod": "app-blue-0"}, {"id": "Not_DNS", "namespace": "red",
+                                                                               "pod": "app-red-0", "checks": ["ping"]}]
+    problems = V.pod_workshop_problems(inspections=bad, **base)
+    assert problems == [
+        "workloads_pod_inspections x: id used twice (or by a probe): inspection ids must be unique",
+        "workloads_pod_inspections x: pod blue/app-blue-7 is not a pod of workloads_apps (pods there: "
+        "blue/app-blue-0, blue/app-blue-1, blue/app-multihomed-blue-0)",
+        "workloads_pod_inspections blue-to-blue: id used twice (or by a probe): inspection ids must be unique",
+        "workloads_pod_inspections Not_DNS: id must be a lowercase DNS label (it names the claims)",
+        'workloads_pod_inspections Not_DNS: checks "ping" unknown: use interfaces, default-route or liveness']
+
+
+def test_the_private_subnets_pass_the_same_checks_as_the_workshop_ones():
+    raw = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "workloads" / "defaults" / "main"
+                          / "pods.yml").read_text())
+    private = _as_ansible_renders(raw, private=True)
+    cidrs = [n["subnets"]["ipv4"]["cidr"] for n in private["workloads_networks"] if n["topology"] == "Layer3"]
+    assert cidrs == ["10.103.0.0/16", "10.203.0.0/16", "10.103.0.0/16"]
+    ranges = [("10.244.0.0/16", "the cluster's pod subnet"), ("10.96.0.0/16", "the cluster's service subnet")]
+    assert V.pod_workshop_problems("create", "dual", private["workloads_namespaces"], private["workloads_networks"],
+                                   private["workloads_apps"], private["workloads_services"],
+                                   private["workloads_network_policies"], private["workloads_probes"],
+                                   cluster_ranges=ranges) == []

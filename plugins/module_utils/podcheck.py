@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""What the workshop shows inside a pod (``ip a``, ``ip r``, a liveness probe that keeps passing), as claims.
+
+Pure functions over the pod object and the output of one command run in it (:data:`INSPECT_COMMAND`); the
+results have the fields of :mod:`probes` results, so the truth tables, JUnit and the report take them as they are.
+
+* ``interfaces``: the primary network's interface (multus ``network-status`` entry marked ``default``; ``ovn-udn1``
+  with a primary UDN) holds the pod's primary address of the family from ``k8s.ovn.org/pod-networks``; with a
+  primary UDN, ``eth0`` holds the infrastructure-locked default-network address.
+* ``default-route``: the family's default route goes via the primary network's gateway on that interface, and no
+  default route leaves through ``eth0`` when it is infrastructure-locked (OVN-Kubernetes v1.3.0
+  ``cni/helper_linux.go`` ``setupNetwork``; ``allocator/pod/pod_annotation.go`` ``AddRoutesGatewayIP`` gives the
+  locked default network no default route).
+* ``liveness``: every container with a liveness probe is ready and was never restarted. The kubelet probes the
+  pod's IP, its infrastructure-locked default-network address: that is what the locked address is for.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
+
+SEPARATOR = "@@udn-lab@@"
+INSPECT_COMMAND = ["sh", "-c", "ip -j address show; echo {0}; ip -j -4 route show default; echo {0}; "
+                   "ip -j -6 route show default".format(SEPARATOR)]
+"""One exec per pod: addresses, IPv4 default routes, IPv6 default routes (iproute2 JSON), separated."""
+CHECKS = ("interfaces", "default-route", "liveness")
+LOCKED_INTERFACE = "eth0"
+CLAIMS = {
+    "interfaces": "inside the pod, the primary UDN interface holds the pod's UDN address and eth0 the "
+                  "infrastructure-locked default-network one (ip a)",
+    "default-route": "inside the pod, the default route goes via the UDN gateway on the UDN interface, none via "
+                     "eth0 (ip r)",
+    "liveness": "the liveness probe keeps passing (the kubelet reaches the pod on its infrastructure-locked address)",
+}
+
+
+class InspectionError(ValueError):
+    """Output that cannot be read (the command failed, or iproute2 without JSON)."""
+
+
+def split_output(stdout):
+    """``(addresses, routes4, routes6)`` parsed from :data:`INSPECT_COMMAND`'s output."""
+    parts = (stdout or "").split(SEPARATOR)
+    if len(parts) != 3:
+        raise InspectionError("unexpected output of the inspection command: {0!r}".format((stdout or "")[:200]))
+    out = []
+    for part in parts:
+        text = part.strip()
+        try:
+            out.append(json.loads(text) if text else [])
+        except ValueError:
+            raise InspectionError("not iproute2 JSON (ip -j): {0!r}".format(text[:200]))
+    return tuple(out)
+
+
+def interface_addresses(addresses, family):
+    """``{ifname: [address]}`` of the family's global addresses."""
+    want = "inet" if family == "ipv4" else "inet6"
+    out = {}
+    for link in addresses or []:
+        for info in link.get("addr_info") or []:
+            if info.get("family") == want and info.get("scope", "global") == "global":
+                out.setdefault(link.get("ifname"), []).append(info.get("local"))
+    return out
+
+
+def primary_interface(pod):
+    """The interface of the pod's primary network: the multus network-status entry marked default, else
+    ``ovn-udn1`` with a primary UDN, else ``eth0``."""
+    for entry in ovn.network_status(pod):
+        if entry.get("default") and entry.get("interface"):
+            return entry["interface"]
+    summary = ovn.pod_networks(pod)
+    return "ovn-udn1" if summary["infrastructure_locked"] else LOCKED_INTERFACE
+
+
+def _reproduce(inspection, check, family):
+    where = "-n {0} {1}".format(inspection["namespace"], inspection["pod"])
+    if check == "liveness":
+        return "kubectl get pod {0} -o jsonpath='{{.status.containerStatuses}}'".format(where)
+    return "kubectl exec {0} -- ip {1} {2}".format(where, "-4" if family == "ipv4" else "-6",
+                                                   "address" if check == "interfaces" else "route")
+
+
+def _result(inspection, check, family, ok, detail, families, command):
+    mark = "." if ok else "X"
+    suffix = "/{0}".format(family) if len(families) > 1 and check != "liveness" else ""
+    return {
+        "id": "{0}-{1}{2}".format(inspection["id"], check, suffix),
+        "claim": CLAIMS[check],
+        "phase": "always",
+        "check": check,
+        "from": "{0}/{1}".format(inspection["namespace"], inspection["pod"]),
+        "to": {"interfaces": "ip a", "default-route": "ip r", "liveness": "liveness probe"}[check],
+        "protocol": "inspect",
+        "port": None,
+        "family": family,
+        "expect": "reachable",
+        "expected": ".",
+        "observed": mark,
+        "status": "correct" if ok else "wrong",
+        "detail": detail,
+        "attempts": 1,
+        "history": mark,
+        "address": None,
+        "command": list(command),
+        "reproduce": _reproduce(inspection, check, family),
+    }
+
+
+def _interfaces(pod, addresses, family):
+    summary = ovn.pod_networks(pod)
+    primary = summary["primary"]
+    if primary is None:
+        return False, "no primary network in {0}".format(ovn.POD_NETWORKS_ANNOTATION)
+    held = interface_addresses(addresses, family)
+    iface = primary_interface(pod)
+    problems = []
+    for address in primary[family]:
+        if address not in held.get(iface, []):
+            problems.append("{0} does not hold the primary address {1} (it holds {2})".format(
+                iface, address, ", ".join(held.get(iface, [])) or "none"))
+    locked = summary["infrastructure_locked"]
+    if locked is not None:
+        for address in locked[family]:
+            if address not in held.get(LOCKED_INTERFACE, []):
+                problems.append("{0} does not hold the infrastructure-locked address {1} (it holds {2})".format(
+                    LOCKED_INTERFACE, address, ", ".join(held.get(LOCKED_INTERFACE, [])) or "none"))
+    if not primary[family]:
+        problems.append("the pod has no {0} address on its primary network".format(family))
+    if problems:
+        return False, "; ".join(problems)
+    return True, "{0} holds {1}{2}".format(iface, ", ".join(primary[family]), "; {0} holds {1}".format(
+        LOCKED_INTERFACE, ", ".join(locked[family])) if locked is not None and locked[family] else "")
+
+
+def _default_route(pod, routes, family):
+    summary = ovn.pod_networks(pod)
+    primary = summary["primary"]
+    if primary is None:
+        return False, "no primary network in {0}".format(ovn.POD_NETWORKS_ANNOTATION)
+    gateways = [g for g in primary["gateways"] if ovn.ip_family(g) == family]
+    iface = primary_interface(pod)
+    defaults = [(r.get("gateway"), r.get("dev")) for r in routes or [] if r.get("dst") == "default"]
+    if not gateways:
+        return False, "the primary network has no {0} gateway in {1}".format(family, ovn.POD_NETWORKS_ANNOTATION)
+    if not any(gw in gateways and dev == iface for gw, dev in defaults):
+        return False, "no default route via {0} on {1} (default routes: {2})".format(
+            ", ".join(gateways), iface, ", ".join("via {0} dev {1}".format(gw, dev) for gw, dev in defaults) or "none")
+    if summary["infrastructure_locked"] is not None and any(dev == LOCKED_INTERFACE for dummy, dev in defaults):
+        return False, "a default route leaves through the infrastructure-locked {0}".format(LOCKED_INTERFACE)
+    return True, "default via {0} dev {1}".format(", ".join(gateways), iface)
+
+
+def _liveness(pod):
+    spec = (pod.get("spec") or {}).get("containers") or []
+    probed = [c["name"] for c in spec if c.get("livenessProbe")]
+    if not probed:
+        return False, "no container of the pod has a liveness probe"
+    statuses = dict((s.get("name"), s) for s in (pod.get("status") or {}).get("containerStatuses") or [])
+    problems = []
+    for name in probed:
+        status = statuses.get(name) or {}
+        if not status.get("ready"):
+            problems.append("{0} is not ready".format(name))
+        if status.get("restartCount"):
+            problems.append("{0} restarted {1} times (a failing liveness probe restarts it)".format(
+                name, status["restartCount"]))
+    if problems:
+        return False, "; ".join(problems)
+    return True, "{0}: ready, never restarted".format(", ".join(probed))
+
+
+def inspect_pod(inspection, pod, stdout, families, checks=CHECKS):
+    """The claims of one inspection (``{id, namespace, pod}``) from the pod object and :data:`INSPECT_COMMAND`'s
+    output (None when the command could not run: every exec claim is wrong with that reason)."""
+    families = [f for f in families if f in ovn.FAMILIES] or ["ipv4"]
+    results = []
+    parsed, error = None, None
+    if stdout is None:
+        error = "the inspection command did not run in the pod"
+    else:
+        try:
+            parsed = split_output(stdout)
+        except InspectionError as exc:
+            error = str(exc)
+    for family in families:
+        for check in ("interfaces", "default-route"):
+            if check not in checks:
+                continue
+            if error:
+                ok, detail = False, error
+            elif check == "interfaces":
+                ok, detail = _interfaces(pod, parsed[0], family)
+            else:
+                ok, detail = _default_route(pod, parsed[1] if family == "ipv4" else parsed[2], family)
+            results.append(_result(inspection, check, family, ok, detail, families, INSPECT_COMMAND))
+    if "liveness" in checks:
+        ok, detail = _liveness(pod)
+        results.append(_result(inspection, "liveness", families[0], ok, detail, families, []))
+    return results

@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Apache License 2.0 (see LICENSE)
+"""podcheck: the workshop's `ip a`, `ip r` and liveness steps as claims, from a pod object and iproute2 JSON."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import podcheck as C
+
+INSPECTION = {"id": "blue-app-blue-0", "namespace": "blue", "pod": "app-blue-0"}
+
+
+def pod(dual=False, restarts=0, ready=True, probe=True):
+    """app-blue-0 as OVN-K v1.3.0 and multus annotate it (primary UDN on ovn-udn1, eth0 infrastructure-locked)."""
+    udn = {"ip_addresses": ["103.103.1.3/24"] + (["fd00:103:103:1::3/64"] if dual else []),
+           "gateway_ips": ["103.103.1.1"] + (["fd00:103:103:1::1"] if dual else []),
+           "mac_address": "0a:58:67:67:01:03", "role": "primary"}
+    default = {"ip_addresses": ["10.244.1.5/24"] + (["fd00:10:244:2::5/64"] if dual else []),
+               "mac_address": "0a:58:0a:f4:01:05", "role": "infrastructure-locked"}
+    status = [{"name": "ovn-kubernetes", "interface": "eth0", "ips": ["10.244.1.5"], "default": False},
+              {"name": "ovn-kubernetes", "interface": "ovn-udn1", "ips": ["103.103.1.3"], "default": True}]
+    container = {"name": "agnhost-container", "image": "agnhost"}
+    if probe:
+        container["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 8080}}
+    return {"metadata": {"name": "app-blue-0", "namespace": "blue", "annotations": {
+        "k8s.ovn.org/pod-networks": json.dumps({"default": default, "blue/blue-network": udn}),
+        "k8s.v1.cni.cncf.io/network-status": json.dumps(status)}},
+        "spec": {"containers": [container]},
+        "status": {"containerStatuses": [{"name": "agnhost-container", "ready": ready, "restartCount": restarts}]}}
+
+
+def link(name, *addrs):
+    return {"ifname": name, "addr_info": [
+        {"family": "inet6" if ":" in a else "inet", "local": a, "prefixlen": 24, "scope": "global"} for a in addrs]
+        + [{"family": "inet6", "local": "fe80::1", "prefixlen": 64, "scope": "link"}]}
+
+
+def output(addresses, routes4, routes6=()):
+    return "{0}\n{1}\n{2}\n{1}\n{3}\n".format(json.dumps(addresses), C.SEPARATOR, json.dumps(list(routes4)),
+                                             json.dumps(list(routes6)))
+
+
+GOOD4 = output([link("lo", "127.0.0.1"), link("eth0", "10.244.1.5"), link("ovn-udn1", "103.103.1.3")],
+               [{"dst": "default", "gateway": "103.103.1.1", "dev": "ovn-udn1", "flags": []}])
+
+
+def by_id(results):
+    return dict((r["id"], r) for r in results)
+
+
+def test_a_pod_as_ovn_kubernetes_wires_it_proves_every_claim():
+    results = C.inspect_pod(INSPECTION, pod(), GOOD4, ["ipv4"])
+    assert [(r["id"], r["status"]) for r in results] == [
+        ("blue-app-blue-0-interfaces", "correct"), ("blue-app-blue-0-default-route", "correct"),
+        ("blue-app-blue-0-liveness", "correct")]
+    got = by_id(results)
+    assert got["blue-app-blue-0-interfaces"]["detail"] == "ovn-udn1 holds 103.103.1.3; eth0 holds 10.244.1.5"
+    assert got["blue-app-blue-0-default-route"]["detail"] == "default via 103.103.1.1 dev ovn-udn1"
+    assert got["blue-app-blue-0-default-route"]["reproduce"] == "kubectl exec -n blue app-blue-0 -- ip -4 route"
+    assert got["blue-app-blue-0-liveness"]["from"] == "blue/app-blue-0"
+
+
+def test_dual_stack_checks_each_family_with_its_own_ids():
+    out = output([link("eth0", "10.244.1.5", "fd00:10:244:2::5"), link("ovn-udn1", "103.103.1.3", "fd00:103:103:1::3")],
+                 [{"dst": "default", "gateway": "103.103.1.1", "dev": "ovn-udn1"}],
+                 [{"dst": "default", "gateway": "fd00:103:103:1::1", "dev": "ovn-udn1"},
+                  # a Layer2 UDN's router advertisement may add one via the router's link-local address
+                  {"dst": "default", "gateway": "fe80::858:6fff:fe67:101", "dev": "ovn-udn1"}])
+    results = C.inspect_pod(INSPECTION, pod(dual=True), out, ["ipv4", "ipv6"])
+    assert sorted(r["id"] for r in results) == sorted([
+        "blue-app-blue-0-interfaces/ipv4", "blue-app-blue-0-interfaces/ipv6", "blue-app-blue-0-default-route/ipv4",
+        "blue-app-blue-0-default-route/ipv6", "blue-app-blue-0-liveness"])
+    assert all(r["status"] == "correct" for r in results), [(r["id"], r["detail"]) for r in results]
+
+
+@pytest.mark.parametrize("addresses, routes, check, detail", [
+    # the UDN address on the wrong interface
+    ([link("eth0", "10.244.1.5", "103.103.1.3"), link("ovn-udn1")],
+     [{"dst": "default", "gateway": "103.103.1.1", "dev": "ovn-udn1"}], "interfaces",
+     "ovn-udn1 does not hold the primary address 103.103.1.3 (it holds none)"),
+    # the locked address missing from eth0
+    ([link("eth0"), link("ovn-udn1", "103.103.1.3")],
+     [{"dst": "default", "gateway": "103.103.1.1", "dev": "ovn-udn1"}], "interfaces",
+     "eth0 does not hold the infrastructure-locked address 10.244.1.5 (it holds none)"),
+    # default route through the default network
+    ([link("eth0", "10.244.1.5"), link("ovn-udn1", "103.103.1.3")],
+     [{"dst": "default", "gateway": "10.244.1.1", "dev": "eth0"}], "default-route",
+     "no default route via 103.103.1.1 on ovn-udn1 (default routes: via 10.244.1.1 dev eth0)"),
+    # one via the UDN, and one more through the locked eth0
+    ([link("eth0", "10.244.1.5"), link("ovn-udn1", "103.103.1.3")],
+     [{"dst": "default", "gateway": "103.103.1.1", "dev": "ovn-udn1"},
+      {"dst": "default", "gateway": "10.244.1.1", "dev": "eth0"}], "default-route",
+     "a default route leaves through the infrastructure-locked eth0"),
+    # no default route at all
+    ([link("eth0", "10.244.1.5"), link("ovn-udn1", "103.103.1.3")], [], "default-route",
+     "no default route via 103.103.1.1 on ovn-udn1 (default routes: none)"),
+])
+def test_what_is_wrong_inside_the_pod_is_named(addresses, routes, check, detail):
+    got = by_id(C.inspect_pod(INSPECTION, pod(), output(addresses, routes), ["ipv4"]))
+    result = got["blue-app-blue-0-" + check]
+    assert (result["status"], result["observed"], result["detail"]) == ("wrong", "X", detail)
+
+
+@pytest.mark.parametrize("kwargs, detail", [
+    ({"restarts": 2}, "agnhost-container restarted 2 times (a failing liveness probe restarts it)"),
+    ({"ready": False}, "agnhost-container is not ready"),
+    ({"probe": False}, "no container of the pod has a liveness probe"),
+])
+def test_liveness_fails_on_restarts_unready_or_no_probe(kwargs, detail):
+    result = by_id(C.inspect_pod(INSPECTION, pod(**kwargs), GOOD4, ["ipv4"]))["blue-app-blue-0-liveness"]
+    assert (result["status"], result["detail"]) == ("wrong", detail)
+
+
+@pytest.mark.parametrize("stdout, detail", [
+    (None, "the inspection command did not run in the pod"),
+    ("[]", "unexpected output of the inspection command"),
+    ("1: lo: <LOOPBACK>\n{0}\n\n{0}\n".format(C.SEPARATOR), "not iproute2 JSON"),
+])
+def test_unreadable_output_makes_every_exec_claim_wrong_with_the_reason(stdout, detail):
+    results = by_id(C.inspect_pod(INSPECTION, pod(), stdout, ["ipv4"], checks=("interfaces", "default-route")))
+    assert sorted(results) == ["blue-app-blue-0-default-route", "blue-app-blue-0-interfaces"]
+    for result in results.values():
+        assert result["status"] == "wrong" and result["detail"].startswith(detail), result["detail"]
+
+
+def test_primary_interface_comes_from_network_status_else_the_pod_networks_roles():
+    assert C.primary_interface(pod()) == "ovn-udn1"
+    plain = {"metadata": {"annotations": {"k8s.ovn.org/pod-networks": json.dumps(
+        {"default": {"ip_addresses": ["10.244.1.5/24"], "gateway_ips": ["10.244.1.1"], "role": "primary"}})}}}
+    assert C.primary_interface(plain) == "eth0"
+
+
+def test_the_role_runs_exactly_the_command_podcheck_reads(repo_root):
+    import shlex
+
+    import yaml
+    role_vars = yaml.safe_load((repo_root / "roles" / "workloads" / "vars" / "main.yml").read_text())
+    assert shlex.split(role_vars["__workloads_inspect_command"]) == C.INSPECT_COMMAND
