@@ -8,6 +8,7 @@ import ipaddress
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -637,3 +638,29 @@ def test_a_packet_for_another_networks_pod_leaves_through_the_gateway_and_reache
     subprocess.run(["ip", "netns", "exec", dp_plan.pod_netns("blue", "blue-0"), "ping", "-4", "-c", "1", "-W", "2",
                     "8.8.8.8"], capture_output=True, check=False)
     assert [dst for dummy, dst, dummy2 in fabric.outside_seen()] == [green]
+
+
+@pytest.mark.skipif(shutil.which("nc") is None, reason="netcat not installed")
+def test_netexec_logs_what_reaches_it_as_agnhost_does_in_the_cri_log_format(world, tmp_path):
+    """The receiver's side of a probe: agnhost netexec logs `GET /echo?msg=<x>&code=` and `Echoing <x> to UDP client
+    <addr>` (kubernetes v1.35.0 test/images/agnhost/netexec/netexec.go); the runtime keeps them in CRI format."""
+    cache, fabric = world
+    fabric.log_dir = str(tmp_path / "logs")
+    build(cache, fabric)
+    target = primary_ip(cache, "blue", "blue-1")
+    assert wait_listening("blue", "blue-0", target)
+    netns = dp_plan.pod_netns("blue", "blue-0")
+    curl = subprocess.run(["ip", "netns", "exec", netns, "curl", "-sS", "--max-time", "3",
+                           "http://%s:8080/echo?msg=n0nce-http" % target], capture_output=True, text=True, check=False)
+    assert curl.stdout == "n0nce-http", curl.stderr
+    subprocess.run(["ip", "netns", "exec", netns, "sh", "-c", "echo 'echo N0NCE-udp' | nc -u -w1 %s 8081" % target],
+                   capture_output=True, text=True, check=False, timeout=10)
+    log = pathlib.Path(dp_plan.container_log(fabric.log_dir, "blue", "blue-1", "agnhost"))
+    lines = log.read_text().splitlines()
+    assert any(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z stderr F \d{4}/\d\d/\d\d \d\d:\d\d:\d\d "
+                        r"GET /echo\?msg=n0nce-http&code=$", line) for line in lines), lines
+    # UDP commands are lower-cased, and the client named
+    assert any(re.search(r"Echoing n0nce-udp to UDP client \S+:\d+$", line) for line in lines), lines
+    # the other pod saw nothing
+    other = pathlib.Path(dp_plan.container_log(fabric.log_dir, "green", "green-0", "agnhost"))
+    assert "n0nce" not in other.read_text()

@@ -34,6 +34,7 @@ from . import plan as dp_plan
 from .netlink import Fabric, cleanup_all
 
 EXECS = Res("kwok.x-k8s.io", "v1alpha1", "execs", True, "Exec")
+LOGS = Res("kwok.x-k8s.io", "v1alpha1", "logs", True, "Logs")
 SERVICES = Res("", "v1", "services", True, "Service")
 ENDPOINTS = Res("", "v1", "endpoints", True, "Endpoints")
 SECRETS = Res("", "v1", "secrets", True, "Secret")
@@ -77,6 +78,19 @@ def exec_body(pod, netns):
     }
 
 
+def logs_body(pod, netexecs, log_dir):
+    """kwok's Logs for the pod: each netexec container's log file (CRI format, followed), so the API server's pod
+    log endpoint serves what the container logged (kwok v0.8.0 ``pkg/kwok/server/debugging_logs.go``)."""
+    m = meta(pod)
+    return {
+        "apiVersion": LOGS.api_version, "kind": LOGS.kind,
+        "metadata": {"name": m["name"], "namespace": m["namespace"]},
+        "spec": {"logs": [{"containers": [n["container"]], "follow": True,
+                           "logsFile": dp_plan.container_log(log_dir, m["namespace"], m["name"], n["container"])}
+                          for n in netexecs]},
+    }
+
+
 class DataplaneAgent(Controller):
     name = "dataplane"
     resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES, NETPOLS, NAMESPACES, SECRETS)
@@ -85,6 +99,7 @@ class DataplaneAgent(Controller):
         super().__init__(kube, dict(config or {}), **kw)
         self.fabric = Fabric()
         self.state_dir = self.config.get("state_dir", "/run/udnsim")
+        self.fabric.log_dir = os.path.join(self.state_dir, "logs")
         self.sshd = {}
         self.execs_done = set()
         self.synced = threading.Event()  # set once the network matches the API server for the first time
@@ -140,7 +155,7 @@ class DataplaneAgent(Controller):
             for netns, ep in plan["endpoints"].items():
                 if ep["kind"] == "pod" and netns not in self.execs_done:
                     pod = self.cache.get(PODS, ep["namespace"], ep["name"])
-                    if pod is not None and self.ensure_exec(pod, netns):
+                    if pod is not None and self.ensure_exec(pod, netns) and self.ensure_logs(pod, ep):
                         self.execs_done.add(netns)
             self.execs_done &= set(plan["endpoints"])
         if plan["next_change"] is not None:
@@ -168,6 +183,27 @@ class DataplaneAgent(Controller):
             self.log.warning("%s failed: %s", patch.describe(), exc)
             return False
         self.log.info("%s (it existed: now it names %s)", patch.describe(), netns)
+        return True
+
+    def ensure_logs(self, pod, ep):
+        """The pod's kwok Logs names its containers' log files (replaced when it exists). True once it is right."""
+        if not ep.get("netexecs"):
+            return True
+        body = logs_body(pod, ep["netexecs"], self.fabric.log_dir)
+        action = create(LOGS, body)
+        try:
+            self.kube.apply_action(action)
+            return True
+        except ApiError as exc:
+            if exc.status != 409:
+                self.log.warning("%s failed: %s", action.describe(), exc)
+                return False
+        patch = Action("patch", LOGS, action.namespace, action.name, {"spec": body["spec"]})
+        try:
+            self.kube.apply_action(patch)
+        except ApiError as exc:
+            self.log.warning("%s failed: %s", patch.describe(), exc)
+            return False
         return True
 
     def wait_ready(self, timeout):

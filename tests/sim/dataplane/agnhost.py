@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 """The two agnhost subcommands the lab uses, for pods simulated as network namespaces (stdlib only).
 
-  agnhost netexec --http-port=8080 [--hostname=NAME]   TCP/HTTP server (GET /hostname → NAME, / → NOW: …)
+  agnhost netexec --http-port=8080 [--udp-port=8081] [--hostname=NAME] [--log-file=PATH]
+      HTTP server (GET /hostname -> NAME, /clientip, /echo?msg=X -> X, anything else -> NOW: ...) and UDP server
+      (hostname, echo X, clientip; --udp-port=-1: none). Every request is logged as agnhost's netexec logs it
+      (Go's log package on stderr: "YYYY/MM/DD HH:MM:SS <text>"); --log-file also appends each line in the CRI
+      log format a container runtime writes ("<RFC 3339 time> stderr F <line>"), which kwok serves as the
+      container's log.
   agnhost connect HOST:PORT --timeout=3s --protocol=tcp
       exit 0 when connected; otherwise exit 1 with TIMEOUT, REFUSED, DNS or OTHER on stderr (like agnhost).
 """
 
+import datetime
 import http.server
+import threading
+import urllib.parse
 import socket
 import socketserver
 import sys
@@ -62,18 +70,74 @@ class DualStackServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         super().server_bind()
 
 
+class Logger(object):
+    """netexec's log lines: Go's ``log`` (stderr, ``YYYY/MM/DD HH:MM:SS`` prefix, local time), also appended to
+    ``path`` in the CRI log format (``<RFC 3339 nano UTC> stderr F <line>``)."""
+
+    def __init__(self, path=None):
+        self.path = path
+        self.lock = threading.Lock()
+
+    def log(self, text):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        line = "%s %s" % (now.astimezone().strftime("%Y/%m/%d %H:%M:%S"), text.rstrip("\n"))
+        with self.lock:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+            if self.path:
+                with open(self.path, "a") as handle:
+                    handle.write("%s stderr F %s\n" % (now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), line))
+
+
+def udp_server(port, logger, hostname):
+    """netexec's startUDPServer: lower-cased, trimmed commands; each answered and logged as netexec does."""
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock.bind(("::", port))
+    while True:
+        data, peer = sock.recvfrom(2048)
+        text = data.decode("utf-8", "replace").strip().lower()
+        host = peer[0][7:] if peer[0].startswith("::ffff:") else peer[0]
+        client = "[%s]:%d" % (host, peer[1]) if ":" in host else "%s:%d" % (host, peer[1])
+        if not text:
+            continue
+        if text == "hostname":
+            logger.log("Sending udp hostName response")
+            reply = hostname
+        elif text.startswith("echo "):
+            reply = text[len("echo "):]
+            logger.log("Echoing %s to UDP client %s" % (reply, client))
+        elif text == "clientip":
+            logger.log("Sending clientip back to UDP client %s" % client)
+            reply = client
+        else:
+            logger.log("Unknown UDP command received from %s: %s" % (client, text))
+            continue
+        sock.sendto(reply.encode(), peer)
+
+
 def netexec(args):
     port = int(opt(args, "http-port", "8080"))
+    udp_port = int(opt(args, "udp-port", "8081"))
     hostname = opt(args, "hostname") or socket.gethostname()
+    logger = Logger(opt(args, "log-file"))
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            path = self.path.split("?")[0]
-            if path == "/hostname":
+            url = urllib.parse.urlsplit(self.path)
+            query = urllib.parse.parse_qs(url.query)
+            if url.path == "/hostname":
+                logger.log("GET /hostname")
                 body = hostname
-            elif path == "/clientip":
+            elif url.path == "/clientip":
+                logger.log("GET /clientip")
                 body = "%s:%s" % self.client_address[:2]
+            elif url.path == "/echo":
+                msg, code = (query.get("msg") or [""])[0], (query.get("code") or [""])[0]
+                logger.log("GET /echo?msg=%s&code=%s" % (msg, code))
+                body = msg
             else:
+                logger.log("GET /")  # the root handler serves every other path, and logs only this
                 body = "NOW: %s" % time.strftime("%Y-%m-%d %H:%M:%S")
             data = body.encode()
             self.send_response(200)
@@ -84,6 +148,8 @@ def netexec(args):
         def log_message(self, *_):
             pass
 
+    if udp_port > 0:
+        threading.Thread(target=udp_server, args=(udp_port, logger, hostname), daemon=True).start()
     DualStackServer(("::", port), Handler).serve_forever()
     return 0
 

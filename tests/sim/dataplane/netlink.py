@@ -83,6 +83,7 @@ class Fabric:
         self.uplinks: Dict[str, int] = {}
         self.resolv: Dict[str, str] = {}
         self.etc_netns = ETC_NETNS
+        self.log_dir: Optional[str] = None  # where netexec servers write their container logs (None: no logs)
 
     # ------------------------------------------------------------------ primitives
     def ip(self, *args, netns=None, check=True):
@@ -171,11 +172,26 @@ class Fabric:
         return True
 
     def start_servers(self, netns, ep):
-        """agnhost-netexec-like servers (TCP + HTTP /hostname) on the pod's container ports."""
-        procs = []
-        for port in ep.get("ports") or []:
+        """One agnhost netexec per container running it (its HTTP and UDP ports; its log, fresh for a new pod, at
+        :func:`plan.container_log` under ``self.log_dir``), and an HTTP server on every other port the pod
+        declares."""
+        from . import plan as dp_plan  # (plan imports nothing from here)
+        commands = []
+        for server in ep.get("netexecs") or []:
             cmd = ["ip", "netns", "exec", netns, self.python, os.path.join(HERE, "agnhost.py"), "netexec",
-                   "--http-port=%d" % port, "--hostname=%s" % ep["name"]]
+                   "--http-port=%d" % server["http_port"], "--udp-port=%d" % server["udp_port"],
+                   "--hostname=%s" % ep["name"]]
+            if self.log_dir:
+                path = dp_plan.container_log(self.log_dir, ep["namespace"], ep["name"], server["container"])
+                os.makedirs(self.log_dir, exist_ok=True)
+                open(path, "w").close()
+                cmd.append("--log-file=%s" % path)
+            commands.append(cmd)
+        for port in ep.get("ports") or []:
+            commands.append(["ip", "netns", "exec", netns, self.python, os.path.join(HERE, "agnhost.py"), "netexec",
+                             "--http-port=%d" % port, "--udp-port=-1", "--hostname=%s" % ep["name"]])
+        procs = []
+        for cmd in commands:
             if self.run is sh_run:
                 procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                               stderr=subprocess.DEVNULL, start_new_session=True))

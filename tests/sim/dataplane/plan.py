@@ -56,6 +56,11 @@ def router_netns(ovn_name: str) -> str:
     return prefix() + "net-" + _h(ovn_name)
 
 
+def container_log(log_dir: str, namespace: str, name: str, container: str) -> str:
+    """Where a simulated container's log lives (CRI format; kwok's Logs objects name it)."""
+    return os.path.join(log_dir, "%s_%s_%s.log" % (namespace, name, container))
+
+
 def pod_netns(namespace: str, name: str) -> str:
     return prefix() + "pod-" + _h("%s/%s" % (namespace, name))
 
@@ -131,6 +136,25 @@ AGNHOST_NETEXEC_PORT = 8080
 """``agnhost netexec`` serves HTTP here unless ``--http-port`` says otherwise."""
 
 
+AGNHOST_NETEXEC_UDP_PORT = 8081
+"""``agnhost netexec`` serves UDP here unless ``--udp-port`` says otherwise (``-1``: no UDP server)."""
+
+
+def _netexecs(pod) -> List[Dict[str, Any]]:
+    """``[{"container", "http_port", "udp_port"}]`` for each container running ``agnhost netexec`` (its flags, else
+    agnhost's defaults 8080 and 8081). Each runs as its own server with its own log, as each container does."""
+    out = []
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+        if "netexec" not in argv:
+            continue
+        flag = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+        out.append({"container": container.get("name"),
+                    "http_port": int(flag.get("http-port", AGNHOST_NETEXEC_PORT)),
+                    "udp_port": int(flag.get("udp-port", AGNHOST_NETEXEC_UDP_PORT))})
+    return out
+
+
 def _ports(pod) -> List[int]:
     """TCP ports the pod's containers serve: declared container ports, HTTP/TCP probe ports, and agnhost
     ``netexec`` (``--http-port``, default 8080) — the workshop's pods declare none and rely on that default."""
@@ -195,8 +219,11 @@ def build_plan(pods, vmis, vmims, nads, config, now, secret_lookup=None) -> Dict
                           "mac": entry.get("mac_address"), "role": entry.get("role"),
                           "gateways": list(entry.get("gateway_ips") or [])})
         netns = pod_netns(ns, name)
-        endpoints[netns] = {"kind": "pod", "namespace": ns, "name": name, "links": links, "ports": _ports(pod),
-                            "node": (pod.get("spec") or {}).get("nodeName")}
+        netexecs = _netexecs(pod)
+        served = set(n["http_port"] for n in netexecs)
+        endpoints[netns] = {"kind": "pod", "namespace": ns, "name": name, "links": links,
+                            "ports": [port for port in _ports(pod) if port not in served], "netexecs": netexecs,
+                            "uid": _meta(pod).get("uid"), "node": (pod.get("spec") or {}).get("nodeName")}
 
     blackholed = set()
     next_change = None

@@ -47,3 +47,23 @@ def test_an_exec_that_cannot_be_written_is_tried_again_later(agent, monkeypatch)
 
     monkeypatch.setattr(agent.kube, "apply_action", refuse)
     assert not agent.ensure_exec(pod("blue", "app-blue-0"), "udnsim-pod-aaa")
+
+
+def test_a_pod_running_netexec_gets_kwok_logs_naming_each_containers_log_file(agent, tmp_path):
+    from dataplane.agent import LOGS
+    ep = {"netexecs": [{"container": "agnhost-container-8080", "http_port": 8080, "udp_port": -1},
+                       {"container": "agnhost-container-9090", "http_port": 9090, "udp_port": -1}]}
+    assert agent.ensure_logs(pod("red", "app-red-0"), ep)
+    logs = agent.kube.cache.get(LOGS, "red", "app-red-0")
+    assert logs["kind"] == "Logs" and logs["apiVersion"] == "kwok.x-k8s.io/v1alpha1"
+    assert logs["spec"]["logs"] == [
+        {"containers": ["agnhost-container-8080"], "follow": True,
+         "logsFile": str(tmp_path / "logs" / "red_app-red-0_agnhost-container-8080.log")},
+        {"containers": ["agnhost-container-9090"], "follow": True,
+         "logsFile": str(tmp_path / "logs" / "red_app-red-0_agnhost-container-9090.log")}]
+    # again (a restarted agent): brought in line, not an error
+    assert agent.ensure_logs(pod("red", "app-red-0"), ep)
+    assert [a.verb for a in agent.kube.log] == ["create", "create", "patch"]  # (the second create was refused: 409)
+    # a pod with no netexec needs none
+    assert agent.ensure_logs(pod("blue", "app-blue-0"), {"netexecs": []})
+    assert agent.kube.cache.get(LOGS, "blue", "app-blue-0") is None

@@ -292,6 +292,18 @@ def test_agnhost_netexec_serves_its_default_port_and_probe_ports_count():
     assert plan._ports({"spec": {"containers": [{"name": "sleep", "args": ["pause"]}]}}) == []
 
 
+def test_each_netexec_container_is_its_own_server_with_agnhosts_default_ports():
+    red = {"spec": {"containers": [
+        {"name": "agnhost-container-8080", "args": ["netexec", "--http-port=8080", "--udp-port=-1"]},
+        {"name": "agnhost-container-9090", "args": ["netexec", "--http-port=9090", "--udp-port=-1"]},
+        {"name": "sidecar", "args": ["pause"], "ports": [{"containerPort": 7070}]}]}}
+    assert plan._netexecs(red) == [
+        {"container": "agnhost-container-8080", "http_port": 8080, "udp_port": -1},
+        {"container": "agnhost-container-9090", "http_port": 9090, "udp_port": -1}]
+    blue = {"spec": {"containers": [{"name": "agnhost-container", "args": ["netexec"]}]}}
+    assert plan._netexecs(blue) == [{"container": "agnhost-container", "http_port": 8080, "udp_port": 8081}]
+
+
 def test_cluster_dns_answers_in_every_network_and_pods_get_resolv_conf():
     blue = pod("b0", "blue", "ovn-k-helm-worker", "10.244.1.5", labels={"app": "web"})
     dns = {"metadata": {"name": "kube-dns", "namespace": "kube-system"}, "spec": {
