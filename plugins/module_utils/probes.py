@@ -28,6 +28,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 import xml.etree.ElementTree as ET
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
@@ -638,8 +639,70 @@ def reproduce_command(probe, command, kubeconfig=None, context=None, pod=None):
     return " ".join(shlex.quote(str(a)) for a in parts)
 
 
+# --------------------------------------------------------------------------- proof at the receiver
+
+
+NETEXEC_HTTP_PORT = 8080
+NETEXEC_UDP_PORT = 8081
+
+
+def netexec_servers(pod):
+    """``[{"container", "http_port", "udp_port"}]`` of the pod's containers running ``agnhost netexec`` (its
+    ``--http-port``/``--udp-port``, else agnhost's defaults 8080 and 8081; ``udp_port`` <= 0: no UDP server)."""
+    out = []
+    for container in ((pod or {}).get("spec") or {}).get("containers") or []:
+        argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+        if "netexec" not in argv:
+            continue
+        flags = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+        try:
+            out.append({"container": container.get("name"),
+                        "http_port": int(flags.get("http-port", NETEXEC_HTTP_PORT)),
+                        "udp_port": int(flags.get("udp-port", NETEXEC_UDP_PORT))})
+        except ValueError:
+            continue
+    return out
+
+
+def witness_plan(probe, target_pod, port):
+    """How the receiver can show it got nothing: ``{"kind": "http"|"udp", "container", "port"}``, or
+    ``{"kind": None, "why"}``. HTTP probes carry the nonce in ``/echo?msg=`` (agnhost netexec logs it); other
+    probes are followed by one UDP ``echo <nonce>`` datagram to the container's netexec UDP server."""
+    servers = netexec_servers(target_pod)
+    if not servers:
+        return {"kind": None, "why": "the target runs no agnhost netexec, which would log what reaches it"}
+    protocol = probe.get("protocol") or "tcp"
+    if protocol == "http":
+        match = [s for s in servers if s["http_port"] == port]
+        if match:
+            return {"kind": "http", "container": match[0]["container"], "port": port}
+        return {"kind": None, "why": "no netexec container of the target serves HTTP on {0}".format(port)}
+    udp = [s for s in servers if s["udp_port"] > 0]
+    if udp:
+        return {"kind": "udp", "container": udp[0]["container"], "port": udp[0]["udp_port"]}
+    return {"kind": None, "why": "the target's netexec has no UDP server (--udp-port=-1) to log a witness"}
+
+
+def witness_command(host, port, nonce):
+    """One UDP datagram ``echo <nonce>`` to ``host:port`` from the source pod (netcat of the agnhost image)."""
+    return ["sh", "-c", "echo 'echo {0}' | nc -u -w1 {1} {2} >/dev/null 2>&1; true".format(nonce, host, int(port))]
+
+
+def nonce_in_log(log_text, nonce):
+    """The first log line holding ``nonce`` (netexec lower-cases UDP commands: compared without case), or None."""
+    for line in (log_text or "").splitlines():
+        if nonce.lower() in line.lower():
+            return line.strip()
+    return None
+
+
+def _new_nonce():
+    return "udnlab{0}".format(uuid.uuid4().hex[:12])
+
+
 def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, attempt_timeout=3, stable=1,
-                kubeconfig=None, context=None, clock=time.monotonic, sleep=time.sleep, blocked_min_seconds=5.0):
+                kubeconfig=None, context=None, clock=time.monotonic, sleep=time.sleep, blocked_min_seconds=5.0,
+                new_nonce=None, wall_clock=time.time):
     """``run_one(probe) -> result`` for :func:`run_probes`: resolves source and target on every attempt (so
     a pod that gets its address late is picked up), runs the command, classifies, polls until it matches.
 
@@ -649,13 +712,27 @@ def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, a
     A "blocked" verdict needs at least two failed attempts spanning ``blocked_min_seconds`` (as OVN-Kubernetes'
     e2e decides isolation over several seconds, not one attempt); a "reachable" HTTP ``/hostname`` claim needs the
     answer from its target (:func:`classify`).
+
+    A "blocked" claim from a pod to a pod is also judged at the receiver (:func:`witness_plan`): the probe
+    carries a nonce (HTTP: ``/echo?msg=<nonce>``; otherwise one UDP ``echo <nonce>`` after the attempts), and the
+    target container's log over the probe window (``lookup.read_log``) must not hold it. Found, the packet reached
+    the target: the claim is wrong whatever the source saw. ``result["receiver"]``: ``{"verdict": "nothing
+    arrived" | "arrived" | "no witness", ...}``.
     """
+    new_nonce = new_nonce or _new_nonce
     def run_one(probe):
         result = base_result(probe)
         src = probe.get("from") or {}
+        dst = probe.get("to") or {}
         protocol = probe.get("protocol") or "tcp"
         expected = EXPECT_MARKS[probe["expect"]]
         state = {}
+        witnessed = expected == BLOCKED and not src.get("host") and (dst.get("kind") or "pod") == "pod"
+        nonce = new_nonce() if witnessed else None
+        path = probe.get("path") or DEFAULT_HTTP_PATH
+        if witnessed and protocol == "http":
+            path = "/echo?msg={0}".format(nonce)  # any answer still counts as reachable: the path only marks it
+        window_start = wall_clock()
 
         def attempt():
             try:
@@ -679,11 +756,38 @@ def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, a
                     return UNKNOWN, "no running pod matches {0} in {1}".format(src["selector"], src["namespace"])
                 pod = found["metadata"]["name"]
             state["pod"] = pod
-            command = probe_command(protocol, target["host"], target["port"], target["family"], attempt_timeout,
-                                    probe.get("path") or DEFAULT_HTTP_PATH)
+            command = probe_command(protocol, target["host"], target["port"], target["family"], attempt_timeout, path)
             state["command"] = command
+            state["target"] = target
             res = pod_transport.run(src["namespace"], pod, src.get("container"), command, attempt_timeout + 5)
             return classify(protocol, res, who_may_answer(target))
+
+        def receiver_check(probe, state, nonce, window_start):
+            dst = probe["to"]
+            try:
+                target_pod = lookup.get_pod(dst["namespace"], dst["name"])
+            except Exception as exc:
+                return {"verdict": "no witness", "why": "cannot read the target pod: {0}".format(_describe(exc))}
+            plan = witness_plan(probe, target_pod, state["target"].get("port"))
+            if plan["kind"] is None:
+                return {"verdict": "no witness", "why": plan["why"]}
+            if plan["kind"] == "udp":
+                pod_transport.run(src["namespace"], state["pod"], src.get("container"),
+                                  witness_command(state["target"]["host"], plan["port"], nonce), attempt_timeout + 5)
+            seconds = int(wall_clock() - window_start) + 5
+            try:
+                text = lookup.read_log(dst["namespace"], dst["name"], plan["container"], seconds)
+            except Exception as exc:
+                return {"verdict": "no witness", "why": "cannot read {0}'s log: {1}".format(
+                    plan["container"], _describe(exc))}
+            where = "{0}/{1}:{2}".format(dst["namespace"], dst["name"], plan["container"])
+            line = nonce_in_log(text, nonce)
+            out = {"witness": plan["kind"], "nonce": nonce, "log": where, "seconds": seconds}
+            if line:
+                out.update(verdict="arrived", line=line)
+            else:
+                out.update(verdict="nothing arrived")
+            return out
 
         def who_may_answer(target):
             if expected != REACHABLE or (probe.get("path") or DEFAULT_HTTP_PATH) != DEFAULT_HTTP_PATH:
@@ -706,6 +810,12 @@ def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, a
                       history=polled["history"], span_seconds=polled["span"], address=state.get("address"),
                       command=state.get("command") or [])
         result["status"] = status_of(expected, polled["mark"])
+        if witnessed and polled["mark"] == BLOCKED and state.get("target"):
+            result["receiver"] = receiver_check(probe, state, nonce, window_start)
+            if result["receiver"]["verdict"] == "arrived":
+                result["status"] = STATUS_WRONG
+                result["detail"] = "{0}; yet the target logged this probe's nonce: the packet reached it ({1})".format(
+                    result["detail"], result["receiver"]["line"][:200])
         if result["command"]:
             result["reproduce"] = reproduce_command(probe, result["command"], kubeconfig, context, state.get("pod"))
         if isinstance(result["command"], str):
@@ -763,6 +873,10 @@ def summarize(results):
     counts["line"] = "connectivity: {total} probes, {correct} correct, {wrong} wrong, {unknown} unknown".format(**counts)
     if counts[STATUS_SKIPPED]:
         counts["line"] += ", {0} not applicable".format(counts[STATUS_SKIPPED])
+    counts["receiver_proven"] = sum(1 for res in results if (res.get("receiver") or {}).get("verdict")
+                                    == "nothing arrived" and res["status"] == STATUS_CORRECT)
+    if counts["receiver_proven"]:
+        counts["line"] += "; {0} blocked claims confirmed at the receiver".format(counts["receiver_proven"])
     if counts["carried"]:
         counts["line"] += "; {0} carried from an earlier run, not re-proven by this one".format(counts["carried"])
     return counts
@@ -810,8 +924,21 @@ def probe_lines(results):
             MARK_WORDS.get(res["observed"]), res["detail"],
             " — " + res["claim"] if res["claim"] else "",
             " [carried: proven by the run of {0}, not re-proven]".format(res.get("proven_at"))
-            if res.get("carried") else ""))
+            if res.get("carried") else "") + receiver_note(res))
     return lines
+
+
+def receiver_note(res):
+    """`` [receiver: ...]`` for a result judged at the receiver, else ``""``."""
+    receiver = res.get("receiver") or {}
+    if receiver.get("verdict") == "nothing arrived":
+        return " [receiver: nothing of this probe in {0}'s log over {1} s ({2} witness)]".format(
+            receiver.get("log"), receiver.get("seconds"), receiver.get("witness"))
+    if receiver.get("verdict") == "arrived":
+        return " [receiver: {0} logged this probe: {1}]".format(receiver.get("log"), receiver.get("line"))
+    if receiver.get("verdict") == "no witness":
+        return " [receiver: no witness, {0}]".format(receiver.get("why"))
+    return ""
 
 
 def junit_xml(results, suite_name="connectivity_matrix"):
@@ -947,6 +1074,13 @@ class KubernetesLookup(object):
 
     def list_nodes(self):
         return (self._read(("nodes",), self.core_v1.list_node) or {}).get("items") or []
+
+    def read_log(self, namespace, name, container, since_seconds):
+        """The container's log over the last ``since_seconds`` (text; never cached)."""
+        resp = self.core_v1.read_namespaced_pod_log(name, namespace, container=container,
+                                                    since_seconds=max(1, int(since_seconds)), _preload_content=False)
+        data = resp.data
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
     def list_pods(self, namespace, selector=None):
         resp = self.core_v1.list_namespaced_pod(namespace, label_selector=selector or "", _preload_content=False)

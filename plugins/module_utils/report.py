@@ -44,7 +44,8 @@ FAMILY_VERSION = {"ipv4": 4, "ipv6": 6}
 PASSWORD_MASK = "********"
 COVERAGE_URL = "https://github.com/ovnk/udn_lab/blob/main/docs/WORKSHOP_COVERAGE.md"
 """The upstream workshop's steps and the claims that prove each (docs/WORKSHOP_COVERAGE.md of the collection)."""
-ISOLATION_NOTE = ("A blocked claim between UDN pods means nothing answered: on a real cluster its packet left the node "
+ISOLATION_NOTE = ("A blocked claim between UDN pods means nothing answered, and the target's log holds nothing of the "
+                  "probe (its nonce) where the target can witness it: on a real cluster its packet left the node "
                   "(OVN-Kubernetes routes traffic to another UDN's address out of the node's gateway, like any egress; "
                   "the workshop's 103.103.0.0/16 and 203.203.0.0/16 are public ranges). Blocked ClusterIPs are dropped "
                   "on the node.")

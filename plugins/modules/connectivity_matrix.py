@@ -26,7 +26,9 @@ description:
     summary, a JSON-ready report, JUnit XML and, for every probe that does not match, a command reproducing it."
   - Before any probe runs, every source and target pod, service and namespace is checked to exist; a missing one
     fails the task naming the probe and what exists instead.
-  - Commands run inside the pod come from the agnhost test image (C(/agnhost connect), C(curl), C(ping)).
+  - Commands run inside the pod come from the agnhost test image (C(/agnhost connect), C(curl), C(ping), C(nc)).
+  - A V(blocked) probe between pods is also judged at the receiver, when the target runs agnhost netexec; see
+    RV(results[].receiver).
   - Probes only read; the module never changes the cluster and also runs in check mode.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
@@ -315,6 +317,16 @@ results:
     reproduce:
       description: A command reproducing the probe (C(kubectl exec ...) for pod sources).
       type: str
+    receiver:
+      description:
+        - For a V(blocked) probe from a pod to a pod, what the target's log says. The probe carries a nonce (HTTP
+          C(/echo?msg=<nonce>); other protocols one UDP C(echo <nonce>) to the target's agnhost netexec), and the
+          target container's log over the probe window is read back.
+        - C(verdict) V(nothing arrived) (with C(witness), C(nonce), C(log), C(seconds)), V(arrived) (with the
+          C(line) that holds the nonce; the result is then wrong whatever the source saw) or V(no witness) (with
+          C(why)).
+      type: dict
+      returned: for blocked probes between pods that were observed blocked
 tables:
   description: Text truth tables, rows = sources and numbered columns = targets (legend under each table).
   returned: always

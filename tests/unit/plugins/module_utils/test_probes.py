@@ -756,3 +756,121 @@ def test_probe_namespaces_are_where_a_network_policy_can_change_a_verdict():
               {"from": {"namespace": "green", "pod": "c"}, "to": {"kind": "kubernetes_api"}},
               {"from": {"namespace": "green", "pod": "c"}, "to": {"kind": "address", "address": "8.8.8.8"}}]
     assert P.probe_namespaces(probes) == ["blue", "green", "red", "yellow"]
+
+
+# ------------------------------------------------------------------ "blocked", proven at the receiver
+
+def netexec_pod(base, containers):
+    out = json.loads(json.dumps(base))
+    out["spec"] = {"containers": containers}
+    return out
+
+
+GREEN_NETEXEC = netexec_pod(GREEN1, [{"name": "agnhost-container", "args": ["netexec", "--http-port=8080"]}])
+YELLOW_NO_UDP = netexec_pod(udn_pod("yellow", "app-yellow-1", "192.168.0.7", "10.244.1.7", "colored-enterprise"), [
+    {"name": "agnhost-container-8080", "args": ["netexec", "--http-port=8080", "--udp-port=-1"]},
+    {"name": "agnhost-container-9090", "args": ["netexec", "--http-port=9090", "--udp-port=-1"]}])
+
+
+class WitnessLookup(FakeLookup):
+    """The target's container logs: what ``logged`` holds for a (ns, pod, container), as the API returns it."""
+
+    def __init__(self, pods, logged=None, broken=False):
+        super(WitnessLookup, self).__init__(pods)
+        self.logged = logged or {}
+        self.reads = []
+        self.broken = broken
+
+    def read_log(self, ns, name, container, since_seconds):
+        self.reads.append((ns, name, container, since_seconds))
+        if self.broken:
+            raise RuntimeError("logs unavailable")
+        return self.logged.get((ns, name, container), "")
+
+
+def witnessed_run(lookup, transport, probes):
+    clock = FakeClock()
+    runner = P.make_runner(lookup, transport, FakeHost({}), timeout=10, interval=1, clock=clock, sleep=clock.sleep,
+                           new_nonce=lambda: "udnlabfeedface01", wall_clock=clock)
+    return P.run_probes(probes, runner, concurrency=1)
+
+
+def test_a_blocked_ping_is_followed_by_a_udp_witness_and_the_targets_log_is_read():
+    lookup = WitnessLookup([BLUE0, GREEN_NETEXEC])
+    transport = FakeExec([])
+    (res,) = witnessed_run(lookup, transport, [{"id": "blue-to-green", "from": {"namespace": "blue", "pod": "app-blue-0"},
+                                                "to": {"kind": "pod", "namespace": "green", "name": "app-green-1"},
+                                                "protocol": "icmp", "expect": "blocked"}])
+    assert res["status"] == "correct"
+    assert res["receiver"] == {"verdict": "nothing arrived", "witness": "udp", "nonce": "udnlabfeedface01",
+                               "log": "green/app-green-1:agnhost-container", "seconds": res["receiver"]["seconds"]}
+    assert res["receiver"]["seconds"] >= 5 + 5  # the whole window (>= 5 s of failures) and a margin
+    assert transport.calls[-1] == ("blue", "app-blue-0", None, (
+        "sh", "-c", "echo 'echo udnlabfeedface01' | nc -u -w1 203.203.2.6 8081 >/dev/null 2>&1; true"))
+    assert lookup.reads == [("green", "app-green-1", "agnhost-container", res["receiver"]["seconds"])]
+    assert P.summarize([res])["line"].endswith("; 1 blocked claims confirmed at the receiver")
+    assert "[receiver: nothing of this probe in green/app-green-1:agnhost-container's log" in P.probe_lines([res])[0]
+
+
+def test_a_packet_the_target_logged_makes_the_blocked_claim_wrong_whatever_the_source_saw():
+    line = "2026/12/06 17:00:01 Echoing udnlabfeedface01 to UDP client 103.103.1.4:40000"
+    lookup = WitnessLookup([BLUE0, GREEN_NETEXEC], {("green", "app-green-1", "agnhost-container"): line + "\n"})
+    (res,) = witnessed_run(lookup, FakeExec([]), [{
+        "id": "blue-to-green", "from": {"namespace": "blue", "pod": "app-blue-0"},
+        "to": {"kind": "pod", "namespace": "green", "name": "app-green-1"}, "protocol": "icmp", "expect": "blocked"}])
+    assert res["observed"] == "X" and res["status"] == "wrong"
+    assert res["receiver"]["verdict"] == "arrived" and res["receiver"]["line"] == line
+    assert "yet the target logged this probe's nonce: the packet reached it" in res["detail"]
+
+
+def test_a_blocked_http_probe_carries_its_nonce_in_the_echo_path_and_reads_the_serving_containers_log():
+    lookup = WitnessLookup([netexec_pod(udn_pod("red", "app-red-0", "192.168.0.5", "10.244.1.5", "colored-enterprise"), []),
+                            YELLOW_NO_UDP])
+
+    class CurlTimesOut(FakeExec):
+        def run(self, namespace, pod, container, command, timeout):
+            self.calls.append((namespace, pod, container, tuple(command)))
+            return {"rc": 28, "stdout": "", "stderr": "curl: (28) Connection timed out", "error": None}
+
+    transport = CurlTimesOut([])
+    (res,) = witnessed_run(lookup, transport, [{
+        "id": "red-to-yellow-9090", "from": {"namespace": "red", "pod": "app-red-0", "container": "c"},
+        "to": {"kind": "pod", "namespace": "yellow", "name": "app-yellow-1"}, "protocol": "http", "port": 9090,
+        "expect": "blocked"}])
+    assert transport.calls[0][3][-1] == "http://192.168.0.7:9090/echo?msg=udnlabfeedface01"
+    assert res["receiver"]["witness"] == "http" and res["receiver"]["log"] == "yellow/app-yellow-1:agnhost-container-9090"
+    # no UDP datagram: the HTTP request itself is the witness
+    assert not [c for c in transport.calls if c[3][0] == "sh"]
+
+
+def test_without_a_witness_the_claim_says_why_and_stands_on_the_source_alone():
+    lookup = WitnessLookup([netexec_pod(udn_pod("red", "app-red-0", "192.168.0.5", "10.244.1.5", "colored-enterprise"), []),
+                            YELLOW_NO_UDP])
+    (res,) = witnessed_run(lookup, FakeExec([]), [{
+        "id": "red-to-yellow-icmp", "from": {"namespace": "red", "pod": "app-red-0"},
+        "to": {"kind": "pod", "namespace": "yellow", "name": "app-yellow-1"}, "protocol": "icmp", "expect": "blocked"}])
+    assert res["status"] == "correct"
+    assert res["receiver"] == {"verdict": "no witness",
+                               "why": "the target's netexec has no UDP server (--udp-port=-1) to log a witness"}
+    assert lookup.reads == []
+    broken = WitnessLookup([BLUE0, GREEN_NETEXEC], broken=True)
+    (res,) = witnessed_run(broken, FakeExec([]), [{
+        "id": "blue-to-green", "from": {"namespace": "blue", "pod": "app-blue-0"},
+        "to": {"kind": "pod", "namespace": "green", "name": "app-green-1"}, "protocol": "icmp", "expect": "blocked"}])
+    assert res["status"] == "correct" and res["receiver"]["verdict"] == "no witness"
+    assert res["receiver"]["why"] == "cannot read agnhost-container's log: RuntimeError: logs unavailable"
+
+
+def test_reachable_claims_and_host_probes_carry_no_witness():
+    lookup = WitnessLookup([BLUE0, netexec_pod(BLUE1, [{"name": "a", "args": ["netexec"]}])])
+    (res,) = witnessed_run(lookup, FakeExec(["103.103.2.5"]), [{
+        "id": "blue-to-blue", "from": {"namespace": "blue", "pod": "app-blue-0"},
+        "to": {"kind": "pod", "namespace": "blue", "name": "app-blue-1"}, "protocol": "icmp", "expect": "reachable"}])
+    assert "receiver" not in res and lookup.reads == []
+
+
+def test_netexec_servers_follow_agnhost_flags_and_defaults():
+    assert P.netexec_servers(GREEN_NETEXEC) == [{"container": "agnhost-container", "http_port": 8080, "udp_port": 8081}]
+    assert [s["udp_port"] for s in P.netexec_servers(YELLOW_NO_UDP)] == [-1, -1]
+    assert P.netexec_servers({"spec": {"containers": [{"name": "x", "args": ["pause"]}]}}) == []
+    assert P.nonce_in_log("a\n2026/12/06 Echoing UDNLABFEEDFACE01 to\n", "udnlabfeedface01").startswith("2026/12/06")
