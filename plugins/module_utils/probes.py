@@ -720,6 +720,7 @@ def make_runner(lookup, pod_transport, host_transport, timeout=60, interval=2, a
     arrived" | "arrived" | "no witness", ...}``.
     """
     new_nonce = new_nonce or _new_nonce
+
     def run_one(probe):
         result = base_result(probe)
         src = probe.get("from") or {}
@@ -884,7 +885,7 @@ def summarize(results):
 
 def _base_id(result_id):
     """``blue-to-blue`` for ``blue-to-blue/ipv6`` (ids of a dual-stack lab carry their family)."""
-    return str(result_id or "").split("/")[0]
+    return str(result_id or "").split("/", 1)[0]
 
 
 def carry_over(previous, current, order, now, phases=("before_policy",)):

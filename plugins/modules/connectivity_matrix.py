@@ -178,10 +178,10 @@ options:
   own_labels:
     description:
       - The labels every object the caller made carries. When set, before any probe the module lists the
-        policies that can change a verdict and that do not carry them all (RV(foreign_policies)): NetworkPolicies
-        in the namespaces the probes run in or target, and every AdminNetworkPolicy and
+        policies that can change a verdict and that do not carry them all, as RV(foreign_policies). These are the
+        NetworkPolicies in the namespaces the probes run in or target, and every AdminNetworkPolicy and
         BaselineAdminNetworkPolicy (an API the cluster does not serve is named as such).
-      - Only reported: a verdict they change is still judged against the probe's expectation.
+      - They are only reported; a verdict they change is still judged against the probe's expectation.
     type: dict
     default: {}
 requirements:

@@ -41,8 +41,8 @@ def link(name, *addrs):
 
 
 def output(addresses, routes4, routes6=()):
-    return "{0}\n{1}\n{2}\n{1}\n{3}\n".format(json.dumps(addresses), C.SEPARATOR, json.dumps(list(routes4)),
-                                             json.dumps(list(routes6)))
+    return "{0}\n{1}\n{2}\n{1}\n{3}\n".format(
+        json.dumps(addresses), C.SEPARATOR, json.dumps(list(routes4)), json.dumps(list(routes6)))
 
 
 GOOD4 = output([link("lo", "127.0.0.1"), link("eth0", "10.244.1.5"), link("ovn-udn1", "103.103.1.3")],

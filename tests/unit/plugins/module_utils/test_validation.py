@@ -231,9 +231,10 @@ def test_pod_inspections_must_name_pods_of_the_workshop_with_unique_ids():
                 services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
                 probes=DEFAULTS["workloads_probes"])
     assert V.pod_workshop_problems(inspections=DEFAULTS["workloads_pod_inspections"], **base) == []
-    bad = [{"id": "x", "namespace": "blue", "pod": "app-blue-7"}, {"id": "x", "namespace": "blue", "pod": "app-blue-0"},
-           {"id": "blue-to-blue", "namespace": "blue", "pod": "app-blue-0"}, {"id": "Not_DNS", "namespace": "red",
-                                                                               "pod": "app-red-0", "checks": ["ping"]}]
+    bad = [{"id": "x", "namespace": "blue", "pod": "app-blue-7"},
+           {"id": "x", "namespace": "blue", "pod": "app-blue-0"},
+           {"id": "blue-to-blue", "namespace": "blue", "pod": "app-blue-0"},
+           {"id": "Not_DNS", "namespace": "red", "pod": "app-red-0", "checks": ["ping"]}]
     problems = V.pod_workshop_problems(inspections=bad, **base)
     assert problems == [
         "workloads_pod_inspections x: id used twice (or by a probe): inspection ids must be unique",
