@@ -591,14 +591,24 @@ def wait_vmis(api, keys, namespaces, label_selectors, interface, family, require
         raise FlowError(
             "timed out after {0} s: no VMI matches label selector {1!r} in {2}".format(
                 timeout, scope["label_selector"], scope["namespace"] or ", ".join(scope["keep_namespaces"] or ["any namespace"])),
-            not_ready=[], **out)
+            not_ready=[], timed_out=True, pending="no VMI matches label selector {0!r} yet".format(
+                scope["label_selector"]), **out)
     diags = [vmi_diagnostics(api, v["namespace"] + "/" + v["name"], objects.get(v["namespace"] + "/" + v["name"]),
                              v["missing"]) for v in vmis if not v["ready"]]
     msg = "timed out after {0} s waiting for {1} of {2} VMIs: {3}".format(
         timeout, len(diags), len(vmis), " || ".join(_diag_line(d) for d in diags))
     if result["last_error"]:
         msg += " (last watch error: {0})".format(result["last_error"])
-    raise FlowError(msg, not_ready=diags, **out)
+    raise FlowError(msg, not_ready=diags, timed_out=True, pending=pending_vmis(vmis), **out)
+
+
+def pending_vmis(vmis):
+    """One line of what a VMI wait still waits for: each VMI not ready with its phase and what it misses, then
+    the ready ones (``red-namespace/red Scheduling: missing Running, guest agent; ready: blue-namespace/blue``)."""
+    waiting = ["{0}/{1} {2}: missing {3}".format(v.get("namespace"), v.get("name"), v.get("phase") or "no VMI",
+                                                 ", ".join(v.get("missing") or ["?"])) for v in vmis if not v.get("ready")]
+    ready = ["{0}/{1}".format(v.get("namespace"), v.get("name")) for v in vmis if v.get("ready")]
+    return "; ".join(waiting + (["ready: " + ", ".join(ready)] if ready else [])) or "no VMI matches yet"
 
 
 def plan_migration(api, name, namespace):

@@ -354,4 +354,19 @@ def wait_networks(list_watch, list_events, targets, condition, timeout, clock, w
         timeout, condition, len(diags), len(entries), " || ".join(diagnostics_line(d) for d in diags))
     if errors:
         msg += " (last watch error: {0})".format("; ".join(errors))
-    raise FlowError(msg, not_ready=diags, **out)
+    raise FlowError(msg, not_ready=diags, timed_out=True, pending=pending_networks(entries, states), **out)
+
+
+def pending_networks(entries, states):
+    """One line of what a network wait still waits for: each network not ready with its problem, then how many are
+    ready (``UserDefinedNetwork blue/blue-network: NetworkCreated=False (...); 3 ready``)."""
+    waiting, ready = [], 0
+    for entry in entries:
+        if entry.get("ready"):
+            ready += 1
+            continue
+        ident = (entry["kind"], network_key(entry["kind"], entry["name"], entry.get("namespace")))
+        problem = (states.get(ident) or (False, None, {}))[1]
+        waiting.append("{0} {1}: {2}".format(entry["kind"], "{0}/{1}".format(entry["namespace"], entry["name"])
+                                             if entry.get("namespace") else entry["name"], problem or "not ready"))
+    return "; ".join(waiting + (["{0} ready".format(ready)] if ready else []))

@@ -76,6 +76,9 @@ notes:
     is when they were first seen ready, which can be later than when they became ready.
   - Events about a ClusterUserDefinedNetwork are looked up in every namespace (needs list permission on Events
     cluster-wide); they are read only when the wait times out.
+  - "Progress: a wait longer than 30 s runs as several module runs of at most 30 s each (the collection's action
+    plugin, on the controller); between them it prints C(waiting <elapsed>/<timeout> s) and what is pending, so a
+    long wait shows what it waits for. The result is that of the last run, with the whole timeout in its message."
 seealso:
   - module: ovnk.udn_lab.vmi_wait
   - module: kubernetes.core.k8s_info
@@ -158,6 +161,15 @@ not_ready:
             "problem": "NetworkCreated=False (SyncError: invalid primary network state for namespace \"blue\" ...)",
             "conditions": ["NetworkCreated=False (SyncError: invalid primary network state for namespace \"blue\" ...)"],
             "events": [], "hints": ["a primary network needs the namespace label k8s.ovn.org/primary-user-defined-network ..."]}]
+timed_out:
+  description: True when the wait ran out of time (the controller runs the module in 30 s slices and goes on).
+  returned: failure on timeout
+  type: bool
+pending:
+  description: One line of what the wait still waits for, shown between slices.
+  returned: failure on timeout
+  type: str
+  sample: "UserDefinedNetwork blue/blue-network: condition NetworkCreated absent; 3 ready"
 """
 
 import time

@@ -74,6 +74,9 @@ requirements:
   - kubernetes >= 24.2.0 (Python client)
 notes:
   - Seconds until ready (RV(vmis[].ready_seconds)) are measured from the start of the task.
+  - "Progress: a wait longer than 30 s runs as several module runs of at most 30 s each (the collection's action
+    plugin, on the controller); between them it prints C(waiting <elapsed>/<timeout> s) and what is pending, so a
+    long wait shows what it waits for. The result is that of the last run, with the whole timeout in its message."
 seealso:
   - module: ovnk.udn_lab.vmi_migrate
   - module: kubevirt.core.kubevirt_vm_info
@@ -156,6 +159,15 @@ not_ready:
   returned: failure
   type: list
   elements: dict
+timed_out:
+  description: True when the wait ran out of time (the controller runs the module in 30 s slices and goes on).
+  returned: failure on timeout
+  type: bool
+pending:
+  description: One line of what the wait still waits for, shown between slices.
+  returned: failure on timeout
+  type: str
+  sample: "red-namespace/red Scheduling: missing Running, guest agent; ready: blue-namespace/blue"
 """
 
 import time

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import threading
@@ -144,6 +145,31 @@ def test_vmi_wait_timeout_diagnostics(tmp_path, api):
     assert res["msg"].startswith("timed out after 3 s waiting for 1 of 1 VMIs: red-namespace/red: phase is Scheduling")
     assert "Insufficient devices.kubevirt.io/kvm" in res["msg"]
     assert res["not_ready"][0]["launcher_pods"][0]["name"] == "virt-launcher-red-abcde"
+
+
+def test_a_long_vmi_wait_shows_what_it_waits_for_between_30_s_slices(tmp_path, api):
+    """Ansible shows nothing while a module runs: the action plugin runs the wait in 30 s slices and prints, in
+    the default output, what is still pending; the result is the whole wait's."""
+    api.put(VMIS, load("vmi_scheduling.yml"))
+    api.put("pods", load("launcher_pod_pending.yml"))
+    ready = load("vmi_ready.yml")
+    ready["metadata"].update(name="red", namespace="red-namespace")
+
+    def become_ready():
+        time.sleep(36)
+        api.put(VMIS, ready)
+
+    threading.Thread(target=become_ready, daemon=True).start()
+    rc, res, out = ansible(tmp_path, "vmi_wait", {
+        "kubeconfig": api.kubeconfig_path, "name": ["red"], "namespace": ["red-namespace"], "timeout": 120})
+    assert rc == 0, out
+    progress = [line for line in out.splitlines() if line.startswith("VMIs: waiting ")]
+    assert len(progress) == 1, out
+    # (the slice ends at 30 s of watching; the module's start-up adds a second or two)
+    assert re.match(r"VMIs: waiting 3\d/120 s: red-namespace/red Scheduling: missing phase is Scheduling", progress[0]), \
+        progress
+    assert res["slices"] == 2 and 30 <= res["elapsed_seconds"] < 120
+    assert [v["ready"] for v in res["vmis"]] == [True]
 
 
 # ---------------------------------------------------------------- vmi_migrate

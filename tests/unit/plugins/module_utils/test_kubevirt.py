@@ -199,3 +199,13 @@ def test_vmim_definition_and_settled():
 def test_parse_time(text, epoch):
     assert kv.to_epoch(text) == pytest.approx(epoch, abs=1e-6)
     assert kv.to_epoch(None) is None
+
+
+def test_pending_vmis_says_what_each_waits_for_and_which_are_ready():
+    line = kv.pending_vmis([
+        {"namespace": "red-namespace", "name": "red", "phase": "Scheduling", "ready": False,
+         "missing": ["phase Running", "guest agent connected"]},
+        {"namespace": "blue-namespace", "name": "blue", "phase": "Running", "ready": True, "missing": []}])
+    assert line == ("red-namespace/red Scheduling: missing phase Running, guest agent connected; "
+                    "ready: blue-namespace/blue")
+    assert kv.pending_vmis([]) == "no VMI matches yet"

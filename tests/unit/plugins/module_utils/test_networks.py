@@ -358,6 +358,12 @@ def test_timeout_names_conditions_events_and_hints_per_network():
     details = err.value.details
     assert [d["name"] for d in details["not_ready"]] == ["blue-network", "green-network", "colored-enterprise"]
     assert details["not_ready"][0]["problem"].startswith("NetworkCreated=False (SyncError")
+    # what the controller shows between 30 s slices of a long wait: one line, each network and its problem
+    assert details["timed_out"] is True
+    assert details["pending"] == (
+        "UserDefinedNetwork blue/blue-network: NetworkCreated=False (SyncError: " + INVALID_PRIMARY_MSG + "); "
+        "UserDefinedNetwork green/green-network: condition NetworkCreated absent; "
+        "ClusterUserDefinedNetwork colored-enterprise: not found")
     assert [n["ready"] for n in details["networks"]] == [False, False, False]
     assert details["elapsed_seconds"] == 120.0
 

@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""A long wait as short module runs, with a progress line between them (controller side).
+
+Ansible's default output shows nothing while a module runs, so a 900 s wait looks hung. The action plugins of
+``vmi_wait`` and ``network_wait`` run their module for at most :data:`SLICE_SECONDS` at a time and, while it
+reports ``timed_out`` with ``pending`` (what it still waits for), print ``waiting <elapsed>/<timeout> s: <pending>``
+and run it again, until it succeeds, fails for another reason, or the whole timeout is spent. The last failure is
+returned as it is, its "timed out after N s" naming the whole timeout.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import time
+
+SLICE_SECONDS = 30
+_TIMED_OUT = re.compile(r"^timed out after \d+ s")
+
+
+def run_sliced(execute, args, default_timeout, progress, what, slice_seconds=SLICE_SECONDS, clock=time.monotonic):
+    """Run ``execute(module_args) -> result`` in slices of at most ``slice_seconds`` of ``args["timeout"]``
+    (``default_timeout`` when unset); ``progress(line)`` is called between slices."""
+    try:
+        timeout = int(args.get("timeout", default_timeout))
+    except (TypeError, ValueError):
+        return execute(dict(args))  # the module refuses it with its own message
+    if timeout <= slice_seconds:
+        return execute(dict(args))
+    started = clock()
+    slices = 0
+    while True:
+        remaining = timeout - (clock() - started)
+        this = max(1, int(min(slice_seconds, remaining)))
+        result = execute(dict(args, timeout=this))
+        slices += 1
+        elapsed = clock() - started
+        if not result.get("failed") or not result.get("timed_out") or elapsed >= timeout - 0.5:
+            break
+        progress("{0}: waiting {1}/{2} s: {3}".format(what, int(elapsed), timeout, result.get("pending") or "not ready"))
+    if result.get("failed") and result.get("timed_out") and isinstance(result.get("msg"), str):
+        result["msg"] = _TIMED_OUT.sub("timed out after {0} s".format(timeout), result["msg"], count=1)
+    if "elapsed_seconds" in result:
+        result["elapsed_seconds"] = round(clock() - started, 3)
+    result["slices"] = slices
+    return result
