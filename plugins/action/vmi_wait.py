@@ -7,20 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.plugins.action import ActionBase
-from ansible.utils.display import Display
-from ansible_collections.ovnk.udn_lab.plugins.plugin_utils.sliced_wait import run_sliced
-
-display = Display()
-DEFAULT_TIMEOUT = 600  # the module's default
+from ansible_collections.ovnk.udn_lab.plugins.plugin_utils.sliced_wait import SlicedWaitAction
 
 
-class ActionModule(ActionBase):
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-
-        def execute(module_args):
-            return self._execute_module(module_name="ovnk.udn_lab.vmi_wait", module_args=module_args, task_vars=task_vars)
-
-        result.update(run_sliced(execute, dict(self._task.args), DEFAULT_TIMEOUT, display.display, "VMIs"))
-        return result
+class ActionModule(SlicedWaitAction):
+    MODULE = "ovnk.udn_lab.vmi_wait"
+    DEFAULT_TIMEOUT = 600  # the module's default
+    WHAT = "VMIs"

@@ -47,3 +47,28 @@ def run_sliced(execute, args, default_timeout, progress, what, slice_seconds=SLI
         result["elapsed_seconds"] = round(clock() - started, 3)
     result["slices"] = slices
     return result
+
+
+try:
+    from ansible.plugins.action import ActionBase
+    from ansible.utils.display import Display
+except ImportError:  # pragma: no cover - only the controller imports the action plugins
+    ActionBase, Display = object, None
+
+
+class SlicedWaitAction(ActionBase):
+    """Base of the wait modules' action plugins: ``MODULE`` run through :func:`run_sliced` (``DEFAULT_TIMEOUT``:
+    the module's default; ``WHAT``: how progress lines start)."""
+
+    MODULE = None
+    DEFAULT_TIMEOUT = 600
+    WHAT = "waiting"
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(SlicedWaitAction, self).run(tmp, task_vars)
+
+        def execute(module_args):
+            return self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
+
+        result.update(run_sliced(execute, dict(self._task.args), self.DEFAULT_TIMEOUT, Display().display, self.WHAT))
+        return result

@@ -166,8 +166,11 @@ class DataplaneAgent(Controller):
         """The pod's kwok Exec names ``netns``; an Exec left by an earlier data plane (another namespace prefix,
         a pod of the same name before) is brought in line, not kept: commands would run in a namespace that is
         gone. True once the Exec is right."""
-        body = exec_body(pod, netns)
-        action = create(EXECS, body)
+        return self.create_or_patch(EXECS, exec_body(pod, netns), "it existed: now it names %s" % netns)
+
+    def create_or_patch(self, res, body, why_patched):
+        """Create ``body``, or bring an existing object of that name in line (its spec). True once it is right."""
+        action = create(res, body)
         try:
             self.kube.apply_action(action)
             self.log.info("%s", action.describe())
@@ -176,35 +179,21 @@ class DataplaneAgent(Controller):
             if exc.status != 409:
                 self.log.warning("%s failed: %s", action.describe(), exc)
                 return False
-        patch = Action("patch", EXECS, action.namespace, action.name, {"spec": body["spec"]})
+        patch = Action("patch", res, action.namespace, action.name, {"spec": body["spec"]})
         try:
             self.kube.apply_action(patch)
         except ApiError as exc:
             self.log.warning("%s failed: %s", patch.describe(), exc)
             return False
-        self.log.info("%s (it existed: now it names %s)", patch.describe(), netns)
+        self.log.info("%s (%s)", patch.describe(), why_patched)
         return True
 
     def ensure_logs(self, pod, ep):
         """The pod's kwok Logs names its containers' log files (replaced when it exists). True once it is right."""
         if not ep.get("netexecs"):
             return True
-        body = logs_body(pod, ep["netexecs"], self.fabric.log_dir)
-        action = create(LOGS, body)
-        try:
-            self.kube.apply_action(action)
-            return True
-        except ApiError as exc:
-            if exc.status != 409:
-                self.log.warning("%s failed: %s", action.describe(), exc)
-                return False
-        patch = Action("patch", LOGS, action.namespace, action.name, {"spec": body["spec"]})
-        try:
-            self.kube.apply_action(patch)
-        except ApiError as exc:
-            self.log.warning("%s failed: %s", patch.describe(), exc)
-            return False
-        return True
+        return self.create_or_patch(LOGS, logs_body(pod, ep["netexecs"], self.fabric.log_dir),
+                                    "it existed: now it names this data plane's log files")
 
     def wait_ready(self, timeout):
         """True once the first reconcile built every namespace, link, server and sshd (run_sim waits for it, so
