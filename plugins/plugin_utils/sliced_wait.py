@@ -32,11 +32,13 @@ def run_sliced(execute, args, default_timeout, progress, what, slice_seconds=SLI
         return execute(dict(args))
     started = clock()
     slices = 0
+    watch = {}
     while True:
         remaining = timeout - (clock() - started)
         this = max(1, int(min(slice_seconds, remaining)))
         result = execute(dict(args, timeout=this))
         slices += 1
+        watch = add_watch_stats(watch, result.get("watch"))
         elapsed = clock() - started
         if not result.get("failed") or not result.get("timed_out") or elapsed >= timeout - 0.5:
             break
@@ -45,8 +47,24 @@ def run_sliced(execute, args, default_timeout, progress, what, slice_seconds=SLI
         result["msg"] = _TIMED_OUT.sub("timed out after {0} s".format(timeout), result["msg"], count=1)
     if "elapsed_seconds" in result:
         result["elapsed_seconds"] = round(clock() - started, 3)
+    if watch:
+        result["watch"] = watch
     result["slices"] = slices
     return result
+
+
+def add_watch_stats(total, stats):
+    """The watch statistics of the whole wait: counts summed over the slices, other fields from the last slice
+    that had them (a watch that broke in an early slice still shows in the result)."""
+    if not isinstance(stats, dict):
+        return total
+    out = dict(total)
+    for key, value in stats.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = out.get(key, 0) + value
+        elif value or key not in out:
+            out[key] = value
+    return out
 
 
 try:

@@ -79,3 +79,18 @@ def test_other_failures_end_the_wait_at_once_and_short_waits_run_once():
     bad = Module(ready_at=0)
     run(bad, "soon")
     assert bad.calls[0]["timeout"] == "soon"
+
+
+def test_the_watch_statistics_are_the_whole_waits():
+    """A watch that broke in an early slice still shows in the result (the last slice alone saw no break)."""
+    class Watching(Module):
+        def execute(self, args):
+            result = super(Watching, self).execute(args)
+            first = len(self.calls) == 1
+            result["watch"] = {"lists": 1, "events": 2, "reconnects": 1 if first else 0, "errors": 1 if first else 0,
+                               "last_error": "watch dropped" if first else None}
+            return result
+
+    module = Watching(ready_at=45)
+    result, dummy = run(module, 600)
+    assert result["watch"] == {"lists": 2, "events": 4, "reconnects": 1, "errors": 1, "last_error": "watch dropped"}
