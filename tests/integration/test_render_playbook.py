@@ -20,7 +20,7 @@ EXPECTED = {
 OWNERSHIP = {"app.kubernetes.io/managed-by": "ovnk.udn_lab"}
 
 
-def _render(repo_root, out, lab, family):
+def _render(repo_root, out, lab, family, check=True):
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                ANSIBLE_COLLECTIONS_PATH=str(repo_root / ".collections"), ANSIBLE_NOCOLOR="1",
                # Render must not need the network: any proxy use would fail loudly.
@@ -29,6 +29,8 @@ def _render(repo_root, out, lab, family):
         ["ansible-playbook", "playbooks/render.yml", "-e", "udn_lab_render_dir=%s" % out, "-e", "udn_lab_dir=%s" % lab,
          "-e", "udn_lab_kubeconfig=%s/no-such-kubeconfig" % lab, "-e", "udn_lab_ip_family=%s" % family],
         cwd=repo_root, env=env, capture_output=True, text=True, check=False, timeout=900)
+    if not check:
+        return proc
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return proc.stdout
 
@@ -52,6 +54,19 @@ def test_render_touches_no_cluster_and_is_idempotent(rendered):
     assert not (lab / "no-such-kubeconfig").exists()
     recap = re.search(r"localhost\s*: ok=\d+\s+changed=(\d+)", second)
     assert recap and recap.group(1) == "0", second[-2000:]
+
+
+def test_render_writes_nothing_outside_its_render_directory(rendered):
+    """No SSH key, console password or anything else in the lab directory: render only writes its render dir."""
+    lab = rendered[1]
+    assert sorted(str(p.relative_to(lab)) for p in lab.rglob("*")) == []
+
+
+def test_a_refused_render_leaves_no_tree(repo_root, tmp_path):
+    out, lab = tmp_path / "out", tmp_path / "lab"
+    proc = _render(repo_root, out, lab, "ipv5", check=False)
+    assert proc.returncode != 0 and "udn_lab_ip_family" in proc.stdout, proc.stdout[-3000:]
+    assert not out.exists() and not lab.exists()
 
 
 def test_every_workshop_object_is_owned_by_the_collection(rendered):
