@@ -81,3 +81,74 @@ def inspect(text, context=None):
         return out
     out.update(scheme=url.scheme, host=url.hostname, port=port or (443 if url.scheme == "https" else 80))
     return out
+
+
+# Fields of a kubeconfig entry that hold a path, resolved against the folder of the file that holds them (client-go
+# ResolveLocalPaths: clusters' certificate-authority, users' client-certificate, client-key and tokenFile).
+_PATH_FIELDS = {"clusters": ("certificate-authority",), "users": ("client-certificate", "client-key", "tokenFile")}
+_MAPS = {"clusters": "cluster", "contexts": "context", "users": "user"}
+
+
+def merge(files):
+    """Several kubeconfig files (``KUBECONFIG=a:b``) merged the way kubectl does (client-go v0.35.0
+    ``tools/clientcmd/loader.go`` ``ClientConfigLoadingRules.Load``).
+
+    :param files: ``[(path, text)]`` in ``KUBECONFIG`` order; ``text`` None for a file that does not exist.
+    :returns: ``{"config": dict, "problems": [...], "missing": [paths], "used": [paths]}``. A missing file is
+        skipped, as kubectl does; a file that does not parse is a problem (kubectl refuses it too). The first file
+        to define a cluster, context or user name wins, entirely; ``current-context`` and ``preferences`` come from
+        the first file that sets them. Relative paths inside a file are made absolute against its folder.
+    """
+    out = {"config": None, "problems": [], "missing": [], "used": []}
+    docs = []
+    for path, text in files:
+        if not path:
+            continue
+        if text is None:
+            out["missing"].append(path)
+            continue
+        if yaml is None:
+            out["problems"].append("PyYAML is not installed on the Ansible controller: it cannot read a kubeconfig")
+            return out
+        try:
+            data = yaml.safe_load(text) if text.strip() else {}
+        except yaml.YAMLError as exc:
+            out["problems"].append("{0} does not parse as YAML ({1})".format(path, str(exc).splitlines()[0]))
+            continue
+        if not isinstance(data, dict):
+            out["problems"].append("{0} is not a kubeconfig (a YAML mapping with clusters, contexts and "
+                                   "users)".format(path))
+            continue
+        docs.append((path, data))
+        out["used"].append(path)
+    if out["problems"]:
+        return out
+    if not docs:
+        out["problems"].append("none of the files exists: {0}".format(", ".join(out["missing"])))
+        return out
+    config = {"apiVersion": "v1", "kind": "Config", "clusters": [], "contexts": [], "users": [],
+              "current-context": "", "preferences": {}}
+    for path, data in docs:
+        folder = path.rsplit("/", 1)[0] if "/" in path else "."
+        for key, inner in _MAPS.items():
+            seen = set(item.get("name") for item in config[key])
+            for item in data.get(key) or []:
+                if not isinstance(item, dict) or item.get("name") in seen:
+                    continue
+                seen.add(item.get("name"))
+                config[key].append(_resolved(item, inner, _PATH_FIELDS.get(key, ()), folder))
+        if not config["current-context"] and data.get("current-context"):
+            config["current-context"] = data["current-context"]
+        if not config["preferences"] and data.get("preferences"):
+            config["preferences"] = data["preferences"]
+    out["config"] = config
+    return out
+
+
+def _resolved(item, inner, fields, folder):
+    body = dict(item.get(inner) or {})
+    for field in fields:
+        value = body.get(field)
+        if isinstance(value, str) and value and not value.startswith("/"):
+            body[field] = "{0}/{1}".format(folder, value)
+    return dict(item, **{inner: body})

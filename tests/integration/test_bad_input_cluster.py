@@ -9,9 +9,11 @@ __metaclass__ = type
 import json
 import os
 import re
+import subprocess
 import sys
 
 import pytest
+import yaml
 
 from test_render_cluster import run_role
 
@@ -272,3 +274,56 @@ def test_existing_with_a_server_that_is_not_kubernetes_fails_within_its_timeouts
     assert result.returncode != 0
     assert "did not answer with its nodes within 5s (kind_cluster_existing_api_timeout)" in message, message[-2000:]
     assert "kind_cluster_kubeconfig '%s'" % kubeconfig in message
+
+
+def test_existing_merges_several_kubeconfig_files_as_kubectl_does(repo_root, tmp_path):
+    """KUBECONFIG=a:b: the first file picks the context, a later file defines its cluster; a missing file is
+    skipped. The merged kubeconfig (0600, in the lab dir) is what the lab uses: the failure names its server."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.write_text("current-context: c\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+                     "users: [{name: u, user: {token: t}}]\n")
+    second.write_text(GOOD_KUBECONFIG.replace("current-context: c\n", "current-context: other\n")
+                      % "https://127.0.0.1:9")
+    merged = tmp_path / "lab" / "kubeconfig"
+    result = run_role(repo_root, tmp_path, kind_cluster_operation="existing", kind_cluster_kubeconfig=str(merged),
+                      kind_cluster_kubeconfig_sources=[str(first), str(tmp_path / "gone"), str(second)],
+                      kind_cluster_existing_connect_timeout=2)
+    message = failure_message(result)
+    assert result.returncode != 0
+    assert "Merged %s, %s into %s (skipped, missing: %s)" % (first, second, merged, tmp_path / "gone") in message
+    assert "did not answer at https://127.0.0.1:9 (context c)" in message, message[-3000:]
+    assert os.stat(merged).st_mode & 0o777 == 0o600
+    assert yaml.safe_load(merged.read_text())["current-context"] == "c"
+    assert "token: t" not in result.stdout  # the merged credentials are not shown
+
+
+def test_existing_refuses_a_kubeconfig_file_kubectl_would_refuse(repo_root, tmp_path):
+    bad, good = tmp_path / "bad", tmp_path / "good"
+    bad.write_text("clusters: [\n")
+    good.write_text(GOOD_KUBECONFIG % "https://127.0.0.1:9")
+    result = run_role(repo_root, tmp_path, kind_cluster_operation="existing",
+                      kind_cluster_kubeconfig=str(tmp_path / "lab" / "kubeconfig"),
+                      kind_cluster_kubeconfig_sources=[str(good), str(bad)])
+    message = failure_message(result)
+    assert result.returncode != 0
+    assert "KUBECONFIG (kind_cluster_kubeconfig_sources: %s:%s) cannot be merged: %s does not parse as YAML" % (
+        good, bad, bad) in message, message[-3000:]
+    assert not (tmp_path / "lab").exists()
+
+
+def test_existing_cluster_inventory_reads_several_files_from_kubeconfig(repo_root, tmp_path):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path),
+               KUBECONFIG="%s/a::%s/b" % (tmp_path, tmp_path), ANSIBLE_NOCOLOR="1")
+    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
+        env.pop(name, None)
+    out = {}
+    for var in ("udn_lab_kubeconfig_sources", "udn_lab_kubeconfig"):
+        proc = subprocess.run(["ansible", "-i", "inventories/existing_cluster", "localhost", "-m",
+                               "ansible.builtin.debug", "-a", "var=" + var], cwd=str(repo_root), env=env,
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out[var] = proc.stdout
+    # (the empty entry of a::b is dropped, as kubectl ignores it)
+    assert "udn_lab_kubeconfig_sources:\n    - %s/a\n    - %s/b\n" % (tmp_path, tmp_path) in out[
+        "udn_lab_kubeconfig_sources"], out
+    assert "udn_lab_kubeconfig: %s/.ovnk-udn-lab/existing/kubeconfig" % tmp_path in out["udn_lab_kubeconfig"], out
