@@ -110,3 +110,24 @@ def test_render_refuses_a_bad_override_of_the_version_matrix_and_writes_nothing(
     assert proc.returncode != 0, out[-3000:]
     assert "udn_lab_versions_override.kubevirtt is not an artifact of the version matrix" in out, out[-3000:]
     assert not (tmp_path / "rendered").exists()
+
+
+@pytest.mark.parametrize("playbook, extra", [
+    ("playbooks/teardown.yml", {}),  # the default scope (workloads)
+    ("playbooks/migrate.yml", {"migrations": 1}),
+])
+def test_teardown_and_migrate_without_a_lab_say_so_and_change_nothing(repo_root, tmp_path, playbook, extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_COLLECTIONS_PATH=str(repo_root / ".collections"), ANSIBLE_NOCOLOR="1",
+               HOME=str(tmp_path / "home"))
+    lab = tmp_path / "labs" / "ovn-k-helm"
+    variables = dict({"udn_lab_dir": str(lab), "udn_lab_kubeconfig": str(lab / "kubeconfig")}, **extra)
+    import subprocess
+
+    proc = subprocess.run(["ansible-playbook", playbook, "-e", json.dumps(variables)], cwd=str(repo_root), env=env,
+                          capture_output=True, text=True, check=False, timeout=600)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, out[-3000:]
+    assert "No lab exists at %s: its kubeconfig %s/kubeconfig (udn_lab_kubeconfig) does not exist. Build the lab " \
+           "first with `make lab`" % (lab, lab) in out, out[-3000:]
+    assert not (tmp_path / "labs").exists()
