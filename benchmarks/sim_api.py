@@ -24,6 +24,9 @@ import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 SIM = os.path.join(ROOT, "tests", "sim")
+sys.path.insert(0, SIM)
+import build  # noqa: E402  (where the sim cache is)
+
 UPSTREAM = os.environ.get("UDN_LAB_UPSTREAM_DIR") or os.path.join(ROOT, "..", "shared", "upstream")
 KINDS = {
     "virtualmachineinstances": ("kubevirt.io/v1", "VirtualMachineInstance"),
@@ -62,7 +65,7 @@ class SimApi(object):
         crd_api = self.dyn.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
         for crd in crds():
             crd_api.server_side_apply(body=crd, field_manager="udn-lab-bench", force_conflicts=True)
-        subprocess.run([os.path.join(ROOT, ".cache", "sim", "bin", "kubectl"), "--kubeconfig", self.kubeconfig, "wait",
+        subprocess.run([str(build.bin_dir() / "kubectl"), "--kubeconfig", self.kubeconfig, "wait",
                         "--for=condition=Established", "--timeout=60s", "crd", "--all"], check=True, timeout=90,
                        stdout=subprocess.DEVNULL)
         for ns in ("red-namespace", "blue-namespace", "blue", "green", "overlapping-with-blue"):

@@ -5,12 +5,19 @@ namespace prefix and the workers' addresses are shared)."""
 from __future__ import annotations
 
 import os
+import pathlib
 import re
 import shutil
 import subprocess
 import sys
 
 import yaml
+
+SIM_DIR = pathlib.Path(__file__).resolve().parent.parent / "sim"
+if str(SIM_DIR) not in sys.path:
+    sys.path.insert(0, str(SIM_DIR))
+
+import build  # noqa: E402  (where the sim cache is)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STEP_TIMEOUT = 1800
 
@@ -40,7 +47,7 @@ class Lab(object):
         self.root = repo_root
         self.family = family
         self.ephemeral = ephemeral
-        cache = os.environ.get("UDN_LAB_SIM_CACHE") or str(repo_root / ".cache" / "sim")
+        cache = str(build.cache_dir())
         self.env = dict(os.environ, MOLECULE_GLOB="molecule/*/molecule.yml", UDN_LAB_UPSTREAM_DIR=str(upstream_dir),
                         UDN_LAB_SIM_BUILD="1", MOLECULE_EPHEMERAL_DIRECTORY=str(ephemeral), ANSIBLE_NOCOLOR="1",
                         PY_COLORS="0")

@@ -12,8 +12,10 @@ from versions.yml, go.sum and tools.go (the package list) come from tests/sim/go
 the `replace` lines pinning every k8s.io staging module to v0.<minor>.<patch> are generated from the go.mod of
 the k8s.io/kubernetes release itself.
 
-Cache: $UDN_LAB_SIM_CACHE, else <repo>/.cache/sim (git-ignored): gomod/ (GOMODCACHE), gocache/ (GOCACHE),
-src/, logs/ and bin/ with manifest.json recording what each binary was built from.
+Cache: $UDN_LAB_SIM_CACHE, else $XDG_CACHE_HOME/ovnk-udn-lab/sim (~/.cache when XDG_CACHE_HOME is unset): per
+user, outside the clone, so every clone on the machine shares one build. gomod/ (GOMODCACHE), gocache/ (GOCACHE),
+src/, logs/ and bin/ with manifest.json recording what each binary was built from. A binary whose manifest does
+not match this clone's versions.yml is rebuilt; an empty cache (a new machine) builds everything.
 """
 
 import argparse
@@ -36,8 +38,13 @@ LDFLAGS = "-s -w"
 MODULE_PREFIX = "ovnk.io/udnlab/sim/"
 
 
-def cache_dir():
-    return pathlib.Path(os.environ.get("UDN_LAB_SIM_CACHE") or ROOT / ".cache" / "sim")
+def cache_dir(environ=None):
+    """$UDN_LAB_SIM_CACHE, else $XDG_CACHE_HOME/ovnk-udn-lab/sim, else ~/.cache/ovnk-udn-lab/sim."""
+    environ = os.environ if environ is None else environ
+    if environ.get("UDN_LAB_SIM_CACHE"):
+        return pathlib.Path(environ["UDN_LAB_SIM_CACHE"])
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".cache")
+    return pathlib.Path(base) / "ovnk-udn-lab" / "sim"
 
 
 def bin_dir():

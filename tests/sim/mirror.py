@@ -31,8 +31,11 @@ HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 STANDINS = HERE / "standins"
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
 
 import yaml  # noqa: E402
+
+import build as sim_build  # noqa: E402  (where the sim cache is)
 
 
 def load_artifacts_module():
@@ -235,11 +238,11 @@ def build(dest, upstream, bin_dirs, os_name="linux", arch="amd64", allow_missing
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cache = pathlib.Path(os.environ.get("UDN_LAB_SIM_CACHE") or REPO / ".cache" / "sim")
+    cache = sim_build.cache_dir()
     parser.add_argument("--dest", default=str(cache / "mirror"))
     parser.add_argument("--upstream", default=str(upstream_default()))
     parser.add_argument("--bin-dir", action="append", default=None,
-                        help="where built kubectl/helm are (repeatable; default $UDN_LAB_SIM_CACHE/bin, .cache/sim/bin)")
+                        help="where built kubectl/helm are (repeatable; default: bin/ of the sim cache, see build.py)")
     parser.add_argument("--os", default="linux")
     parser.add_argument("--arch", default="amd64")
     parser.add_argument("--allow-missing", action="store_true", help="write what is available, exit 0")

@@ -71,7 +71,7 @@ def _helm():
     import pathlib
     import shutil
 
-    cache = pathlib.Path(os.environ.get("UDN_LAB_SIM_CACHE") or mirror.REPO / ".cache" / "sim")
+    cache = mirror.sim_build.cache_dir()
     candidate = cache / "bin" / "helm"
     return str(candidate) if candidate.exists() else shutil.which("helm")
 
