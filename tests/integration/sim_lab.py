@@ -100,3 +100,48 @@ class Lab(object):
     def kubectl(self, *args):
         return subprocess.run(["kubectl", "--kubeconfig", str(self.ephemeral / "lab" / "kubeconfig")] + list(args),
                               env=self.play_env, check=False, capture_output=True, universal_newlines=True, timeout=60)
+
+
+# What existing mode must leave exactly as it found it (issue: existing-cluster mode, look first): per kind, the
+# fields compared. resourceVersions for objects nothing else writes; labels and annotations for nodes (their
+# status moves with every heartbeat).
+CLUSTER_SNAPSHOT_KINDS = (
+    "customresourcedefinitions.apiextensions.k8s.io", "daemonsets.apps", "deployments.apps", "namespaces",
+    "kubevirts.kubevirt.io",
+)
+
+
+def cluster_snapshot(kubectl):
+    """``{(kind, namespace, name): fingerprint}`` of the cluster's infrastructure: CRDs, DaemonSets, Deployments,
+    namespaces, KubeVirt CRs and kube-system ConfigMaps by resourceVersion, helm release Secrets by
+    resourceVersion, nodes by labels and annotations. ``kubectl(*args)`` returns a CompletedProcess."""
+    import json
+
+    out = {}
+    kinds = list(CLUSTER_SNAPSHOT_KINDS)
+    for kind in kinds:
+        proc = kubectl("get", kind, "-A", "-o", "json")
+        if proc.returncode != 0:  # a kind the cluster does not serve (no KubeVirt): nothing to compare
+            continue
+        for obj in json.loads(proc.stdout)["items"]:
+            m = obj["metadata"]
+            out[(obj["kind"], m.get("namespace", ""), m["name"])] = m["resourceVersion"]
+    for args in (("get", "configmaps", "-n", "kube-system", "-o", "json"),
+                 ("get", "secrets", "-A", "--field-selector", "type=helm.sh/release.v1", "-o", "json")):
+        proc = kubectl(*args)
+        assert proc.returncode == 0, proc.stderr
+        for obj in json.loads(proc.stdout)["items"]:
+            m = obj["metadata"]
+            out[(obj["kind"], m.get("namespace", ""), m["name"])] = m["resourceVersion"]
+    proc = kubectl("get", "nodes", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    for obj in json.loads(proc.stdout)["items"]:
+        m = obj["metadata"]
+        out[("Node", "", m["name"])] = json.dumps([m.get("labels") or {}, m.get("annotations") or {}], sort_keys=True)
+    return out
+
+
+def existing_mode_cmd(repo_root, *playbooks):
+    """ansible-playbook with the existing_cluster inventory (KUBECONFIG and HOME come from the caller's env)."""
+    return ["ansible-playbook", "-i", str(repo_root / "inventories" / "existing_cluster")] + [
+        str(repo_root / p) for p in playbooks]

@@ -80,6 +80,28 @@ def test_verify_proves_every_claim_and_the_migration(lab):
     assert "report ok" in out
 
 
+def test_existing_mode_reads_the_lab_cluster_and_changes_nothing(lab, tmp_path):
+    """The existing_cluster inventory pointed at this cluster as at one the lab did not build: kind_cluster reads
+    it (API, nodes, every component in one preflight), multus, OVN-Kubernetes and KubeVirt verify instead of
+    install. Nothing of the cluster's infrastructure changes: CRDs, DaemonSets, Deployments, namespaces, the
+    KubeVirt CR, kube-system ConfigMaps and helm release Secrets keep their resourceVersions, nodes their labels."""
+    before = sim_lab.cluster_snapshot(lab.kubectl)
+    env = dict(lab.play_env, KUBECONFIG=str(lab.ephemeral / "lab" / "kubeconfig"), HOME=str(tmp_path))
+    proc = subprocess.run(sim_lab.existing_mode_cmd(lab.root, "playbooks/cluster.yml"), cwd=str(lab.root), env=env,
+                          check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=900)
+    out = flat(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-12000:]
+    assert "Read what the cluster must already run (nothing is changed)" in out, proc.stdout[-6000:]
+    for what in ("multus", "OVN-Kubernetes", "KubeVirt"):
+        assert "Read that the cluster runs %s as the lab needs (nothing is changed)" % what in out, what
+    for word in ("helm", "Apply", "Patch the KubeVirt CR", "Label the nodes"):
+        assert not re.search(r"TASK \[[^\]]*%s[^\]]*\] \**\s*changed" % word, out), word
+    after = sim_lab.cluster_snapshot(lab.kubectl)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert changed == [], changed
+
+
 def test_a_leak_between_blue_and_green_fails_verification_naming_the_pair(lab):
     lab.restart_sim(leak=[["blue", "green"]])
     try:

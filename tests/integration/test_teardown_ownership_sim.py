@@ -20,6 +20,7 @@ sys.path.insert(0, str(SIM_DIR))
 
 import build  # noqa: E402
 import launcher  # noqa: E402
+import sim_lab  # noqa: E402
 
 pytestmark = pytest.mark.sim
 
@@ -171,3 +172,40 @@ def test_the_default_labels_remove_exactly_the_labs_objects(cluster):
     # the lab's namespace still holds someone else's objects: kept, and those objects untouched
     assert ("Namespace", "", "lab-blue") in after
     assert ("StatefulSet", "lab-blue", "stray-app") in after
+
+
+def test_existing_mode_on_a_cluster_without_ovn_kubernetes_fails_in_the_preflight_and_changes_nothing(cluster):
+    """This cluster has nodes, the UDN CRDs and KubeVirt's CRDs, but no OVN-Kubernetes, multus or KubeVirt
+    running: existing mode names every missing piece in one message, before any role runs, and changes nothing.
+    (The time it takes is reported in the closing note, not asserted.)"""
+    kubeconfig, home = cluster
+    repo = pathlib.Path(__file__).resolve().parents[2]
+
+    def kubectl_run(*args):
+        return kubectl(kubeconfig, *args, check=False)
+
+    before = sim_lab.cluster_snapshot(kubectl_run)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_NOCOLOR="1", KUBECONFIG=str(kubeconfig), HOME=str(home / "user"))
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    started = time.monotonic()
+    proc = subprocess.run(sim_lab.existing_mode_cmd(repo, "site.yml"), cwd=str(repo), env=env, capture_output=True,
+                          text=True, check=False, timeout=900)
+    seconds = time.monotonic() - started
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, out[-3000:]
+    assert "The existing cluster lacks " in out and "(nothing was changed)" in out, out[-4000:]
+    for missing in ("CustomResourceDefinition network-attachment-definitions.k8s.cni.cncf.io is missing",
+                    "no DaemonSet named kube-multus-ds in any namespace",
+                    "no Deployment named ovnkube-control-plane in any namespace",
+                    "no KubeVirt CR in any namespace",
+                    "no Deployment named cert-manager-webhook in any namespace",
+                    "udn_lab_existing_install: [kubevirt] (with KubeVirt)",
+                    "udn_lab_existing_install: [ovn_kubernetes]"):
+        assert missing in out, (missing, out[-4000:])
+    assert "PLAY [Build the workshop cluster]" in out, out[-4000:]
+    build_play = out.split("PLAY [Build the workshop cluster]", 1)[1]
+    assert "ovnk.udn_lab.multus :" not in build_play, build_play[-4000:]  # refused before the first add-on role
+    after = sim_lab.cluster_snapshot(kubectl_run)
+    assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
+    print("existing mode on a cluster without OVN-Kubernetes failed after %.1f s" % seconds)

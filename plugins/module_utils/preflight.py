@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""What a cluster the lab did not build must already run, read without changing anything (pure functions).
+
+On an existing cluster the lab reads first. Per component it checks what the workshop relies on, where the
+upstream release at the lab's pinned tag exposes it:
+
+* ``multus``: the NetworkAttachmentDefinition and MultiNetworkPolicy CRDs, and the multus DaemonSet
+  ``kube-multus-ds`` rolled out.
+* ``ovn_kubernetes``: the UDN and CUDN CRDs; the Deployment ``ovnkube-control-plane`` and the DaemonSet
+  ``ovnkube-node`` rolled out; multi-network and network segmentation switched on. OVN-Kubernetes v1.3.0's chart
+  sets them as the container env ``OVN_MULTI_NETWORK_ENABLE`` / ``OVN_NETWORK_SEGMENTATION_ENABLE`` (``"true"``),
+  which ``dist/images/ovnkube.sh`` turns into ``--enable-multi-network`` / ``--enable-network-segmentation``;
+  either form is accepted. With the VM workshop, persistent IPs too (``OVN_ENABLE_PERSISTENT_IPS``,
+  ``--enable-persistent-ips``) and the IPAMClaim CRD.
+* ``kubevirt``: a KubeVirt CR that is ``Available``, with the ``l2bridge`` network binding registered as the VM
+  workshop uses it (``domainAttachmentType: managedTap``, and ``migration`` so such VMs can live-migrate:
+  KubeVirt v1.8.4 ``pkg/network/vmispec/interface.go``).
+* ``cert_manager`` and ``ipam_extensions``: their Deployments (``cert-manager-webhook``,
+  ``kubevirt-ipam-controller-manager``) rolled out.
+
+Objects are found by name in any namespace: a cluster may run them elsewhere than the lab would.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import rollout
+
+COMPONENTS = ("multus", "ovn_kubernetes", "kubevirt", "cert_manager", "ipam_extensions")
+OPT_IN_VARIABLE = "udn_lab_existing_install"
+
+CRDS = {
+    "multus": ("network-attachment-definitions.k8s.cni.cncf.io", "multi-networkpolicies.k8s.cni.cncf.io"),
+    "ovn_kubernetes": ("userdefinednetworks.k8s.ovn.org", "clusteruserdefinednetworks.k8s.ovn.org"),
+    "kubevirt": ("kubevirts.kubevirt.io", "virtualmachines.kubevirt.io", "virtualmachineinstances.kubevirt.io",
+                 "virtualmachineinstancemigrations.kubevirt.io"),
+}
+IPAMCLAIM_CRD = "ipamclaims.k8s.cni.cncf.io"
+WORKLOADS = {
+    "multus": [("DaemonSet", "kube-multus-ds")],
+    "ovn_kubernetes": [("Deployment", "ovnkube-control-plane"), ("DaemonSet", "ovnkube-node")],
+    "cert_manager": [("Deployment", "cert-manager-webhook")],
+    "ipam_extensions": [("Deployment", "kubevirt-ipam-controller-manager")],
+}
+# (env of the v1.3.0 chart, ovnkube flag, what it is)
+OVNK_FEATURES = (
+    ("OVN_MULTI_NETWORK_ENABLE", "--enable-multi-network", "multi-network", "global.enableMultiNetwork"),
+    ("OVN_NETWORK_SEGMENTATION_ENABLE", "--enable-network-segmentation", "network segmentation",
+     "global.enableNetworkSegmentation"),
+)
+OVNK_PERSISTENT_IPS = ("OVN_ENABLE_PERSISTENT_IPS", "--enable-persistent-ips", "persistent IPs",
+                       "global.enablePersistentIPs")
+
+INSTALL = {
+    "multus": "install multus (thick plugin) with its CRDs",
+    "ovn_kubernetes": "install OVN-Kubernetes v1.3.0 with multi-network and network segmentation",
+    "kubevirt": "install KubeVirt v1.8.4",
+    "cert_manager": "install cert-manager",
+    "ipam_extensions": "install kubevirt ipam-extensions",
+}
+
+
+# The opt-in that installs a component: cert-manager and ipam-extensions come with the lab's KubeVirt install.
+INSTALLED_BY = {"cert_manager": "kubevirt", "ipam_extensions": "kubevirt"}
+
+
+def opt_in(component):
+    by = INSTALLED_BY.get(component, component)
+    return "{0}, or let the lab install it: {1}: [{2}]{3}".format(
+        INSTALL[component], OPT_IN_VARIABLE, by, " (with KubeVirt)" if by != component else "")
+
+
+def _check(component, check, ok, found, problem=None, fix=None):
+    return {"component": component, "check": check, "ok": bool(ok), "found": found,
+            "problem": None if ok else problem, "fix": None if ok else fix}
+
+
+def _established(crd):
+    for cond in (crd.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Established":
+            return cond.get("status") == "True"
+    return False
+
+
+def crd_checks(component, crds, names):
+    """One check per CRD name: it exists and is Established (``crds``: name -> CRD object)."""
+    out = []
+    for name in names:
+        crd = crds.get(name)
+        out.append(_check(component, "CRD {0}".format(name), crd is not None and _established(crd),
+                          "established" if crd is not None and _established(crd) else (
+                              "not established" if crd is not None else None),
+                          "CustomResourceDefinition {0} is {1}".format(
+                              name, "not Established" if crd is not None else "missing"),
+                          opt_in(component)))
+    return out
+
+
+def workload_checks(component, objects, wanted):
+    """One check per (kind, name) of ``wanted``: found in some namespace, and rolled out (kubectl's rules)."""
+    out = []
+    for kind, name in wanted:
+        found = objects.get((kind, name)) or []
+        if not found:
+            out.append(_check(component, "{0} {1}".format(kind, name), False, None,
+                              "no {0} named {1} in any namespace".format(kind, name), opt_in(component)))
+            continue
+        obj = found[0]
+        ref = "{0}/{1}".format(obj["metadata"].get("namespace"), name)
+        ready, state = rollout.readiness({"kind": kind, "condition": "Ready"}, obj)
+        out.append(_check(component, "{0} {1}".format(kind, name), ready, ref,
+                          "{0} {1} is not rolled out: {2}".format(kind, ref, state),
+                          "check why {0} {1} is not ready (kubectl -n {2} describe {3} {4})".format(
+                              kind, ref, obj["metadata"].get("namespace"), kind.lower(), name)))
+    return out
+
+
+def container_switches(deployment):
+    """``{env name: value}`` and the set of ``--flags`` of every container of a Deployment's pod template."""
+    env, flags = {}, set()
+    for container in (((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+            "containers") or []:
+        for item in container.get("env") or []:
+            if isinstance(item, dict) and "value" in item:
+                env[item.get("name")] = item.get("value")
+        for arg in (container.get("command") or []) + (container.get("args") or []):
+            for word in str(arg).split():
+                name, sep, value = word.partition("=")
+                if not sep or value.lower() == "true":
+                    flags.add(name)
+    return env, flags
+
+
+def feature_checks(deployment, features):
+    """Each OVN-K feature switched on in ``ovnkube-control-plane``: env ``"true"`` or its flag."""
+    env, flags = container_switches(deployment)
+    ref = "{0}/{1}".format(deployment["metadata"].get("namespace"), deployment["metadata"].get("name"))
+    out = []
+    for var, flag, what, value in features:
+        on = str(env.get(var, "")).lower() == "true" or flag in flags
+        shown = "{0}={1!r}".format(var, env[var]) if var in env else "no {0} and no {1}".format(var, flag)
+        out.append(_check("ovn_kubernetes", "OVN-Kubernetes {0}".format(what), on, shown,
+                          "OVN-Kubernetes ({0}) runs without {1} ({2})".format(ref, what, shown),
+                          "switch {0} on in that OVN-Kubernetes (helm value {1}=true, ovnkube {2}); the lab does "
+                          "not change an OVN-Kubernetes it did not install".format(what, value, flag)))
+    return out
+
+
+def kubevirt_checks(kubevirts):
+    """The KubeVirt CR: Available, and the l2bridge binding registered with managedTap and migration."""
+    if not kubevirts:
+        return [_check("kubevirt", "KubeVirt CR", False, None, "no KubeVirt CR in any namespace",
+                       opt_in("kubevirt"))]
+    cr = kubevirts[0]
+    ref = "{0}/{1}".format(cr["metadata"].get("namespace"), cr["metadata"].get("name"))
+    ready, state = rollout.condition_readiness(cr, "Available")
+    out = [_check("kubevirt", "KubeVirt CR Available", ready, ref,
+                  "KubeVirt {0} is not Available: {1}".format(ref, state),
+                  "check the KubeVirt operator (kubectl -n {0} get kubevirt,pods)".format(
+                      cr["metadata"].get("namespace")))]
+    binding = ((((cr.get("spec") or {}).get("configuration") or {}).get("network") or {}).get("binding") or {}).get(
+        "l2bridge")
+    fix = ("register it in the KubeVirt CR {0}: spec.configuration.network.binding.l2bridge: "
+           "{{domainAttachmentType: managedTap, migration: {{}}}}; the lab does not patch a KubeVirt it did not "
+           "install".format(ref))
+    if not isinstance(binding, dict):
+        out.append(_check("kubevirt", "l2bridge binding", False, None,
+                          "KubeVirt {0} has no l2bridge network binding".format(ref), fix))
+        return out
+    attach = binding.get("domainAttachmentType")
+    out.append(_check("kubevirt", "l2bridge binding", attach == "managedTap" and "migration" in binding,
+                      "domainAttachmentType={0}, migration {1}".format(attach, "set" if "migration" in binding
+                                                                        else "absent"),
+                      "KubeVirt {0}'s l2bridge binding has domainAttachmentType {1!r} and {2} migration (the VM "
+                      "workshop needs managedTap and migration, to live-migrate)".format(
+                          ref, attach, "a" if "migration" in binding else "no"), fix))
+    return out
+
+
+def assess(components, crds, workloads, kubevirts):
+    """Every check of ``components`` over what was read.
+
+    :param crds: ``{name: CRD object}`` of the CRDs that exist.
+    :param workloads: ``{(kind, name): [objects in any namespace]}``.
+    :param kubevirts: KubeVirt CRs (any namespace).
+    :returns: ``[check]``, each ``{component, check, ok, found, problem, fix}``.
+    """
+    out = []
+    vms = "kubevirt" in components
+    for component in COMPONENTS:
+        if component not in components:
+            continue
+        out += crd_checks(component, crds, CRDS.get(component, ()))
+        if component == "ovn_kubernetes" and vms:
+            out += crd_checks(component, crds, (IPAMCLAIM_CRD,))
+        out += workload_checks(component, workloads, WORKLOADS.get(component, ()))
+        if component == "ovn_kubernetes":
+            found = workloads.get(("Deployment", "ovnkube-control-plane")) or []
+            if found:
+                out += feature_checks(found[0], OVNK_FEATURES + ((OVNK_PERSISTENT_IPS,) if vms else ()))
+        if component == "kubevirt":
+            out += kubevirt_checks(kubevirts)
+    return out
+
+
+def summary(checks, components):
+    """The failure message: every missing piece with its fix, in one message, one numbered entry per component
+    (empty when all hold)."""
+    failed = [c for c in checks if not c["ok"]]
+    if not failed:
+        return ""
+    entries = []
+    for component in COMPONENTS:
+        mine = [c for c in failed if c["component"] == component]
+        if not mine:
+            continue
+        fixes = []
+        for check in mine:
+            if check["fix"] not in fixes:
+                fixes.append(check["fix"])
+        entries.append("{0}) {1}: {2}. Fix: {3}.".format(len(entries) + 1, component,
+                                                         "; ".join(c["problem"] for c in mine), "; ".join(fixes)))
+    return "The existing cluster lacks {0} of the {1} things the lab needs from {2} (nothing was changed): {3}".format(
+        len(failed), len(checks), ", ".join(components), " ".join(entries))
+
+
+def read_cluster(api, components):
+    """Read what :func:`assess` needs through a k8s.KubeApi-like ``api`` (lists and gets only)."""
+    crds = {}
+    names = set()
+    for component in components:
+        names.update(CRDS.get(component, ()))
+    if "kubevirt" in components and "ovn_kubernetes" in components:
+        names.add(IPAMCLAIM_CRD)
+    for name in sorted(names):
+        crd = api.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+        if crd is not None:
+            crds[name] = crd
+    workloads = {}
+    for component in components:
+        for kind, name in WORKLOADS.get(component, ()):
+            workloads[(kind, name)] = api.list("apps/v1", kind, None, field_selector="metadata.name={0}".format(name))
+    kubevirts = []
+    if "kubevirt" in components and "kubevirts.kubevirt.io" in crds:
+        kubevirts = api.list("kubevirt.io/v1", "KubeVirt")
+    return crds, workloads, kubevirts

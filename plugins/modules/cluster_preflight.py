@@ -1,0 +1,120 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""Read an existing cluster and say, in one message, everything the lab needs from it that is missing."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: cluster_preflight
+short_description: Read an existing cluster and name everything the lab needs from it that is missing
+version_added: 0.1.0
+description:
+  - Reads, and never changes, a cluster the lab did not build. Per component of O(components) it checks what the
+    workshop relies on, and fails with ONE message that lists every missing piece with its fix.
+  - C(multus) - the NetworkAttachmentDefinition and MultiNetworkPolicy CRDs, and DaemonSet C(kube-multus-ds)
+    rolled out.
+  - "C(ovn_kubernetes) - the UserDefinedNetwork and ClusterUserDefinedNetwork CRDs, Deployment
+    C(ovnkube-control-plane) and DaemonSet C(ovnkube-node) rolled out, and multi-network and network segmentation
+    switched on: the container env C(OVN_MULTI_NETWORK_ENABLE) / C(OVN_NETWORK_SEGMENTATION_ENABLE) set to C(true)
+    by the OVN-Kubernetes v1.3.0 chart, or the ovnkube flags C(--enable-multi-network) /
+    C(--enable-network-segmentation). With C(kubevirt) too, persistent IPs (C(OVN_ENABLE_PERSISTENT_IPS)) and the
+    IPAMClaim CRD."
+  - C(kubevirt) - the KubeVirt CRDs, a KubeVirt CR that is C(Available), with the C(l2bridge) network binding
+    registered with C(domainAttachmentType=managedTap) and C(migration).
+  - C(cert_manager) and C(ipam_extensions) - Deployments C(cert-manager-webhook) and
+    C(kubevirt-ipam-controller-manager) rolled out.
+  - Objects are found by name in any namespace.
+  - Read-only (lists and gets); never reports a change; supports check mode.
+author:
+  - ovnk.udn_lab maintainers (@ovnk)
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+options:
+  components:
+    description:
+      - The components to check.
+    type: list
+    elements: str
+    choices: [multus, ovn_kubernetes, kubevirt, cert_manager, ipam_extensions]
+    required: true
+requirements:
+  - kubernetes >= 24.2.0 (Python client)
+seealso:
+  - module: ovnk.udn_lab.rollout_wait
+"""
+
+EXAMPLES = r"""
+- name: Read the cluster before the pod workshop (nothing is changed)
+  ovnk.udn_lab.cluster_preflight:
+    kubeconfig: "{{ udn_lab_kubeconfig }}"
+    components: [multus, ovn_kubernetes]
+"""
+
+RETURN = r"""
+checks:
+  description: Every check, in component order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    component:
+      description: The component the check belongs to.
+      type: str
+      sample: ovn_kubernetes
+    check:
+      description: What was checked.
+      type: str
+      sample: OVN-Kubernetes network segmentation
+    ok:
+      description: Whether it holds.
+      type: bool
+    found:
+      description: What was found (an object's namespace/name, a setting), or null.
+      type: str
+      sample: "OVN_NETWORK_SEGMENTATION_ENABLE='true'"
+    problem:
+      description: Why it does not hold (null when it does).
+      type: str
+    fix:
+      description: How to fix it, or how to let the lab install the component (null when it holds).
+      type: str
+missing:
+  description: The number of checks that do not hold.
+  returned: always
+  type: int
+  sample: 0
+"""
+
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import preflight
+from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError
+
+
+def argument_spec():
+    spec = dict(k8s.AUTH_ARG_SPEC)
+    spec.update(components=dict(type="list", elements="str", required=True, choices=list(preflight.COMPONENTS)))
+    return spec
+
+
+def main():
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
+    components = [c for c in preflight.COMPONENTS if c in module.params["components"]]
+
+    def flow(api):
+        checks = preflight.assess(components, *preflight.read_cluster(api, components))
+        message = preflight.summary(checks, components)
+        result = {"checks": checks, "missing": sum(1 for c in checks if not c["ok"])}
+        if message:
+            raise FlowError(message, **result)
+        return result
+
+    k8s.exit_flow(module, flow, "read the cluster")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Unit tests for plugins/module_utils/preflight.py: what an existing cluster must run, read without changes."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import preflight
+
+ALL = list(preflight.COMPONENTS)
+
+
+def crd(name, established=True):
+    return {"metadata": {"name": name},
+            "status": {"conditions": [{"type": "Established", "status": "True" if established else "False"}]}}
+
+
+def ds(name, namespace, available=2):
+    return {"kind": "DaemonSet", "metadata": {"name": name, "namespace": namespace, "generation": 1},
+            "status": {"observedGeneration": 1, "desiredNumberScheduled": 2, "updatedNumberScheduled": 2,
+                       "numberAvailable": available}}
+
+
+def deploy(name, namespace, env=None, args=None):
+    return {"kind": "Deployment", "metadata": {"name": name, "namespace": namespace, "generation": 1},
+            "spec": {"replicas": 1, "template": {"spec": {"containers": [
+                {"name": "c", "env": env or [], "args": args or []}]}}},
+            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}}
+
+
+# the env the OVN-K v1.3.0 chart renders (one from a ConfigMap, the switches as values)
+OVNK_ENV = [{"name": "K8S_APISERVER", "valueFrom": {"configMapKeyRef": {"name": "ovn-config", "key": "k8s_apiserver"}}},
+            {"name": "OVN_MULTI_NETWORK_ENABLE", "value": "true"},
+            {"name": "OVN_NETWORK_SEGMENTATION_ENABLE", "value": "true"},
+            {"name": "OVN_ENABLE_PERSISTENT_IPS", "value": "true"}]
+
+KUBEVIRT = {"metadata": {"name": "kubevirt", "namespace": "kubevirt"},
+            "spec": {"configuration": {"network": {"binding": {"l2bridge": {"domainAttachmentType": "managedTap",
+                                                                             "migration": {}}}}}},
+            "status": {"phase": "Deployed", "conditions": [{"type": "Available", "status": "True",
+                                                            "reason": "AllComponentsReady"}]}}
+
+
+def complete():
+    crds = dict((n, crd(n)) for names in preflight.CRDS.values() for n in names)
+    crds[preflight.IPAMCLAIM_CRD] = crd(preflight.IPAMCLAIM_CRD)
+    workloads = {("DaemonSet", "kube-multus-ds"): [ds("kube-multus-ds", "kube-system")],
+                 ("Deployment", "ovnkube-control-plane"): [deploy("ovnkube-control-plane", "ovn-kubernetes", OVNK_ENV)],
+                 ("DaemonSet", "ovnkube-node"): [ds("ovnkube-node", "ovn-kubernetes")],
+                 ("Deployment", "cert-manager-webhook"): [deploy("cert-manager-webhook", "cert-manager")],
+                 ("Deployment", "kubevirt-ipam-controller-manager"): [
+                     deploy("kubevirt-ipam-controller-manager", "kubevirt-ipam-controller-system")]}
+    return crds, workloads, [copy.deepcopy(KUBEVIRT)]
+
+
+def failed(checks):
+    return [(c["component"], c["check"]) for c in checks if not c["ok"]]
+
+
+def test_a_complete_cluster_passes_every_check():
+    checks = preflight.assess(ALL, *complete())
+    assert failed(checks) == [] and len(checks) == 19
+    assert preflight.summary(checks, ALL) == ""
+    found = dict((c["check"], c["found"]) for c in checks)
+    assert found["DaemonSet ovnkube-node"] == "ovn-kubernetes/ovnkube-node"
+    assert found["OVN-Kubernetes network segmentation"] == "OVN_NETWORK_SEGMENTATION_ENABLE='true'"
+
+
+def test_a_cluster_without_ovn_kubernetes_lists_every_missing_piece_in_one_message():
+    crds, workloads, kubevirts = complete()
+    for name in preflight.CRDS["ovn_kubernetes"]:
+        del crds[name]
+    del workloads[("Deployment", "ovnkube-control-plane")], workloads[("DaemonSet", "ovnkube-node")]
+    checks = preflight.assess(["multus", "ovn_kubernetes"], crds, workloads, kubevirts)
+    assert failed(checks) == [
+        ("ovn_kubernetes", "CRD userdefinednetworks.k8s.ovn.org"),
+        ("ovn_kubernetes", "CRD clusteruserdefinednetworks.k8s.ovn.org"),
+        ("ovn_kubernetes", "Deployment ovnkube-control-plane"),
+        ("ovn_kubernetes", "DaemonSet ovnkube-node")]
+    message = preflight.summary(checks, ["multus", "ovn_kubernetes"])
+    assert message.startswith("The existing cluster lacks 4 of the 7 things the lab needs from multus, "
+                              "ovn_kubernetes (nothing was changed): 1) ovn_kubernetes: CustomResourceDefinition "
+                              "userdefinednetworks.k8s.ovn.org is missing; CustomResourceDefinition "
+                              "clusteruserdefinednetworks.k8s.ovn.org is missing; no Deployment named "
+                              "ovnkube-control-plane in any namespace; no DaemonSet named ovnkube-node in any "
+                              "namespace. Fix: install OVN-Kubernetes v1.3.0 with "
+                              "multi-network and network segmentation, or let the lab install it: "
+                              "udn_lab_existing_install: [ovn_kubernetes].")
+
+
+@pytest.mark.parametrize("env, args, off", [
+    ([{"name": "OVN_MULTI_NETWORK_ENABLE", "value": "true"}, {"name": "OVN_NETWORK_SEGMENTATION_ENABLE", "value": ""}],
+     [], ["OVN-Kubernetes network segmentation"]),
+    ([{"name": "OVN_MULTI_NETWORK_ENABLE", "value": "false"}], ["--enable-network-segmentation"],
+     ["OVN-Kubernetes multi-network"]),
+    ([], ["ovnkube --enable-multi-network --enable-network-segmentation=true"], []),
+    ([], ["--enable-multi-network=false", "--enable-network-segmentation"], ["OVN-Kubernetes multi-network"]),
+])
+def test_ovn_kubernetes_switches_from_the_chart_env_or_the_flags(env, args, off):
+    crds, workloads, kubevirts = complete()
+    workloads[("Deployment", "ovnkube-control-plane")] = [deploy("ovnkube-control-plane", "ovn-k", env, args)]
+    checks = preflight.assess(["ovn_kubernetes"], crds, workloads, kubevirts)
+    assert [c for n, c in failed(checks)] == off
+    for check in checks:
+        if not check["ok"]:
+            assert check["problem"].startswith("OVN-Kubernetes (ovn-k/ovnkube-control-plane) runs without")
+            assert "the lab does not change an OVN-Kubernetes it did not install" in check["fix"]
+
+
+def test_the_vm_workshop_also_needs_persistent_ips_and_ipamclaims():
+    crds, workloads, kubevirts = complete()
+    del crds[preflight.IPAMCLAIM_CRD]
+    workloads[("Deployment", "ovnkube-control-plane")] = [deploy("ovnkube-control-plane", "ovn-kubernetes",
+                                                                 OVNK_ENV[:3])]
+    assert failed(preflight.assess(["ovn_kubernetes"], crds, workloads, kubevirts)) == []
+    assert failed(preflight.assess(["ovn_kubernetes", "kubevirt"], crds, workloads, kubevirts)) == [
+        ("ovn_kubernetes", "CRD ipamclaims.k8s.cni.cncf.io"), ("ovn_kubernetes", "OVN-Kubernetes persistent IPs")]
+
+
+@pytest.mark.parametrize("binding, problem", [
+    (None, "KubeVirt kubevirt/kubevirt has no l2bridge network binding"),
+    ({"domainAttachmentType": "managedTap"}, "has domainAttachmentType 'managedTap' and no migration"),
+    ({"sidecarImage": "x", "migration": {}}, "has domainAttachmentType None and a migration"),
+])
+def test_kubevirt_needs_the_l2bridge_binding_as_the_vm_workshop_uses_it(binding, problem):
+    crds, workloads, kubevirts = complete()
+    net = kubevirts[0]["spec"]["configuration"]["network"]["binding"]
+    if binding is None:
+        del net["l2bridge"]
+    else:
+        net["l2bridge"] = binding
+    checks = preflight.assess(["kubevirt"], crds, workloads, kubevirts)
+    (bad,) = [c for c in checks if not c["ok"]]
+    assert problem in bad["problem"] and "spec.configuration.network.binding.l2bridge" in bad["fix"]
+
+
+def test_cert_manager_and_ipam_extensions_come_with_the_kubevirt_opt_in():
+    crds, workloads, kubevirts = complete()
+    del workloads[("Deployment", "cert-manager-webhook")]
+    checks = preflight.assess(["kubevirt", "cert_manager"], crds, workloads, kubevirts)
+    assert preflight.summary(checks, ["kubevirt", "cert_manager"]).endswith(
+        "1) cert_manager: no Deployment named cert-manager-webhook in any namespace. Fix: install cert-manager, or "
+        "let the lab install it: udn_lab_existing_install: [kubevirt] (with KubeVirt).")
+
+
+def test_kubevirt_not_available_or_absent():
+    crds, workloads, kubevirts = complete()
+    kubevirts[0]["status"] = {"phase": "Deploying"}
+    (bad,) = [c for c in preflight.assess(["kubevirt"], crds, workloads, kubevirts) if not c["ok"]]
+    assert bad["problem"] == "KubeVirt kubevirt/kubevirt is not Available: condition Available absent (phase Deploying)"
+    assert failed(preflight.assess(["kubevirt"], crds, workloads, [])) == [("kubevirt", "KubeVirt CR")]
+
+
+def test_a_workload_not_rolled_out_says_why():
+    crds, workloads, kubevirts = complete()
+    workloads[("DaemonSet", "kube-multus-ds")] = [ds("kube-multus-ds", "kube-system", available=1)]
+    (bad,) = [c for c in preflight.assess(["multus"], crds, workloads, kubevirts) if not c["ok"]]
+    assert bad["problem"] == "DaemonSet kube-system/kube-multus-ds is not rolled out: 1 of 2 pods available"
+
+
+def test_read_cluster_only_reads():
+    calls = []
+
+    class Api:
+        def get(self, *args, **kwargs):
+            calls.append(("get",) + args)
+            return crd(args[2]) if args[2] == "kubevirts.kubevirt.io" else None
+
+        def list(self, *args, **kwargs):
+            calls.append(("list",) + args + tuple(sorted(kwargs.items())))
+            return []
+
+    crds, workloads, kubevirts = preflight.read_cluster(Api(), ["ovn_kubernetes", "kubevirt"])
+    assert set(c[0] for c in calls) == {"get", "list"}
+    assert ("list", "apps/v1", "Deployment", None, ("field_selector", "metadata.name=ovnkube-control-plane")) in calls
+    assert ("list", "kubevirt.io/v1", "KubeVirt") in calls
+    assert ("get", "apiextensions.k8s.io/v1", "CustomResourceDefinition", preflight.IPAMCLAIM_CRD) in calls
+    assert list(crds) == ["kubevirts.kubevirt.io"]
