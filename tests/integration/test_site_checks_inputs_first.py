@@ -131,3 +131,28 @@ def test_teardown_and_migrate_without_a_lab_say_so_and_change_nothing(repo_root,
     assert "No lab exists at %s: its kubeconfig %s/kubeconfig (udn_lab_kubeconfig) does not exist. Build the lab " \
            "first with `make lab`" % (lab, lab) in out, out[-3000:]
     assert not (tmp_path / "labs").exists()
+
+
+def test_a_cluster_teardown_in_existing_mode_never_calls_kind(repo_root, tmp_path):
+    """The existing_cluster inventory names a cluster the lab did not build: even one named like a local kind
+    cluster is not deleted; the run says so and what it leaves, and no kind/docker call is made."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for name in ("kind", "docker", "podman"):
+        (stubs / name).write_text(STUB.replace("/usr/bin/env python3", sys.executable))
+        (stubs / name).chmod(0o755)
+    log = tmp_path / "calls.log"
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_NOCOLOR="1", STUB_LOG=str(log), HOME=str(tmp_path / "home"),
+               KUBECONFIG=str(tmp_path / "kubeconfig"), PATH=os.pathsep.join([str(stubs), os.environ.get("PATH", "")]))
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    import subprocess
+
+    proc = subprocess.run(["ansible-playbook", "-i", "inventories/existing_cluster", "playbooks/teardown.yml",
+                           "-e", "udn_lab_teardown_scope=cluster", "-e", "kind_cluster_kind_bin=%s" % (stubs / "kind")],
+                          cwd=str(repo_root), env=env, capture_output=True, text=True, check=False, timeout=600)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 0, out[-3000:]
+    assert "a cluster teardown never deletes it and does not call kind. Nothing to undo: the lab installed " \
+           "nothing on it (udn_lab_existing_install is empty)." in out, out[-3000:]
+    assert not log.exists(), log.read_text()
