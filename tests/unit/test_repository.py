@@ -61,6 +61,10 @@ def test_role_defaults_match_argument_specs(role):
         if options[name].get("required"):
             continue
         assert spec_default == value, "%s: argument_specs default %r != defaults %r" % (name, spec_default, value)
+    # and the other way: an option with a default in the spec has it in defaults/ (a default only in the spec is
+    # applied only when the entry point's validation runs: not for tasks_from, not for other roles reading it)
+    only_in_spec = sorted(n for n, o in options.items() if "default" in o and n not in defaults)
+    assert not only_in_spec, "argument_specs defaults missing from defaults/: %s" % only_in_spec
 
 
 ROLES_WITH_VARS = [r for r in ROLES if (r / "vars" / "main.yml").exists()]
