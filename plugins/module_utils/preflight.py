@@ -172,8 +172,8 @@ def kubevirt_checks(kubevirts):
         return out
     attach = binding.get("domainAttachmentType")
     out.append(_check("kubevirt", "l2bridge binding", attach == "managedTap" and "migration" in binding,
-                      "domainAttachmentType={0}, migration {1}".format(attach, "set" if "migration" in binding
-                                                                        else "absent"),
+                      "domainAttachmentType={0}, migration {1}".format(
+                          attach, "set" if "migration" in binding else "absent"),
                       "KubeVirt {0}'s l2bridge binding has domainAttachmentType {1!r} and {2} migration (the VM "
                       "workshop needs managedTap and migration, to live-migrate)".format(
                           ref, attach, "a" if "migration" in binding else "no"), fix))

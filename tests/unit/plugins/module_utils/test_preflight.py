@@ -35,9 +35,9 @@ OVNK_ENV = [{"name": "K8S_APISERVER", "valueFrom": {"configMapKeyRef": {"name": 
             {"name": "OVN_NETWORK_SEGMENTATION_ENABLE", "value": "true"},
             {"name": "OVN_ENABLE_PERSISTENT_IPS", "value": "true"}]
 
+L2BRIDGE = {"domainAttachmentType": "managedTap", "migration": {}}
 KUBEVIRT = {"metadata": {"name": "kubevirt", "namespace": "kubevirt"},
-            "spec": {"configuration": {"network": {"binding": {"l2bridge": {"domainAttachmentType": "managedTap",
-                                                                             "migration": {}}}}}},
+            "spec": {"configuration": {"network": {"binding": {"l2bridge": L2BRIDGE}}}},
             "status": {"phase": "Deployed", "conditions": [{"type": "Available", "status": "True",
                                                             "reason": "AllComponentsReady"}]}}
 

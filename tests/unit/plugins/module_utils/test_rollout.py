@@ -126,8 +126,8 @@ def test_pod_names_what_a_container_waits_for_and_scheduling():
 
 
 def test_condition_kinds():
-    assert rollout.readiness(rollout.validate_targets([TARGET_NODES])[0], node("w", "False", "KubeletNotReady",
-                                                                             "network plugin not ready")) == (
+    nodes = rollout.validate_targets([TARGET_NODES])[0]
+    assert rollout.readiness(nodes, node("w", "False", "KubeletNotReady", "network plugin not ready")) == (
         False, "Ready=False (KubeletNotReady: network plugin not ready)")
     kv = rollout.validate_targets([TARGET_KV])[0]
     assert rollout.readiness(kv, {"status": {"phase": "Deploying"}}) == (
