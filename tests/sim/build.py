@@ -6,7 +6,7 @@
     python tests/sim/build.py --force    # rebuild everything (the Go caches still make it quick)
     python tests/sim/build.py --update-sums   # copy the go.sum files of the last build back into tests/sim/go/
 
-Versions come from the `sim` section of versions.yml (and `helm.version`, so the roles find helm at the pinned
+Versions come from tests/sim/versions.yml (and versions.yml's `helm.version`, so the roles find helm at the pinned
 version). Each component is built in its own Go module under <cache>/src/<component>/: go.mod is written here
 from versions.yml, go.sum and tools.go (the package list) come from tests/sim/go/<component>/. For Kubernetes
 the `replace` lines pinning every k8s.io staging module to v0.<minor>.<patch> are generated from the go.mod of
@@ -52,9 +52,13 @@ def bin_dir():
 
 
 def load_matrix():
+    """The collection's version matrix (versions.yml) plus the simulated cluster's own versions
+    (tests/sim/versions.yml) under ``sim``."""
     import yaml  # PyYAML: in the test virtualenv (ansible-core depends on it)
 
-    return yaml.safe_load((ROOT / "versions.yml").read_text())["udn_lab_versions_default"]
+    matrix = yaml.safe_load((ROOT / "versions.yml").read_text())["udn_lab_versions_default"]
+    matrix["sim"] = yaml.safe_load((ROOT / "tests" / "sim" / "versions.yml").read_text())["sim"]
+    return matrix
 
 
 def k8s_version_flags(version):
