@@ -157,3 +157,12 @@ def test_every_extra_var_of_the_docs_is_documented():
         + list(ROOT.glob("inventories/**/*.yml")) + list(ROOT.glob("roles/*/defaults/**/*.yml")))))
     unknown = sorted(shown - options - playbook_level)
     assert not unknown, "-e variables in the docs that are neither role options nor playbook variables: %s" % unknown
+
+
+def test_every_module_that_talks_to_kubernetes_is_in_the_action_group():
+    """module_defaults for group/ovnk.udn_lab.udn_lab reach every module that takes kubernetes.core's connection
+    options (kubeconfig, context, ...)."""
+    group = set(yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["udn_lab"])
+    talking = set(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if "AUTH_ARG_SPEC" in p.read_text())
+    assert talking and talking - group == set(), sorted(talking - group)
+    assert group - talking == set(), sorted(group - talking)
