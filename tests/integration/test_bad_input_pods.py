@@ -121,7 +121,9 @@ FIRST_CLUSTER_TASK = "Forget the workshop in the lab state record first"
 
 
 def test_teardown_with_the_labels_of_this_lab_goes_on_to_the_cluster(repo_root, tmp_path):
-    """The control: the right labels pass the check and the run reaches the cluster (which is missing here)."""
+    """The control: the right labels pass the check and the run goes on to the lab (which is missing here: the
+    next check says so, before any cluster call)."""
     labels = {"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": "lab-7"}
     rc, out = run_teardown(repo_root, tmp_path, udn_lab_labels=labels)
-    assert rc != 0 and FIRST_CLUSTER_TASK in out
+    assert rc != 0 and "No lab exists at" in " ".join(out.split()), out[-3000:]
+    assert FIRST_CLUSTER_TASK not in out
