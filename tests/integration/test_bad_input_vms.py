@@ -83,12 +83,12 @@ def test_bad_input_fails_before_any_change(repo_root, tmp_path, case):
 
 
 def test_migration_with_enough_workers_passes_validation(repo_root, tmp_path):
-    # Same run with 2 workers: validation passes, and the play only fails later, at the (missing) cluster.
+    # Same run with 2 workers: validation passes, and the play only fails later, at the (missing) lab.
     result = run(repo_root, tmp_path, entry_point="migrate", kind_cluster_workers=2, migrations=2)
     out = result.stdout + result.stderr
     assert result.returncode != 0
     assert "Check the migration inputs" in out
-    assert "List the nodes" in out, out
+    assert "No lab exists at" in " ".join(out.split()), out
     assert "at least 2 worker" not in out
 
 
