@@ -676,28 +676,67 @@ def _vmim_diagnostics(api, vmim):
     return parts
 
 
-def run_migration(api, plan, labels, interface, timeout, clock, watch, adopt=True):
+def before_snapshot(vmi):
+    """What a later slice of the same wait needs of the VMI before the migration: its node and interfaces."""
+    status = vmi.get("status") or {}
+    return {"metadata": dict((k, (vmi.get("metadata") or {}).get(k)) for k in ("name", "namespace")),
+            "status": {"nodeName": status.get("nodeName"), "interfaces": status.get("interfaces") or []}}
+
+
+def resumed_migration(api, plan, resume):
+    """The VMIM an earlier slice of this wait created or adopted (``resume``: ``{name, uid, adopted,
+    vmi_before}``), read again; raises :class:`FlowError` when it is gone or is another object of that name."""
+    meta = plan["vmi"].get("metadata") or {}
+    vmim = api.get(API_VERSION, KIND_VMIM, resume["name"], meta.get("namespace"))
+    if vmim is None or (resume.get("uid") and (vmim.get("metadata") or {}).get("uid") != resume["uid"]):
+        raise FlowError("migration {0} of VMI {1}/{2}, which this wait started, is gone (deleted while waiting?)".format(
+            resume["name"], meta.get("namespace"), meta.get("name")), migration=dict(resume, vmi_before=None))
+    return vmim
+
+
+def migration_pending(vmim):
+    """One line of what a migration wait still waits for: ``migration x: phase Running (node w1 -> w2)``."""
+    status = vmim.get("status") or {}
+    state = status.get("migrationState") or {}
+    nodes = " (node {0} -> {1})".format(state.get("sourceNode"), state.get("targetNode")) \
+        if state.get("sourceNode") or state.get("targetNode") else ""
+    return "migration {0}: phase {1}{2}".format((vmim.get("metadata") or {}).get("name"),
+                                                status.get("phase") or "Pending", nodes)
+
+
+def run_migration(api, plan, labels, interface, timeout, clock, watch, adopt=True, resume=None):
     """Create (or adopt) a VMIM for the planned VMI, wait for Succeeded/Failed, validate, return the verdict.
 
-    The returned dict is :func:`migration_verdict` plus ``migration`` ({name, uid, adopted}) and
-    ``elapsed_seconds``. Raises :class:`FlowError` on refusal, timeout or a failed/invalid migration.
+    ``resume`` (``{name, uid, adopted, vmi_before}``, what a timed-out earlier slice of the same wait returned as
+    ``migration``) waits for that VMIM again, whatever its phase now, and judges it against the VMI as it was
+    before (the wait's action plugin runs the module in 30 s slices). The returned dict is
+    :func:`migration_verdict` plus ``migration`` ({name, uid, adopted}) and ``elapsed_seconds``. Raises
+    :class:`FlowError` on refusal, timeout (``timed_out``, ``pending``, ``migration`` with ``vmi_before``) or a
+    failed/invalid migration.
     """
     started = clock()
     deadline = started + timeout
     vmi = plan["vmi"]
     meta = vmi.get("metadata") or {}
     name, namespace = meta.get("name"), meta.get("namespace")
-    if plan["in_flight"] is not None and not adopt:
-        raise FlowError("migration {0} of VMI {1}/{2} is already in flight (phase {3}); set adopt=true to wait for it".format(
-            plan["in_flight"]["metadata"]["name"], namespace, name, (plan["in_flight"].get("status") or {}).get("phase")))
-    if plan["refusals"]:
-        raise FlowError("; ".join(plan["refusals"]), refusals=plan["refusals"])
-    adopted = plan["in_flight"] is not None
-    vmim = plan["in_flight"] if adopted else api.create(
-        API_VERSION, KIND_VMIM, vmim_definition(name, namespace, labels), namespace)
+    if resume:
+        vmim = resumed_migration(api, plan, resume)
+        adopted = bool(resume.get("adopted"))
+        vmi = resume.get("vmi_before") or vmi
+    else:
+        if plan["in_flight"] is not None and not adopt:
+            raise FlowError("migration {0} of VMI {1}/{2} is already in flight (phase {3}); set adopt=true to wait "
+                            "for it".format(plan["in_flight"]["metadata"]["name"], namespace, name,
+                                            (plan["in_flight"].get("status") or {}).get("phase")))
+        if plan["refusals"]:
+            raise FlowError("; ".join(plan["refusals"]), refusals=plan["refusals"])
+        adopted = plan["in_flight"] is not None
+        vmim = plan["in_flight"] if adopted else api.create(
+            API_VERSION, KIND_VMIM, vmim_definition(name, namespace, labels), namespace)
     vmim_name, vmim_uid = vmim["metadata"]["name"], vmim["metadata"].get("uid")
     key = "{0}/{1}".format(namespace, vmim_name)
     info = {"name": vmim_name, "uid": vmim_uid, "adopted": adopted}
+    changed = not (adopted or resume)
 
     list_fn, watch_fn = api.list_watch(API_VERSION, KIND_VMIM, namespace, None, "metadata.name={0}".format(vmim_name))
     res = watch(list_fn, watch_fn, lambda objs: key in objs and vmim_finished(objs[key]), deadline, clock=clock)
@@ -707,7 +746,8 @@ def run_migration(api, plan, labels, interface, timeout, clock, watch, adopt=Tru
         if res["last_error"]:
             parts.append("last watch error: {0}".format(res["last_error"]))
         raise FlowError("timed out after {0} s waiting for the migration of {1}/{2}: {3}".format(
-            timeout, namespace, name, "; ".join(parts)), migration=info, changed=not adopted)
+            timeout, namespace, name, "; ".join(parts)), migration=dict(info, vmi_before=before_snapshot(vmi)),
+            changed=changed, timed_out=True, pending=migration_pending(current))
     vmim = current
 
     vmi_key_ = "{0}/{1}".format(namespace, name)
@@ -719,6 +759,14 @@ def run_migration(api, plan, labels, interface, timeout, clock, watch, adopt=Tru
         vl, vw = api.list_watch(API_VERSION, KIND_VMI, namespace, None, "metadata.name={0}".format(name))
         vres = watch(vl, vw, settled, deadline, clock=clock)
         after = vres["objects"].get(vmi_key_) or api.get(API_VERSION, KIND_VMI, name, namespace) or {}
+        if not vres["done"] and after:
+            missing = vmi_readiness(after, interface)[1] if vmi_migration_settled(after, vmim_uid) else [
+                "status.migrationState of migration {0}".format(vmim_name)]
+            raise FlowError("timed out after {0} s waiting for VMI {1}/{2} to settle after migration {3}: "
+                            "missing {4}".format(timeout, namespace, name, vmim_name, ", ".join(missing)),
+                            migration=dict(info, vmi_before=before_snapshot(vmi)), changed=changed, timed_out=True,
+                            pending="migration {0} Succeeded; VMI {1}/{2} missing {3}".format(
+                                vmim_name, namespace, name, ", ".join(missing)))
     else:
         after = api.get(API_VERSION, KIND_VMI, name, namespace) or {}
     verdict = migration_verdict(vmi, after, vmim)

@@ -52,11 +52,21 @@ options:
       - Labels put on the created migration object. Add the lab label (C(udn-lab.ovnk.io/lab)) so teardown finds it.
     type: dict
     default: {"app.kubernetes.io/managed-by": "ovnk.udn_lab"}
+  resume:
+    description:
+      - Set by the collection's action plugin between the 30 s slices of one wait, not by hand - the migration an
+        earlier slice created or adopted (its C(name) and C(uid), C(adopted), and C(vmi_before), the VMI as it was
+        before). The module then waits for that migration again, whatever its phase, and judges it against
+        C(vmi_before); it creates nothing.
+    type: dict
 requirements:
   - kubernetes >= 24.2.0 (Python client)
 notes:
   - A target on the source node stalls in C(PreparingTarget); that is why 2 schedulable nodes are required.
   - C(changed) is true when a migration ran (created, or adopted and finished) and, in check mode, when one would run.
+  - "Progress: a wait longer than 30 s runs as several module runs of at most 30 s each (the collection's action
+    plugin, on the controller). The first creates or adopts the migration, the next ones resume that migration
+    (O(resume)); between them it prints C(waiting <elapsed>/<timeout> s) and the migration's phase and nodes."
 seealso:
   - module: ovnk.udn_lab.vmi_wait
   - module: ovnk.udn_lab.iperf3_migration
@@ -95,6 +105,19 @@ migration:
     adopted:
       description: True when an in-flight migration was adopted instead of created.
       type: bool
+    vmi_before:
+      description: On timeout, the VMI's node and interfaces before the migration (what O(resume) takes).
+      type: dict
+      returned: failure on timeout
+timed_out:
+  description: True when the wait ran out of time (the controller runs the module in 30 s slices and resumes).
+  returned: failure on timeout
+  type: bool
+pending:
+  description: One line of what the wait still waits for, shown between slices.
+  returned: failure on timeout
+  type: str
+  sample: "migration kubevirt-migrate-vm-x7k2p: phase Running (node ovn-k-helm-worker -> ovn-k-helm-worker2)"
 source_node:
   description: Node the VMI ran on before.
   returned: success and not check mode
@@ -189,6 +212,7 @@ def argument_spec():
         interface=dict(type="str"),
         adopt=dict(type="bool", default=True),
         labels=dict(type="dict", default=dict(DEFAULT_LABELS)),
+        resume=dict(type="dict"),
         timeout=dict(type="int", default=600),
     )
     return spec
@@ -206,7 +230,7 @@ def main():
             result = kubevirt.check_mode_migration(plan, p["adopt"])
         else:
             result = kubevirt.run_migration(api, plan, p["labels"], p["interface"], p["timeout"], time.monotonic,
-                                            watch=k8s.watch_until, adopt=p["adopt"])
+                                            watch=k8s.watch_until, adopt=p["adopt"], resume=p["resume"])
             result["changed"] = True
         result["schedulable_nodes"] = plan["schedulable_nodes"]
         return result

@@ -21,9 +21,12 @@ SLICE_SECONDS = 30
 _TIMED_OUT = re.compile(r"^timed out after \d+ s")
 
 
-def run_sliced(execute, args, default_timeout, progress, what, slice_seconds=SLICE_SECONDS, clock=time.monotonic):
+def run_sliced(execute, args, default_timeout, progress, what, slice_seconds=SLICE_SECONDS, clock=time.monotonic,
+               next_args=None):
     """Run ``execute(module_args) -> result`` in slices of at most ``slice_seconds`` of ``args["timeout"]``
-    (``default_timeout`` when unset); ``progress(line)`` is called between slices."""
+    (``default_timeout`` when unset); ``progress(line)`` is called between slices. ``next_args(args, result)``
+    gives the arguments of the next slice after a timed-out one (a wait that started something resumes it instead
+    of starting it again). The result is ``changed`` when any slice changed something."""
     try:
         timeout = int(args.get("timeout", default_timeout))
     except (TypeError, ValueError):
@@ -33,22 +36,29 @@ def run_sliced(execute, args, default_timeout, progress, what, slice_seconds=SLI
     started = clock()
     slices = 0
     watch = {}
+    changed = False
+    current = dict(args)
     while True:
         remaining = timeout - (clock() - started)
         this = max(1, int(min(slice_seconds, remaining)))
-        result = execute(dict(args, timeout=this))
+        result = execute(dict(current, timeout=this))
         slices += 1
+        changed = changed or bool(result.get("changed"))
         watch = add_watch_stats(watch, result.get("watch"))
         elapsed = clock() - started
         if not result.get("failed") or not result.get("timed_out") or elapsed >= timeout - 0.5:
             break
         progress("{0}: waiting {1}/{2} s: {3}".format(what, int(elapsed), timeout, result.get("pending") or "not ready"))
+        if next_args is not None:
+            current = next_args(current, result)
     if result.get("failed") and result.get("timed_out") and isinstance(result.get("msg"), str):
         result["msg"] = _TIMED_OUT.sub("timed out after {0} s".format(timeout), result["msg"], count=1)
     if "elapsed_seconds" in result:
         result["elapsed_seconds"] = round(clock() - started, 3)
     if watch:
         result["watch"] = watch
+    if changed:
+        result["changed"] = True
     result["slices"] = slices
     return result
 
@@ -82,11 +92,16 @@ class SlicedWaitAction(ActionBase):
     DEFAULT_TIMEOUT = 600
     WHAT = "waiting"
 
+    def next_args(self, args, result):
+        """The arguments of the slice after a timed-out one (default: the same)."""
+        return args
+
     def run(self, tmp=None, task_vars=None):
         result = super(SlicedWaitAction, self).run(tmp, task_vars)
 
         def execute(module_args):
             return self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
 
-        result.update(run_sliced(execute, dict(self._task.args), self.DEFAULT_TIMEOUT, Display().display, self.WHAT))
+        result.update(run_sliced(execute, dict(self._task.args), self.DEFAULT_TIMEOUT, Display().display, self.WHAT,
+                                 next_args=self.next_args))
         return result

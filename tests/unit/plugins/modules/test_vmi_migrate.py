@@ -172,3 +172,40 @@ def test_required_options(monkeypatch, capsys, clock):
             vmi_migrate.main()
     out = json.loads(capsys.readouterr().out)
     assert out["msg"] == "missing required arguments: namespace"
+
+
+def test_a_timed_out_slice_says_what_it_waits_for_and_how_to_resume(monkeypatch, capsys, clock):
+    api = cluster(clock, scripts={VMIM: [vmim_event("Scheduling"), vmim_event("Running")]})
+    out = run(monkeypatch, capsys, api, {"timeout": 30})
+    assert out["failed"] and out["timed_out"] is True and out["changed"] is True
+    assert out["pending"] == "migration kubevirt-migrate-vm-abcde: phase Running"
+    resume = out["migration"]
+    assert (resume["name"], resume["uid"], resume["adopted"]) == ("kubevirt-migrate-vm-abcde", UID, False)
+    assert resume["vmi_before"]["status"]["nodeName"] == "ovn-k-helm-worker"
+    assert len(api.created) == 1
+
+
+def test_a_resumed_wait_creates_nothing_and_judges_against_the_vmi_before(monkeypatch, capsys, clock):
+    """The next slice: the migration finished meanwhile (no migration in flight any more, the VMI already on the
+    target): the module waits for that same migration, creates none, and compares with the VMI as it was."""
+    before = load("vmi_ready.yml")
+    snapshot = {"metadata": {"name": "blue", "namespace": "blue-namespace"},
+                "status": {"nodeName": before["status"]["nodeName"], "interfaces": before["status"]["interfaces"]}}
+    done = vmim_event("Succeeded")["object"]
+    done["metadata"]["uid"] = UID
+    api = cluster(clock, vmi=load("vmi_after_migration.yml"), vmims=[done])
+    out = run(monkeypatch, capsys, api, {"resume": {"name": "kubevirt-migrate-vm-abcde", "uid": UID,
+                                                     "adopted": False, "vmi_before": snapshot}})
+    assert out.get("failed") is not True, out
+    assert api.created == []
+    assert (out["source_node"], out["target_node"]) == ("ovn-k-helm-worker", "ovn-k-helm-worker2")
+    assert out["ips_unchanged"] is True and out["ips_before"] == out["ips_after"] and out["ips_before"]
+
+
+def test_a_resumed_migration_that_is_gone_fails_clearly(monkeypatch, capsys, clock):
+    api = cluster(clock)
+    out = run(monkeypatch, capsys, api, {"resume": {"name": "kubevirt-migrate-vm-gone", "uid": UID, "adopted": False,
+                                                     "vmi_before": {"status": {}}}})
+    assert out["failed"] and out["msg"] == ("migration kubevirt-migrate-vm-gone of VMI blue-namespace/blue, which "
+                                            "this wait started, is gone (deleted while waiting?)")
+    assert api.created == []

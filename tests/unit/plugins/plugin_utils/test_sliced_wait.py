@@ -94,3 +94,29 @@ def test_the_watch_statistics_are_the_whole_waits():
     module = Watching(ready_at=45)
     result, dummy = run(module, 600)
     assert result["watch"] == {"lists": 2, "events": 4, "reconnects": 1, "errors": 1, "last_error": "watch dropped"}
+
+
+def test_a_wait_that_started_something_resumes_it_and_reports_the_change():
+    """vmi_migrate's action plugin: the first slice creates the migration (changed), the next ones get the
+    arguments next_args gives (resume that migration) and change nothing; the result is still changed."""
+    class Migrating(Module):
+        def execute(self, args):
+            result = super(Migrating, self).execute(args)
+            result["changed"] = "resume" not in args
+            if result.get("timed_out"):
+                result["migration"] = {"name": "kubevirt-migrate-vm-abcde", "vmi_before": {"status": {}}}
+            return result
+
+    module = Migrating(ready_at=70)
+    seen = []
+
+    def next_args(args, result):
+        seen.append(result["migration"]["name"])
+        return dict(args, resume=result["migration"])
+
+    lines = []
+    result = run_sliced(module.execute, {"name": "blue", "timeout": 300}, 600, lines.append, "migration",
+                        clock=module.clock, next_args=next_args)
+    assert not result.get("failed") and result["changed"] is True and result["slices"] == 3
+    assert ["resume" in c for c in module.calls] == [False, True, True]
+    assert seen == ["kubevirt-migrate-vm-abcde"] * 2 and len(lines) == 2
