@@ -194,8 +194,8 @@ def test_a_resumed_wait_creates_nothing_and_judges_against_the_vmi_before(monkey
     done = vmim_event("Succeeded")["object"]
     done["metadata"]["uid"] = UID
     api = cluster(clock, vmi=load("vmi_after_migration.yml"), vmims=[done])
-    out = run(monkeypatch, capsys, api, {"resume": {"name": "kubevirt-migrate-vm-abcde", "uid": UID,
-                                                     "adopted": False, "vmi_before": snapshot}})
+    resume = {"name": "kubevirt-migrate-vm-abcde", "uid": UID, "adopted": False, "vmi_before": snapshot}
+    out = run(monkeypatch, capsys, api, {"resume": resume})
     assert out.get("failed") is not True, out
     assert api.created == []
     assert (out["source_node"], out["target_node"]) == ("ovn-k-helm-worker", "ovn-k-helm-worker2")
@@ -204,8 +204,8 @@ def test_a_resumed_wait_creates_nothing_and_judges_against_the_vmi_before(monkey
 
 def test_a_resumed_migration_that_is_gone_fails_clearly(monkeypatch, capsys, clock):
     api = cluster(clock)
-    out = run(monkeypatch, capsys, api, {"resume": {"name": "kubevirt-migrate-vm-gone", "uid": UID, "adopted": False,
-                                                     "vmi_before": {"status": {}}}})
+    resume = {"name": "kubevirt-migrate-vm-gone", "uid": UID, "adopted": False, "vmi_before": {"status": {}}}
+    out = run(monkeypatch, capsys, api, {"resume": resume})
     assert out["failed"] and out["msg"] == ("migration kubevirt-migrate-vm-gone of VMI blue-namespace/blue, which "
                                             "this wait started, is gone (deleted while waiting?)")
     assert api.created == []
