@@ -15,7 +15,9 @@ author: ovnk.udn_lab maintainers (@ovnk)
 description:
   - Keeps one entry per completed role in the ConfigMap C(ovnk-udn-lab-state) of namespace C(kube-system)
     (labelled with O(labels), so teardown finds it; it goes with the cluster).
-  - An entry holds the digest of the role's inputs and code (from the filter P(ovnk.udn_lab.state_inputs#filter)),
+  - An entry holds the digest of the role's inputs and code (computed on the controller by the module's action
+    plugin from every C(<role>_*) variable of the calling role, every C(udn_lab_*) variable, the role's files,
+    the collection's plugins and its version matrix),
     the identity of every object the role made or waits for (uid, and generation or a digest of the spec), the
     sha256 of files it left on the target, the values of the entries it builds on (O(after)), and the facts it
     publishes (O(facts)).
@@ -44,9 +46,22 @@ options:
     default: query
   inputs:
     description:
-      - The role's inputs as digested by P(ovnk.udn_lab.state_inputs#filter) (keys C(digest) and C(parts)).
-      - Required with O(state=query) and O(state=present).
+      - The role's inputs as a digest (keys C(digest) and C(parts), part name to digest).
+      - Leave it out, and the action plugin computes it from the calling role (O(role)), so no input is ever
+        listed by hand. Give it only to record something that is not a role.
     type: dict
+  role:
+    description:
+      - The role whose inputs the action plugin digests when O(inputs) is left out.
+      - Defaults to the role the task runs in.
+    type: str
+  ignore_inputs:
+    description:
+      - Patterns (Python C(re.match)) of variable names the action plugin leaves out of the digest, for the
+        variables a role sets itself (its outputs) or that belong to another part of the role.
+    type: list
+    elements: str
+    default: []
   after:
     description: Names of the entries this one builds on; any of them re-recorded differently invalidates it.
     type: list
@@ -130,16 +145,14 @@ EXAMPLES = r"""
   ovnk.udn_lab.lab_state:
     kubeconfig: "{{ multus_kubeconfig }}"
     name: multus-daemonset
-    inputs: "{{ {'multus_version': multus_version} | ovnk.udn_lab.state_inputs([role_path]) }}"
     after: [ovn_kubernetes]
-  register: multus_state
+  register: multus_state  # the inputs: every multus_* and udn_lab_* variable, and the role's code
 
 - name: Record it once the role completed
   ovnk.udn_lab.lab_state:
     kubeconfig: "{{ multus_kubeconfig }}"
     name: multus-daemonset
     state: present
-    inputs: "{{ multus_state_inputs }}"
     after: [ovn_kubernetes]
     objects:
       - api_version: apps/v1
@@ -169,6 +182,13 @@ reasons:
   type: list
   elements: str
   sample: ["inputs changed: multus_version", "DaemonSet kube-system/kube-multus-ds: 2 of 3 pods ready"]
+inputs:
+  description:
+    - The digest of the inputs the action plugin computed (C(digest), and C(parts) naming each input and code path
+      with a 12-digit digest; never a value).
+  returned: state is query or present and O(inputs) was left out
+  type: dict
+  sample: {"digest": "4f1c0d9e...", "parts": {"multus_version": "0c1d2e3f4a5b", "code:multus": "9a8b7c6d5e4f"}}
 summary:
   description: With O(state=query), one line saying whether the role is skipped (and since when) or why it runs in full.
   returned: state is query
@@ -225,6 +245,8 @@ def argument_spec():
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["query", "present", "absent"], default="query"),
         inputs=dict(type="dict"),
+        role=dict(type="str"),
+        ignore_inputs=dict(type="list", elements="str", default=[]),
         after=dict(type="list", elements="str", default=[]),
         objects=dict(type="list", elements="dict", default=[], options=dict(
             api_version=dict(type="str", required=True),
@@ -278,7 +300,8 @@ def flow(module):
         return lambda api: forget(api, [params["name"]], check_mode=module.check_mode)
     inputs = params["inputs"]
     if "digest" not in inputs or not isinstance(inputs.get("parts"), dict):
-        raise StateError("inputs must be the result of the ovnk.udn_lab.state_inputs filter (keys digest and parts)")
+        raise StateError("inputs must be a digest (keys digest and parts); leave inputs out and the action plugin "
+                         "computes it from the role")
     if state == "query":
         return lambda api: query(api, params["name"], inputs, params["after"], read_local)
     specs = merge_specs([dict((k, v) for k, v in spec.items() if v is not None) for spec in params["objects"]],

@@ -310,11 +310,11 @@ def test_absent(monkeypatch, capsys, kubeconfig):
 
 @pytest.mark.parametrize("state", ["query", "present"])
 @pytest.mark.parametrize("bad", [{"multus_version": "v4.2.2"}, {"digest": "abc", "parts": "not a dict"}])
-def test_inputs_not_from_the_filter(monkeypatch, capsys, kubeconfig, state, bad):
+def test_inputs_that_are_not_a_digest(monkeypatch, capsys, kubeconfig, state, bad):
     api = cluster()
     out = run(monkeypatch, capsys, api, kubeconfig, state=state, inputs=bad)
     assert out["failed"] is True
-    assert "ovnk.udn_lab.state_inputs" in out["msg"]
+    assert "leave inputs out and the action plugin computes it" in out["msg"]
     assert api.calls == [] and configmaps(api) == []
 
 
