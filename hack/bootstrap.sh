@@ -73,7 +73,7 @@ import sys
 import zipfile
 
 wheel, dest = sys.argv[1], sys.argv[2]
-wanted = ("ansible_collections/kubernetes/core/", "ansible_collections/kubevirt/core/")
+wanted = ("ansible_collections/kubernetes/core/",)
 with zipfile.ZipFile(wheel) as archive:
     members = [name for name in archive.namelist() if name.startswith(wanted)]
     if not members:
@@ -82,7 +82,7 @@ with zipfile.ZipFile(wheel) as archive:
 PY
 }
 
-if ! have_collection kubernetes core || ! have_collection kubevirt core; then
+if ! have_collection kubernetes core; then
   case "$collections_source" in
     galaxy) install_from_galaxy ;;
     pypi) install_from_pypi ;;

@@ -37,7 +37,7 @@ copy_collection() {
   git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
     [[ -e "$f" ]] && printf '%s\0' "$f"
   done | tar --null -T - -cf - | tar -xf - -C "$dest"
-  for dep in kubernetes/core kubevirt/core; do
+  for dep in kubernetes/core; do
     mkdir -p "$1/ansible_collections/$dep"
     cp -a ".collections/ansible_collections/$dep/." "$1/ansible_collections/$dep/"
   done

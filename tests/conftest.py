@@ -13,7 +13,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 COLLECTIONS_DIR = REPO_ROOT / ".collections"
 
 # `hack/bootstrap.sh` links this checkout as .collections/ansible_collections/ovnk/udn_lab, next to
-# kubernetes.core and kubevirt.core: make `ansible_collections.*` importable for unit tests.
+# kubernetes.core: make `ansible_collections.*` importable for unit tests.
 if COLLECTIONS_DIR.is_dir() and str(COLLECTIONS_DIR) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_DIR))
 

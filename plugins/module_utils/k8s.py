@@ -196,25 +196,18 @@ class _Transient(Exception):
 # --------------------------------------------------------------------------- real client glue
 
 
-def require_kubernetes(module):
-    """Fail the module with install instructions when the kubernetes Python client is missing."""
-    if not HAS_KUBERNETES:
-        from ansible.module_utils.basic import missing_required_lib
-
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
-
-
 def client_from_module(module):
     """Build a kubernetes DynamicClient from the module's kubernetes.core connection options.
 
-    ``module`` is an ``AnsibleModule`` whose argument spec includes :data:`AUTH_ARG_SPEC`. Uses
-    kubernetes.core's ``get_api_client`` (kubeconfig, context, host, token, proxy, impersonation,
-    environment variables K8S_AUTH_*), so behaviour matches kubernetes.core modules. Raises whatever
+    ``module`` is kubernetes.core's ``AnsibleK8SModule`` whose argument spec includes :data:`AUTH_ARG_SPEC` (the
+    one client path of the collection, as in kubevirt.core). Uses kubernetes.core's ``get_api_client``
+    (kubeconfig, context, host, token, proxy, impersonation, environment variables K8S_AUTH_*), so behaviour
+    matches kubernetes.core modules. Raises whatever
     kubernetes.core raises (``CoreException``) when the configuration is unusable.
     """
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 
-    return get_api_client(module=_ModuleShim(module)).client
+    return get_api_client(module=module).client
 
 
 def exit_flow(module, flow, what):
@@ -234,18 +227,6 @@ def exit_flow(module, flow, what):
         module.fail_json(msg="cannot {0}: {1}".format(what, describe_error(exc)), changed=False)
     result.setdefault("changed", False)
     module.exit_json(**result)
-
-
-class _ModuleShim(object):
-    """The few attributes kubernetes.core's get_api_client reads from an AnsibleK8SModule."""
-
-    def __init__(self, module):
-        self._module = module
-        self.params = module.params
-        self.server_side_dry_run = False
-
-    def requires(self, *args, **kwargs):
-        return None
 
 
 def get_resource(client, api_version, kind):

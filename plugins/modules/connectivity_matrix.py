@@ -384,7 +384,8 @@ foreign_policies:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes as P
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_from_module
@@ -554,7 +555,8 @@ def run_module(module, build=build_cluster, host_transport=None, clock=None, sle
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    # check_k8s off: probes from the controller host alone need no kubernetes client (build_cluster checks it)
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True, check_k8s=False)
     run_module(module)
 
 

@@ -224,7 +224,7 @@ import datetime
 import hashlib
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.state import (
     StateError,
@@ -314,9 +314,8 @@ def flow(module):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_if=[("state", "query", ["inputs"]), ("state", "present", ["inputs"])])
-    k8s.require_kubernetes(module)
+    module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True,
+                              required_if=[("state", "query", ["inputs"]), ("state", "present", ["inputs"])])
     params = module.params
     if params["state"] == "query" and kubeconfig_missing(params):
         reason = "the kubeconfig file does not exist (a new lab)"

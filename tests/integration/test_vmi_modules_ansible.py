@@ -45,7 +45,7 @@ def ansible(tmp_path, module, args, check=False):
         cmd.append("--check")
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     # pytest-ansible exports a collections path for in-process imports; let ansible.cfg decide instead
-    # (it also finds kubernetes.core and kubevirt.core).
+    # (it also finds kubernetes.core).
     for var in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
         env.pop(var, None)
     proc = subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=300, check=False)

@@ -166,3 +166,35 @@ def test_every_module_that_talks_to_kubernetes_is_in_the_action_group():
     talking = set(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if "AUTH_ARG_SPEC" in p.read_text())
     assert talking and talking - group == set(), sorted(talking - group)
     assert group - talking == set(), sorted(group - talking)
+
+
+def test_every_module_that_talks_to_kubernetes_builds_its_client_one_way():
+    """One client path: kubernetes.core's AnsibleK8SModule, and its get_api_client (directly or through
+    module_utils/k8s.client_from_module); a plain AnsibleModule only for modules that never contact the cluster."""
+    for path in sorted((ROOT / "plugins" / "modules").glob("*.py")):
+        text = path.read_text()
+        if "AUTH_ARG_SPEC" in text:
+            assert "AnsibleK8SModule(" in text and "AnsibleModule(" not in text, path.name
+        else:
+            assert "AnsibleK8SModule" not in text and "client_from_module" not in text, path.name
+    assert "_ModuleShim" not in (ROOT / "plugins" / "module_utils" / "k8s.py").read_text()
+
+
+def _collections_used():
+    """The collection namespaces named by FQCN in the roles, playbooks and plugins."""
+    text = "".join(p.read_text() for p in list(ROOT.glob("roles/*/tasks/*.yml")) + list(ROOT.glob("playbooks/*.yml"))
+                   + [ROOT / "site.yml"] + list(ROOT.glob("roles/*/handlers/*.yml")))
+    used = set(re.findall(r"^\s*-?\s*([a-z_]+\.[a-z_]+)\.[a-z_0-9]+:\s*$", text, re.M))
+    used |= set(re.findall(r"\bgroup/([a-z_]+\.[a-z_]+)\.", text))
+    for path in (ROOT / "plugins").rglob("*.py"):
+        found = re.findall(r"^from ansible_collections\.([a-z_]+)\.([a-z_]+)\.", path.read_text(), re.M)
+        used |= set(".".join(names) for names in found)
+    return used - {"ansible.builtin", "ovnk.udn_lab"}
+
+
+def test_the_dependencies_are_exactly_the_collections_used():
+    """galaxy.yml and requirements.yml declare the same collections, and exactly those the content uses."""
+    galaxy = set((yaml.safe_load((ROOT / "galaxy.yml").read_text()).get("dependencies") or {}))
+    requirements = set(c["name"] for c in yaml.safe_load((ROOT / "requirements.yml").read_text())["collections"])
+    assert galaxy == requirements
+    assert galaxy == _collections_used()

@@ -173,13 +173,16 @@ def _fake_api_module():
 @pytest.fixture
 def live_api(tmp_path):
     pytest.importorskip("kubernetes", reason="the kubernetes Python client is needed to talk to the fake API")
-    import types
 
     server = _fake_api_module().FakeKubeApi()
     server.start()
-    params = dict((key, None) for key in k8s.AUTH_ARG_SPEC)
-    params["kubeconfig"] = server.kubeconfig(str(tmp_path / "kubeconfig"))
-    client = k8s.KubeApi(k8s.client_from_module(types.SimpleNamespace(params=params)))
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+
+    # the module class every module of the collection that talks to Kubernetes uses (one client path)
+    with patch_module_args({"kubeconfig": server.kubeconfig(str(tmp_path / "kubeconfig"))}):
+        module = AnsibleK8SModule(argument_spec=dict(k8s.AUTH_ARG_SPEC), supports_check_mode=True)
+    client = k8s.KubeApi(k8s.client_from_module(module))
     yield server, client
     server.stop()
 
