@@ -215,8 +215,8 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
     """Every problem of the pod workshop's inputs (``workloads_*``), in a stable order. ``cluster_ranges``:
     ``(cidr, what)`` pairs a user-defined network may not overlap (the cluster's pod and service subnets)."""
     p = []
-    if operation not in ("create", "render", "delete"):
-        p.append("workloads_operation is {0}: use create, render or delete".format(_json(operation)))
+    if operation not in ("create", "render", "delete", "verify"):
+        p.append("workloads_operation is {0}: use create, render, delete or verify".format(_json(operation)))
     if ip_family not in FAMILIES_BY_IP_FAMILY:
         p.append("workloads_ip_family is {0}: use ipv4, ipv6 or dual (usually through udn_lab_ip_family)".format(
             _json(ip_family)))

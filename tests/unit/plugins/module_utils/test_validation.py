@@ -135,7 +135,7 @@ def test_many_problems_in_one_list():
     args["apps"][0]["replicas"] = "two"
     args["probes"][0]["expect"] = "maybe"
     got = V.pod_workshop_problems(**args)
-    assert got[0] == 'workloads_operation is "apply": use create, render or delete'
+    assert got[0] == 'workloads_operation is "apply": use create, render, delete or verify'
     assert any("is declared twice" in m for m in got)
     assert any("103.103.1.0/16 is not a network" in m and "(use 103.103.0.0/16)" in m for m in got)
     assert any(m.endswith(": replicas must be a number") for m in got)
