@@ -29,9 +29,8 @@ import subprocess
 import threading
 import time
 import uuid
-import xml.etree.ElementTree as ET
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import junit, ovn
 
 REACHABLE = "."
 BLOCKED = "X"
@@ -942,32 +941,30 @@ def receiver_note(res):
     return ""
 
 
-def junit_xml(results, suite_name="connectivity_matrix"):
-    """A JUnit XML report: one testcase per probe; wrong → <failure>, unknown → <error>."""
-    counts = summarize(results)
-    suites = ET.Element("testsuites", name=suite_name, tests=str(counts["total"]),
-                        failures=str(counts[STATUS_WRONG]), errors=str(counts[STATUS_UNKNOWN]))
-    suite = ET.SubElement(suites, "testsuite", name=suite_name, tests=str(counts["total"]),
-                          failures=str(counts[STATUS_WRONG]), errors=str(counts[STATUS_UNKNOWN]),
-                          skipped=str(counts[STATUS_SKIPPED]))
+JUNIT_OUTCOMES = {STATUS_WRONG: junit.FAILURE, STATUS_UNKNOWN: junit.ERROR, STATUS_SKIPPED: junit.SKIPPED}
+
+
+def junit_cases(results, suite_name="connectivity_matrix"):
+    """One JUnit case per claim (module_utils/junit.py): wrong -> failure, unknown -> error, not applicable ->
+    skipped; the text says the claim, expected and observed, the attempts and how to reproduce it."""
+    cases = []
     for res in results:
-        case = ET.SubElement(suite, "testcase", classname="{0}.{1}".format(suite_name, res["phase"] or "probes"),
-                             name="{0}: {1} -> {2}".format(res["id"], res["from"], res["to"]))
+        expected, observed = MARK_WORDS.get(res.get("expected")), MARK_WORDS.get(res.get("observed"))
         text = "{0}\nexpected {1}, observed {2} after {3} attempt(s): {4}\nreproduce: {5}".format(
-            res["claim"], MARK_WORDS.get(res["expected"]), MARK_WORDS.get(res["observed"]), res["attempts"],
-            res["detail"], res["reproduce"] or "-")
-        if res["status"] == STATUS_WRONG:
-            node = ET.SubElement(case, "failure", message="expected {0}, observed {1}".format(
-                MARK_WORDS.get(res["expected"]), MARK_WORDS.get(res["observed"])), type="mismatch")
-            node.text = text
-        elif res["status"] == STATUS_UNKNOWN:
-            node = ET.SubElement(case, "error", message="no answer: {0}".format(res["detail"])[:300], type="unknown")
-            node.text = text
-        elif res["status"] == STATUS_SKIPPED:
-            ET.SubElement(case, "skipped", message="not applicable: {0}".format(res["detail"])[:300])
-        out = ET.SubElement(case, "system-out")
-        out.text = text
-    return ET.tostring(suites, encoding="unicode")
+            res.get("claim"), expected, observed, res.get("attempts"), res.get("detail"), res.get("reproduce") or "-")
+        outcome = JUNIT_OUTCOMES.get(res.get("status"), junit.PASSED)
+        message = {junit.FAILURE: "expected {0}, observed {1}".format(expected, observed),
+                   junit.ERROR: "no answer: {0}".format(res.get("detail")),
+                   junit.SKIPPED: "not applicable: {0}".format(res.get("detail"))}.get(outcome, "")
+        cases.append(junit.case("{0}.{1}".format(suite_name, res.get("phase") or "probes"),
+                                "{0}: {1} -> {2}".format(res.get("id"), res.get("from"), res.get("to")),
+                                outcome, message, text, kind={junit.FAILURE: "mismatch", junit.ERROR: "unknown"}.get(outcome)))
+    return cases
+
+
+def junit_xml(results, suite_name="connectivity_matrix", declaration=False):
+    """A JUnit XML document of one suite: one testcase per claim (see :func:`junit_cases`)."""
+    return junit.document(suite_name, [(suite_name, junit_cases(results, suite_name))], declaration=declaration)
 
 
 # --------------------------------------------------------------------------- policies the lab did not make

@@ -24,9 +24,8 @@ import ipaddress
 import json
 import os
 import statistics
-import xml.etree.ElementTree as ET
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn, probes
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import junit, ovn, probes
 
 CELL_OK = "."
 CELL_FAIL = "X"
@@ -554,35 +553,25 @@ def render_markdown(report, plot_file=None, console_password=None):
 
 
 def render_junit(report):
-    """JUnit XML with three suites: pod connectivity and VM checks (written by module_utils probes, as the pod
-    workshop does) and live migration (one test case per migration and family)."""
-    root = ET.Element("testsuites", name="udn-lab")
-    for name, results in (("pod-connectivity", report["pods"]["results"]), ("vm-checks", report["vm_checks"]["results"])):
-        suite = ET.fromstring(probes.junit_xml(results, suite_name=name)).find("testsuite")
-        if name == "vm-checks":
-            for skip in report["vm_checks"]["skipped"]:
-                case = ET.SubElement(suite, "testcase", classname="vm-checks.vm",
-                                     name="{vm} -> {target}".format(**skip))
-                ET.SubElement(case, "skipped", message=skip["reason"])
-            suite.set("skipped", str(len(report["vm_checks"]["skipped"])))
-            suite.set("tests", str(len(results) + len(report["vm_checks"]["skipped"])))
-        root.append(suite)
-    rows = report["migrations"]["rows"]
-    suite = ET.SubElement(root, "testsuite", name="live-migration", tests=str(len(rows)),
-                          failures=str(sum(1 for r in rows if not r["ok"])), errors="0", skipped="0")
-    for r in rows:
-        case = ET.SubElement(suite, "testcase", classname="live-migration.{0}".format(r["family"]),
-                             name="migration #{0} {1} {2} -> {3}".format(r["index"], r["vm"], r["source_node"],
-                                                                         r["target_node"]))
+    """JUnit XML (module_utils/junit.py) with three suites: pod connectivity and VM checks (one case per claim, as
+    the pod workshop writes them) and live migration (one case per migration and family)."""
+    vm_cases = probes.junit_cases(report["vm_checks"]["results"], "vm-checks") + [
+        junit.case("vm-checks.vm", "{vm} -> {target}".format(**skip), junit.SKIPPED, skip["reason"])
+        for skip in report["vm_checks"]["skipped"]]
+    migration_cases = []
+    for r in report["migrations"]["rows"]:
         text = "survived {0}, outage {1} s, retransmits {2}, recovery {3} s, IPs unchanged {4}".format(
             _fmt(r["survived"]), _fmt(r["outage_seconds"]), _fmt(r["retransmits"]), _fmt(r["recovery_seconds"]),
             _fmt(r["ips_unchanged"]))
-        if not r["ok"]:
-            ET.SubElement(case, "failure", message="; ".join(r["problems"])[:300], type="migration").text = text
-        ET.SubElement(case, "system-out").text = text
-    for key in ("tests", "failures", "errors", "skipped"):
-        root.set(key, str(sum(int(s.get(key) or 0) for s in root.findall("testsuite"))))
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        migration_cases.append(junit.case(
+            "live-migration.{0}".format(r["family"]),
+            "migration #{0} {1} {2} -> {3}".format(r["index"], r["vm"], r["source_node"], r["target_node"]),
+            junit.PASSED if r["ok"] else junit.FAILURE, "; ".join(r["problems"]), text, kind="migration"))
+    return junit.document("udn-lab", [
+        ("pod-connectivity", probes.junit_cases(report["pods"]["results"], "pod-connectivity")),
+        ("vm-checks", vm_cases),
+        ("live-migration", migration_cases),
+    ])
 
 
 def render_json(report):

@@ -16,11 +16,13 @@ The steps share one lab, in file order; a failed step's output is in the asserti
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 import sim_lab
@@ -102,15 +104,31 @@ def test_existing_mode_reads_the_lab_cluster_and_changes_nothing(lab, tmp_path):
     assert changed == [], changed
 
 
+def pods_junit_failures(lab):
+    """The names of the failed cases of the pod workshop's JUnit file, after checking its counts against pods.json."""
+    data = lab.ephemeral / "lab" / "report" / "data"
+    results = json.loads((data / "pods.json").read_text())["results"]
+    root = ET.fromstring((data / "pods-junit.xml").read_text().split("\n", 1)[1])
+    suite = root.find("testsuite")
+    assert int(suite.get("tests")) == len(results) == len(suite.findall("testcase"))
+    failed = [case.get("name") for case in suite.findall("testcase") if case.find("failure") is not None]
+    assert int(suite.get("failures")) == len(failed) == len([r for r in results if r["status"] == "wrong"])
+    return failed
+
+
 def test_a_leak_between_blue_and_green_fails_verification_naming_the_pair(lab):
     lab.restart_sim(leak=[["blue", "green"]])
     try:
         rc, out = lab.playbook("playbooks/verify.yml", "-e", "workloads_probe_timeout=20")
     finally:
         lab.restart_sim()
+    failing_junit = pods_junit_failures(lab)
     healed_rc, healed = lab.playbook("playbooks/verify.yml")
     assert healed_rc == 0, "verify still fails once the leak is gone:\n" + healed[-6000:]
     assert rc != 0, "verify passed although blue reaches green:\n" + out[-6000:]
+    # the JUnit file a CI system reads says the same (module_utils/junit.py, through the junit_xml filter)
+    assert [name for name in failing_junit if name.startswith("blue-to-green")], failing_junit
+    assert pods_junit_failures(lab) == []
     wrong = set(re.findall(r"\[WRONG\] ([\w-]+):", flat(out)))
     assert "blue-to-green" in wrong, out[-6000:]
     assert re.search(r"\[WRONG\] blue-to-green: blue/app-blue-0 -> green/app-green-1 \(primary\) icmp ipv4: "

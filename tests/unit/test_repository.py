@@ -198,3 +198,10 @@ def test_the_dependencies_are_exactly_the_collections_used():
     requirements = set(c["name"] for c in yaml.safe_load((ROOT / "requirements.yml").read_text())["collections"])
     assert galaxy == requirements
     assert galaxy == _collections_used()
+
+
+def test_one_junit_writer():
+    """Every JUnit file comes from module_utils/junit.py: no other plugin or template spells out the elements."""
+    writers = sorted(str(p.relative_to(ROOT)) for p in list((ROOT / "plugins").rglob("*.py")) + list(ROOT.glob("roles/**/*.j2"))
+                     if re.search(r"[\"'<]testsuites?\b", p.read_text()))
+    assert writers == ["plugins/module_utils/junit.py"]
