@@ -15,6 +15,9 @@ What it does against a real API server (decisions are the pure functions below, 
   the multus ``k8s.v1.cni.cncf.io/network-status`` annotation. Addresses come from the NAD's subnets:
   Layer3 through per-node host subnets recorded in the node annotation ``k8s.ovn.org/node-subnets``, Layer2
   from the whole range; ``.1`` is the gateway and ``.2`` the management port.
+* EndpointSlices of Services in a namespace with a primary UDN: the mirror controller of v1.3.0
+  ``clustermanager/endpointslicemirror/endpointslice_mirror_controller.go`` (see :func:`reconcile_endpointslice`):
+  each default slice gets a mirror listing the pods' primary-UDN addresses.
 * IPAMClaims (Layer2 ``ipam.lifecycle: Persistent``): a pod annotated ``k8s.ovn.org/primary-udn-ipamclaim``
   gets the claim's addresses; the first allocation is written to the claim's status (``ips``, condition
   ``IPsAllocated``) so a VM keeps its IP across virt-launcher pods.
@@ -22,11 +25,13 @@ What it does against a real API server (decisions are the pure functions below, 
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
+import re
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from .common import (CONFIGMAPS, CUDNS, DEPLOYMENTS, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
+from .common import (CONFIGMAPS, CUDNS, DEPLOYMENTS, ENDPOINTSLICES, IPAMCLAIMS, NADS, NAMESPACES, NODES, PODS, UDNS, Controller, Result, annotations_of,
                      conditions_equal, create, delete, labels_of, mac_for_ip, meta, owned_by,
                      owner_ref, patch, patch_status, selector_matches, set_condition)
 
@@ -681,12 +686,134 @@ def reconcile_pod(pod, cache, config, now) -> Result:
     return result
 
 
+# --------------------------------------------------------------------------- EndpointSlice mirrors
+# v1.3.0 go-controller/pkg/clustermanager/endpointslicemirror/endpointslice_mirror_controller.go (ESM) and
+# pkg/types/const.go: a Service's default EndpointSlice (made by kube-controller-manager, holding the pods'
+# status.podIPs, i.e. their default-network addresses) is mirrored, in namespaces whose active network is a primary
+# UDN, into a slice holding the pods' primary-UDN addresses.
+
+MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+DEFAULT_SLICE_CONTROLLER = "endpointslice-controller.k8s.io"  # const.go:146
+MIRROR_CONTROLLER = "endpointslice-mirror-controller.k8s.ovn.org"  # const.go:144
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MIRROR_SERVICE_LABEL = "k8s.ovn.org/service-name"  # const.go:156
+SOURCE_SLICE = "k8s.ovn.org/source-endpointslice"  # const.go:149 (an annotation)
+SOURCE_VERSION = "k8s.ovn.org/source-endpointslice-version"  # const.go:152 (an annotation, whatever its name says)
+SLICE_NETWORK = "k8s.ovn.org/endpointslice-network"  # const.go:154
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def mirror_generate_name(network: str, source: Dict[str, Any]) -> str:
+    """ESM getGenerateName (238-244): ``<network>-<source generateName or name>`` when that is a DNS subdomain,
+    else the source's own; UDN (``<ns>_<udn>``) and CUDN (``cluster_udn_<name>``) names hold ``_``, so their
+    mirrors are named like the default slice (``<service>-xxxxx``)."""
+    name = meta(source).get("generateName") or meta(source)["name"]
+    candidate = "%s-%s" % (network, name)
+    # NameIsDNSSubdomain(name, prefix=true) masks a trailing "-" (a generateName) before checking
+    checked = candidate[:-1] + "a" if candidate.endswith("-") else candidate
+    return candidate if len(checked) <= 253 and DNS_SUBDOMAIN.match(checked) else name
+
+
+def mirrors_of(source: Dict[str, Any], cache) -> List[Dict[str, Any]]:
+    """The mirrors of a default slice: managed by the mirror controller, annotated with its name (util.go:655-671)."""
+    m = meta(source)
+    return [s for s in cache.list(ENDPOINTSLICES, m["namespace"])
+            if labels_of(s).get(MANAGED_BY) == MIRROR_CONTROLLER
+            and labels_of(s).get(MIRROR_SERVICE_LABEL) == labels_of(source).get(SERVICE_NAME_LABEL)
+            and annotations_of(s).get(SOURCE_SLICE) == m["name"]]
+
+
+def mirrored_address(endpoint: Dict[str, Any], family: int, nad_key: str, cache, namespace: str) -> Optional[str]:
+    """The address of one endpoint in the mirror (ESM 380-404): the pod's first address of the family in its
+    primary network's ``k8s.ovn.org/pod-networks`` entry (``ip_addresses``, else ``ip_address``), without prefix;
+    a host-network pod keeps its ``status.podIPs``. None when the pod or the address is not there (the sync fails)."""
+    ref = endpoint.get("targetRef") or {}
+    pod = cache.get(PODS, ref.get("namespace") or namespace, ref.get("name"))
+    if pod is None:
+        return None
+    if (pod.get("spec") or {}).get("hostNetwork"):
+        candidates = [p.get("ip") for p in (pod.get("status") or {}).get("podIPs") or []]
+    else:
+        entry = pod_networks(pod).get(nad_key) or {}
+        candidates = entry.get("ip_addresses") or ([entry["ip_address"]] if entry.get("ip_address") else [])
+    for value in candidates:
+        if value and ipaddress.ip_interface(value).version == family:
+            return str(ipaddress.ip_interface(value).ip)
+    return None
+
+
+def reconcile_endpointslice(obj, cache, config, now) -> Result:
+    """ESM syncDefaultEndpointSlice (247-356) for one slice event (a mirror's event syncs its source)."""
+    result = Result()
+    m = meta(obj)
+    namespace = m["namespace"]
+    managed_by = labels_of(obj).get(MANAGED_BY)
+    if managed_by == MIRROR_CONTROLLER:
+        source = cache.get(ENDPOINTSLICES, namespace, annotations_of(obj).get(SOURCE_SLICE))
+        if source is None:  # the default slice is gone: so is its mirror (295-302)
+            result.actions.append(delete(ENDPOINTSLICES, obj))
+            return result
+        obj, m = source, meta(source)
+    elif managed_by != DEFAULT_SLICE_CONTROLLER:
+        return result  # other slices are not mirrored (58-83): Services without selectors among them
+    if not segmentation_enabled(cache):
+        return result  # the controller runs only with network segmentation (clustermanager.go:166-167)
+    ns_obj = cache.get(NAMESPACES, None, namespace)
+    if ns_obj is None or PRIMARY_LABEL not in labels_of(ns_obj):
+        return result  # the active network is the default one (253-259)
+    primary = primary_nad(namespace, cache)
+    if primary is None:
+        return result.then(2.0)  # labelled but no primary network yet: the sync errors and is retried
+    mirrors = mirrors_of(obj, cache)
+    if len(mirrors) > 1:  # duplicates: all deleted, the retry makes one (276-293)
+        result.actions.extend(delete(ENDPOINTSLICES, s) for s in mirrors)
+        return result.then(1.0)
+    current = mirrors[0] if mirrors else None
+    if obj.get("addressType") == "FQDN":  # never mirrored (305-311)
+        if current is not None:
+            result.actions.append(delete(ENDPOINTSLICES, current))
+        return result
+    if current is not None and annotations_of(current).get(SOURCE_VERSION) == m.get("resourceVersion"):
+        return result  # already mirrors this version of the source (313-320)
+    family = 6 if obj.get("addressType") == "IPv6" else 4
+    endpoints = []
+    for endpoint in obj.get("endpoints") or []:
+        ref = endpoint.get("targetRef") or {}
+        if ref.get("kind") != "Pod":
+            endpoints.append({})  # ESM 450-462: an empty Endpoint in its place
+            continue
+        address = mirrored_address(endpoint, family, primary["nad_key"], cache, namespace)
+        if address is None:
+            return result.then(2.0)  # the whole sync fails and is retried (454-457)
+        copied = copy.deepcopy(endpoint)
+        copied["addresses"] = [address]
+        endpoints.append(copied)
+    if current is None and not endpoints:
+        return result  # no empty mirror is created (342-346)
+    labels = {MANAGED_BY: MIRROR_CONTROLLER, MIRROR_SERVICE_LABEL: labels_of(obj).get(SERVICE_NAME_LABEL)}
+    annotations = {SOURCE_SLICE: m["name"], SOURCE_VERSION: m.get("resourceVersion"),
+                   SLICE_NETWORK: primary["ovn_name"]}
+    content = {"addressType": obj.get("addressType"), "ports": copy.deepcopy(obj.get("ports")),
+               "endpoints": endpoints}
+    if current is None:
+        body = {"metadata": {"generateName": mirror_generate_name(primary["ovn_name"], obj), "namespace": namespace,
+                             "labels": labels, "annotations": annotations,
+                             "ownerReferences": copy.deepcopy(m.get("ownerReferences") or [])}}
+        body.update(content)
+        result.actions.append(create(ENDPOINTSLICES, body))
+    else:
+        body = {"metadata": {"labels": labels, "annotations": annotations}}
+        body.update(content)
+        result.actions.append(patch(ENDPOINTSLICES, current, body=body))
+    return result
+
+
 # --------------------------------------------------------------------------- controller
 
 
 class OvnkSimulator(Controller):
     name = "ovnk"
-    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS, DEPLOYMENTS, CONFIGMAPS)
+    resources = (NAMESPACES, NODES, PODS, UDNS, CUDNS, NADS, IPAMCLAIMS, DEPLOYMENTS, CONFIGMAPS, ENDPOINTSLICES)
 
     def __init__(self, kube, config, **kw):
         merged = dict(DEFAULTS)
@@ -695,11 +822,19 @@ class OvnkSimulator(Controller):
 
     def handlers(self):
         return {NODES.plural: reconcile_node, UDNS.plural: reconcile_network, CUDNS.plural: reconcile_network,
-                PODS.plural: reconcile_pod}
+                PODS.plural: reconcile_pod, ENDPOINTSLICES.plural: reconcile_endpointslice}
+
+    def on_event(self, res, etype, obj, old):
+        # A default slice deleted: its mirror goes (ESM 295-302); the reconcile of a gone key does nothing.
+        if res is ENDPOINTSLICES and etype == "DELETED" and labels_of(obj).get(MANAGED_BY) == DEFAULT_SLICE_CONTROLLER:
+            for mirror in mirrors_of(obj, self.cache):
+                self.apply(delete(ENDPOINTSLICES, mirror))
+            return
+        super().on_event(res, etype, obj, old)
 
     def fanout(self, res, obj):
         ns, name = meta(obj).get("namespace") or "", meta(obj).get("name")
-        if res in (UDNS, CUDNS, PODS, NODES):
+        if res in (UDNS, CUDNS, PODS, NODES, ENDPOINTSLICES):
             return [(res.plural, ns, name)]
         if res is CONFIGMAPS:
             if (ns, name) != OVN_CONFIG:

@@ -460,3 +460,116 @@ def test_network_deletion_waits_for_its_pods():
     released = ovnk.reconcile_network(udn, cache, dict(ovnk.DEFAULTS), NOW)
     assert [a.verb for a in released.actions] == ["patch"]
     assert released.actions[0].body["metadata"]["finalizers"] is None
+
+
+# --------------------------------------------------------------------------- EndpointSlice mirrors (v1.3.0 ESM)
+
+
+def default_slice(namespace, service, endpoints, family="IPv4", name=None, rv="100"):
+    """The slice kube-controller-manager's endpointslice controller writes (status.podIPs of the pods)."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": family,
+        "metadata": {"name": name or service + "-abcde", "generateName": service + "-", "namespace": namespace,
+                     "resourceVersion": rv, "uid": "slice-%s-%s" % (namespace, service),
+                     "labels": {ovnk.MANAGED_BY: ovnk.DEFAULT_SLICE_CONTROLLER, ovnk.SERVICE_NAME_LABEL: service,
+                                "app.kubernetes.io/managed-by": "ovnk.udn_lab"},
+                     "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": service, "uid": "svc-1"}]},
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}, "nodeName": node,
+                       "targetRef": {"kind": "Pod", "name": pod_name, "namespace": namespace}}
+                      for pod_name, ip, node in endpoints],
+    }
+
+
+def slices(cache, namespace):
+    return [s for s in cache.list(ovnk.ENDPOINTSLICES, namespace)]
+
+
+def mirrors(cache, namespace):
+    return [s for s in slices(cache, namespace) if s["metadata"]["labels"].get(ovnk.MANAGED_BY) == ovnk.MIRROR_CONTROLLER]
+
+
+def blue_with_service(extra=None):
+    cache = make_cache([pod("app-blue-0", "blue", "ovn-k-helm-worker", "10.244.1.3"),
+                        pod("app-blue-1", "blue", "ovn-k-helm-worker2", "10.244.2.3")] + list(extra or []))
+    controller = sim(cache)
+    drive(controller)
+    cache.put(ovnk.ENDPOINTSLICES, default_slice("blue", "service-blue", [
+        ("app-blue-0", "10.244.1.3", "ovn-k-helm-worker"), ("app-blue-1", "10.244.2.3", "ovn-k-helm-worker2")]))
+    return cache, controller
+
+
+def test_a_service_on_a_primary_udn_gets_a_mirror_with_the_udn_addresses():
+    cache, controller = blue_with_service()
+    drive(controller)
+    (mirror,) = mirrors(cache, "blue")
+    m = mirror["metadata"]
+    # the network name holds "_", no DNS subdomain: the mirror is named like the default slice (ESM 238-244)
+    assert m["generateName"] == "service-blue-" and m["name"].startswith("service-blue-")
+    assert m["labels"] == {ovnk.MANAGED_BY: ovnk.MIRROR_CONTROLLER, ovnk.MIRROR_SERVICE_LABEL: "service-blue"}
+    assert m["annotations"] == {ovnk.SOURCE_SLICE: "service-blue-abcde", ovnk.SOURCE_VERSION: "100",
+                                ovnk.SLICE_NETWORK: "blue_blue-network"}
+    assert m["ownerReferences"][0]["kind"] == "Service"
+    assert mirror["addressType"] == "IPv4" and mirror["ports"][0]["port"] == 8080
+    udn = [pod_nets(cache, "blue", p)["blue/blue-network"]["ip_addresses"][0].split("/")[0]
+           for p in ("app-blue-0", "app-blue-1")]
+    assert [e["addresses"] for e in mirror["endpoints"]] == [[udn[0]], [udn[1]]]
+    assert all(ipaddress.ip_address(ip) in ipaddress.ip_network("103.103.0.0/16") for ip in udn)
+    # everything but the address is copied
+    assert [e["targetRef"]["name"] for e in mirror["endpoints"]] == ["app-blue-0", "app-blue-1"]
+    assert mirror["endpoints"][0]["nodeName"] == "ovn-k-helm-worker" and mirror["endpoints"][0]["conditions"]["ready"]
+
+
+def test_the_mirror_follows_its_source_and_only_a_new_version():
+    cache, controller = blue_with_service()
+    drive(controller)
+    writes = len(controller.kube.log)
+    drive(controller)
+    assert len(controller.kube.log) == writes  # same source version: nothing to do (ESM 313-320)
+    source = cache.get(ovnk.ENDPOINTSLICES, "blue", "service-blue-abcde")
+    source["endpoints"] = source["endpoints"][:1]
+    source["metadata"]["resourceVersion"] = "101"
+    drive(controller)
+    (mirror,) = mirrors(cache, "blue")
+    assert len(mirror["endpoints"]) == 1 and mirror["metadata"]["annotations"][ovnk.SOURCE_VERSION] == "101"
+
+
+def test_a_deleted_source_takes_its_mirror_and_a_deleted_mirror_comes_back():
+    cache, controller = blue_with_service()
+    drive(controller)
+    (mirror,) = mirrors(cache, "blue")
+    cache.remove(ovnk.ENDPOINTSLICES, mirror)
+    drive(controller)
+    assert len(mirrors(cache, "blue")) == 1
+    source = cache.get(ovnk.ENDPOINTSLICES, "blue", "service-blue-abcde")
+    cache.remove(ovnk.ENDPOINTSLICES, source)
+    controller.on_event(ovnk.ENDPOINTSLICES, "DELETED", source, source)
+    assert mirrors(cache, "blue") == []
+
+
+@pytest.mark.parametrize("namespace,service", [("default", "kubernetes"), ("blue", None)])
+def test_what_is_not_mirrored(namespace, service):
+    """A namespace without a primary UDN (its active network is the default one), and slices other controllers
+    manage (a Service without a selector), are left alone."""
+    cache, controller = blue_with_service()
+    other = default_slice(namespace, service or "external", [], name="other-xyz")
+    if service is None:
+        other["metadata"]["labels"][ovnk.MANAGED_BY] = "endpointslicemirroring-controller.k8s.io"
+    cache.put(ovnk.ENDPOINTSLICES, other)
+    drive(controller)
+    assert [m["metadata"]["annotations"][ovnk.SOURCE_SLICE] for m in mirrors(cache, namespace)] == (
+        [] if namespace == "default" else ["service-blue-abcde"])
+
+
+def test_an_address_the_pod_does_not_have_yet_fails_the_sync_and_writes_nothing():
+    cache, controller = blue_with_service()
+    source = cache.get(ovnk.ENDPOINTSLICES, "blue", "service-blue-abcde")
+    result = ovnk.reconcile_endpointslice(dict(source, addressType="IPv6"), cache, {}, NOW)
+    assert result.actions == [] and result.requeue is not None
+
+
+def test_a_dns_safe_network_name_prefixes_the_mirror():
+    source = default_slice("ns", "svc", [])
+    assert ovnk.mirror_generate_name("l3-network", source) == "l3-network-svc-"
+    assert ovnk.mirror_generate_name("ns_udn", source) == "svc-"
+    assert ovnk.mirror_generate_name("cluster_udn_x", source) == "svc-"
