@@ -211,7 +211,7 @@ def _subnet_problems(where, net, fams, ip_family, cluster_ranges):
 
 
 def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, services, policies, probes,
-                          cluster_ranges=(), inspections=()):
+                          cluster_ranges=(), inspections=(), endpoint_slices=()):
     """Every problem of the pod workshop's inputs (``workloads_*``), in a stable order. ``cluster_ranges``:
     ``(cidr, what)`` pairs a user-defined network may not overlap (the cluster's pod and service subnets)."""
     p = []
@@ -372,6 +372,22 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
             there = sorted(k for k in pods if k.startswith(inspection.get("namespace", "") + "/"))
             p.append("{0}: pod {1} is not a pod of workloads_apps (pods there: {2})".format(
                 where, key, ", ".join(there) or "none"))
+
+    others, reported = set(ids) | set(inspection_ids), set()
+    slice_ids = [c.get("id") for c in endpoint_slices or []]
+    for check in endpoint_slices or []:
+        where = "workloads_endpoint_slices {0}".format(check.get("id", "?"))
+        if not _dns(check.get("id", "")):
+            p.append(where + ": id must be a lowercase DNS label (it names the claims)")
+        elif (slice_ids.count(check.get("id")) > 1 or check.get("id") in others) and check.get("id") not in reported:
+            p.append(where + ": id used twice (or by a probe or an inspection): ids must be unique")
+            reported.add(check.get("id"))
+        key = "{0}/{1}".format(check.get("namespace", ""), check.get("service", ""))
+        if key not in svc_keys:
+            p.append("{0}: service {1} is not in workloads_services".format(where, key))
+        elif check.get("namespace") not in primary_ns:
+            p.append("{0}: namespace {1} has no primary UDN (primary_udn in workloads_namespaces): OVN-Kubernetes "
+                     "mirrors EndpointSlices only there".format(where, check.get("namespace")))
     return p
 
 

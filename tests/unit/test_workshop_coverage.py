@@ -38,12 +38,14 @@ def workshop_dir(upstream_dir):
 
 
 def claim_ids(repo_root):
-    """Every claim the lab can report: the pod workshop's probe ids, the VM checks, the migration."""
+    """Every claim the lab can report: the pod workshop's probe, inspection and EndpointSlice ids, the VM checks,
+    the migration."""
     defaults = yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / "pods.yml").read_text())
     inspections = {"{0}-{1}".format(i["id"], check) for i in defaults["workloads_pod_inspections"]
                    for check in i.get("checks") or podcheck.CHECKS}
-    return ({p["id"] for p in defaults["workloads_probes"]} | inspections | {"vm:" + c for c in report.VM_CHECKS}
-            | {"migration"})
+    slices = {c["id"] for c in defaults["workloads_endpoint_slices"]}
+    return ({p["id"] for p in defaults["workloads_probes"]} | inspections | slices
+            | {"vm:" + c for c in report.VM_CHECKS} | {"migration"})
 
 
 def test_every_upstream_step_has_exactly_one_row_at_its_place(coverage, table, workshop_dir):

@@ -245,6 +245,27 @@ def test_pod_inspections_must_name_pods_of_the_workshop_with_unique_ids():
         'workloads_pod_inspections Not_DNS: checks "ping" unknown: use interfaces, default-route or liveness']
 
 
+def test_endpoint_slice_checks_name_services_on_primary_udns_with_unique_ids():
+    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["workloads_namespaces"],
+                networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
+                services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
+                probes=DEFAULTS["workloads_probes"], inspections=DEFAULTS["workloads_pod_inspections"])
+    assert V.pod_workshop_problems(endpoint_slices=DEFAULTS["workloads_endpoint_slices"], **base) == []
+    services = base.pop("services") + [{"name": "plain", "namespace": "default", "selector": {"a": "b"},
+                                        "ports": [{"port": 80}]}]
+    bad = [{"id": "e", "namespace": "blue", "service": "service-blue"},
+           {"id": "e", "namespace": "blue", "service": "service-nope"},
+           {"id": "inspect-app-blue-0", "namespace": "green", "service": "service-green"},
+           {"id": "p", "namespace": "default", "service": "plain"}]
+    assert V.pod_workshop_problems(endpoint_slices=bad, services=services, **base) == [
+        "workloads_endpoint_slices e: id used twice (or by a probe or an inspection): ids must be unique",
+        "workloads_endpoint_slices e: service blue/service-nope is not in workloads_services",
+        "workloads_endpoint_slices inspect-app-blue-0: id used twice (or by a probe or an inspection): ids must be "
+        "unique",
+        "workloads_endpoint_slices p: namespace default has no primary UDN (primary_udn in workloads_namespaces): "
+        "OVN-Kubernetes mirrors EndpointSlices only there"]
+
+
 def test_the_private_subnets_pass_the_same_checks_as_the_workshop_ones():
     raw = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "workloads" / "defaults" / "main"
                           / "pods.yml").read_text())
