@@ -232,9 +232,12 @@ def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None
     )
     # Every port chosen here, from the kernel's ephemeral range: kwokctl's own choice (counting down from 32767)
     # collides when several clusters start at once on one machine.
-    options["kubeApiserverPort"] = api_port or ephemeral_port()
-    for key in ("etcdPort", "etcdPeerPort", "kubeControllerManagerPort", "kubeSchedulerPort", "kwokControllerPort"):
-        options[key] = ephemeral_port()
+    # All at once: ports asked for one after the other can repeat (a closed socket's port is free again), and
+    # an API server port equal to etcd's peer port fails the start ("server gave HTTP response to HTTPS client").
+    keys = ("etcdPort", "etcdPeerPort", "kubeControllerManagerPort", "kubeSchedulerPort", "kwokControllerPort")
+    ports = ephemeral_ports(len(keys) + 1, taken=[api_port] if api_port else [])
+    options["kubeApiserverPort"] = api_port or ports[-1]
+    options.update(zip(keys, ports))
     apiserver_args = [{"key": "service-cluster-ip-range", "value": ",".join(service_subnets)},
                       # node names do not resolve here: reach kwok's kubelet API (exec, logs) by InternalIP
                       {"key": "kubelet-preferred-address-types", "value": "InternalIP"}]
@@ -324,14 +327,22 @@ def kind_kubeconfig(raw, name, server=None):
     return yaml.safe_dump(cfg, default_flow_style=False)
 
 
-def ephemeral_port():
-    """A port the kernel reports free now (IPv4 and IPv6 wildcard)."""
-    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+def ephemeral_ports(count, taken=()):
+    """``count`` distinct ports the kernel reports free now (IPv4 and IPv6 wildcard), none of ``taken``: the
+    sockets stay bound until all are chosen, so no port is handed out twice."""
+    sockets, ports = [], []
     try:
-        s.bind(("::", 0))
-        return s.getsockname()[1]
+        while len(ports) < count:
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            sockets.append(s)
+            s.bind(("::", 0))
+            port = s.getsockname()[1]
+            if port not in taken:
+                ports.append(port)
+        return ports
     finally:
-        s.close()
+        for s in sockets:
+            s.close()
 
 
 def free_port(preferred):

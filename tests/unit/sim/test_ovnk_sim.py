@@ -482,7 +482,7 @@ def default_slice(namespace, service, endpoints, family="IPv4", name=None, rv="1
 
 
 def slices(cache, namespace):
-    return [s for s in cache.list(ovnk.ENDPOINTSLICES, namespace)]
+    return list(cache.list(ovnk.ENDPOINTSLICES, namespace))
 
 
 def mirrors(cache, namespace):

@@ -19,8 +19,8 @@ def test_registered():
 def test_nothing_read_is_one_wrong_claim_per_family():
     check = {"id": "endpoints-service-blue", "namespace": "blue", "service": "service-blue"}
     results = service_endpoints(None, check, None, ["ipv4", "ipv6"])
-    assert [(r["id"], r["status"]) for r in results] == [("endpoints-service-blue/ipv4", "wrong"),
-                                                        ("endpoints-service-blue/ipv6", "wrong")]
+    assert [(r["id"], r["status"]) for r in results] == [
+        ("endpoints-service-blue/ipv4", "wrong"), ("endpoints-service-blue/ipv6", "wrong")]
 
 
 @pytest.mark.parametrize("check", [None, {}, {"id": "x", "namespace": "blue"}])

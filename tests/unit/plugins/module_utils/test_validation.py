@@ -248,11 +248,12 @@ def test_pod_inspections_must_name_pods_of_the_workshop_with_unique_ids():
 def test_endpoint_slice_checks_name_services_on_primary_udns_with_unique_ids():
     base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["workloads_namespaces"],
                 networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
-                services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
-                probes=DEFAULTS["workloads_probes"], inspections=DEFAULTS["workloads_pod_inspections"])
-    assert V.pod_workshop_problems(endpoint_slices=DEFAULTS["workloads_endpoint_slices"], **base) == []
-    services = base.pop("services") + [{"name": "plain", "namespace": "default", "selector": {"a": "b"},
-                                        "ports": [{"port": 80}]}]
+                policies=DEFAULTS["workloads_network_policies"], probes=DEFAULTS["workloads_probes"],
+                inspections=DEFAULTS["workloads_pod_inspections"])
+    assert V.pod_workshop_problems(endpoint_slices=DEFAULTS["workloads_endpoint_slices"],
+                                   services=DEFAULTS["workloads_services"], **base) == []
+    services = DEFAULTS["workloads_services"] + [{"name": "plain", "namespace": "default", "selector": {"a": "b"},
+                                                  "ports": [{"port": 80}]}]
     bad = [{"id": "e", "namespace": "blue", "service": "service-blue"},
            {"id": "e", "namespace": "blue", "service": "service-nope"},
            {"id": "inspect-app-blue-0", "namespace": "green", "service": "service-green"},
