@@ -22,7 +22,8 @@ options:
       The inputs - C(operation), C(ip_family), C(namespaces), C(networks), C(apps), C(services), C(policies),
       C(probes), and optionally C(cluster_ranges) (a list of C([cidr, what]) a network may not overlap: the
       cluster's pod and service subnets) and C(inspections) (the pods looked into: C(id), C(namespace), C(pod))
-      and C(endpoint_slices) (the Services whose EndpointSlices are judged: C(id), C(namespace), C(service)).
+      C(endpoint_slices) (the Services whose EndpointSlices are judged: C(id), C(namespace), C(service)) and
+      C(overlapping) (networks given the same subnet: C(id), C(networks)).
     type: dict
     required: true
 """
@@ -55,7 +56,8 @@ def pod_workshop_problems(inputs):
         inputs.get("operation"), inputs.get("ip_family"), inputs.get("namespaces"), inputs.get("networks"),
         inputs.get("apps"), inputs.get("services"), inputs.get("policies"), inputs.get("probes"),
         cluster_ranges=[tuple(r) for r in inputs.get("cluster_ranges") or []],
-        inspections=inputs.get("inspections") or [], endpoint_slices=inputs.get("endpoint_slices") or [])
+        inspections=inputs.get("inspections") or [], endpoint_slices=inputs.get("endpoint_slices") or [],
+        overlapping=inputs.get("overlapping") or [])
 
 
 class FilterModule(object):

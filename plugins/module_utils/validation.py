@@ -211,7 +211,7 @@ def _subnet_problems(where, net, fams, ip_family, cluster_ranges):
 
 
 def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, services, policies, probes,
-                          cluster_ranges=(), inspections=(), endpoint_slices=()):
+                          cluster_ranges=(), inspections=(), endpoint_slices=(), overlapping=()):
     """Every problem of the pod workshop's inputs (``workloads_*``), in a stable order. ``cluster_ranges``:
     ``(cidr, what)`` pairs a user-defined network may not overlap (the cluster's pod and service subnets)."""
     p = []
@@ -388,6 +388,33 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
         elif check.get("namespace") not in primary_ns:
             p.append("{0}: namespace {1} has no primary UDN (primary_udn in workloads_namespaces): OVN-Kubernetes "
                      "mirrors EndpointSlices only there".format(where, check.get("namespace")))
+
+    others |= set(slice_ids)
+    by_name = dict((n.get("name"), n) for n in networks)
+    overlap_ids = [c.get("id") for c in overlapping or []]
+    for check in overlapping or []:
+        where = "workloads_overlapping_networks {0}".format(check.get("id", "?"))
+        if not _dns(check.get("id", "")):
+            p.append(where + ": id must be a lowercase DNS label (it names the claims)")
+        elif (overlap_ids.count(check.get("id")) > 1 or check.get("id") in others) and check.get("id") not in reported:
+            p.append(where + ": id used twice (or by another claim): ids must be unique")
+            reported.add(check.get("id"))
+        names = check.get("networks") if isinstance(check.get("networks"), list) else []
+        unknown = [n for n in names if n not in by_name]
+        if len(names) < 2 or unknown:
+            p.append("{0}: networks must name two or more networks of workloads_networks{1}".format(
+                where, " (unknown: {0})".format(", ".join(str(n) for n in unknown)) if unknown else ""))
+            continue
+        if any(str(by_name[n].get("role", "")).lower() != "primary" for n in names):
+            p.append("{0}: every network must be a Primary one (the claim reads the pods' primary addresses)".format(where))
+        for fam in fams:
+            cidrs = set()
+            for n in names:
+                sub = (by_name[n].get("subnets") or {}).get(fam)
+                cidrs.add(str(sub.get("cidr") if isinstance(sub, dict) else sub))
+            if len(cidrs) != 1:
+                p.append("{0}: the networks have different {1} subnets ({2}): give them the same one".format(
+                    where, fam, ", ".join(sorted(cidrs))))
     return p
 
 

@@ -43,7 +43,7 @@ def claim_ids(repo_root):
     defaults = yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / "pods.yml").read_text())
     inspections = {"{0}-{1}".format(i["id"], check) for i in defaults["workloads_pod_inspections"]
                    for check in i.get("checks") or podcheck.CHECKS}
-    slices = {c["id"] for c in defaults["workloads_endpoint_slices"]}
+    slices = {c["id"] for c in defaults["workloads_endpoint_slices"] + defaults["workloads_overlapping_networks"]}
     return ({p["id"] for p in defaults["workloads_probes"]} | inspections | slices
             | {"vm:" + c for c in report.VM_CHECKS} | {"migration"})
 

@@ -26,12 +26,12 @@ def test_the_ports_of_one_cluster_are_distinct():
     start ("server gave HTTP response to HTTPS client")."""
     import launcher
 
-    for _ in range(50):
+    for dummy in range(50):
         ports = launcher.ephemeral_ports(6, taken=[6443])
         assert len(set(ports)) == 6 and 6443 not in ports
     import yaml
 
-    for _ in range(20):
+    for dummy in range(20):
         docs = list(yaml.safe_load_all(launcher.kwokctl_config("lab", 0, ["10.96.0.0/16"], "v1.35.0")))
         options = [d for d in docs if d and "options" in d][0]["options"]
         ports = [v for k, v in options.items() if k.endswith("Port")]

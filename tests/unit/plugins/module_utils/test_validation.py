@@ -267,6 +267,29 @@ def test_endpoint_slice_checks_name_services_on_primary_udns_with_unique_ids():
         "OVN-Kubernetes mirrors EndpointSlices only there"]
 
 
+def test_overlapping_network_checks_name_primary_networks_with_one_subnet():
+    base = dict(operation="create", ip_family="dual", namespaces=DEFAULTS["workloads_namespaces"],
+                networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
+                services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
+                probes=DEFAULTS["workloads_probes"], inspections=DEFAULTS["workloads_pod_inspections"],
+                endpoint_slices=DEFAULTS["workloads_endpoint_slices"])
+    assert V.pod_workshop_problems(overlapping=DEFAULTS["workloads_overlapping_networks"], **base) == []
+    bad = [{"id": "endpoints-service-blue", "networks": ["blue-network", "overlapping-with-blue-network"]},
+           {"id": "o", "networks": ["blue-network"]},
+           {"id": "p", "networks": ["blue-network", "nope"]},
+           {"id": "q", "networks": ["blue-network", "green-network"]},
+           {"id": "r", "networks": ["blue-network", "blue-green-secondary"]}]
+    problems = V.pod_workshop_problems(overlapping=bad, **base)
+    assert problems[:3] == [
+        "workloads_overlapping_networks endpoints-service-blue: id used twice (or by another claim): ids must be unique",
+        "workloads_overlapping_networks o: networks must name two or more networks of workloads_networks",
+        "workloads_overlapping_networks p: networks must name two or more networks of workloads_networks (unknown: nope)"]
+    assert "workloads_overlapping_networks q: the networks have different ipv4 subnets (103.103.0.0/16, " \
+        "203.203.0.0/16): give them the same one" in problems
+    assert "workloads_overlapping_networks r: every network must be a Primary one (the claim reads the pods' primary " \
+        "addresses)" in problems
+
+
 def test_the_private_subnets_pass_the_same_checks_as_the_workshop_ones():
     raw = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "workloads" / "defaults" / "main"
                           / "pods.yml").read_text())

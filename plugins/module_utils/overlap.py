@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: ovnk.udn_lab contributors
+# Apache License 2.0 (see LICENSE)
+"""The workshop's overlapping subnets as a claim: two primary UDNs given the same subnet each hand out addresses
+from it, to their own pods only.
+
+OVN-Kubernetes v1.3.0 allocates every network on its own: each Layer3 network has its own host-subnet allocator
+(``go-controller/pkg/clustermanager/node/node_allocator.go`` ``NewNodeAllocator``) and its own per-node pod IP
+allocator, so the same address can be held in both networks. Which node gets which host subnet depends on the
+order the network's nodes are processed (``pkg/controllers/node/node_controller.go`` ``bootstrapNetwork``: not
+fixed), so equal addresses across the two networks are likely, not guaranteed: the claim is that both draw from
+the shared range, each pod on its own network; the addresses held by both are shown, not required.
+
+Pure functions over the pods (``k8s.ovn.org/pod-networks``) and the networks as the role declares them
+(``workloads_networks``); results have the fields of :mod:`probes` results.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
+
+CLAIM = ("two UDNs with the same subnet each hand out addresses from it to their own pods: every pod of both "
+         "holds its primary address in the shared subnet, on its own network")
+
+
+REPRODUCE = ("kubectl get pods -n {0} -o jsonpath='{{range .items[*]}}{{.metadata.name}} "
+             "{{.metadata.annotations.k8s\\.ovn\\.org/pod-networks}}{{\"\\n\"}}{{end}}'")
+
+
+def network_namespaces(network):
+    """The namespaces a declared network (``workloads_networks`` entry) covers."""
+    if network.get("kind") == "ClusterUserDefinedNetwork":
+        return list(network.get("namespaces") or [])
+    return [network.get("namespace")]
+
+
+def subnet_of(network, family):
+    """The network's subnet of the family (a CIDR), or None."""
+    sub = (network.get("subnets") or {}).get(family)
+    if isinstance(sub, dict):
+        sub = sub.get("cidr")
+    return str(sub) if sub else None
+
+
+def _name(obj):
+    return (obj.get("metadata") or {}).get("name")
+
+
+def judge(networks, pods_by_namespace, family):
+    """``(ok, detail)`` for the declared ``networks`` (two or more) in one family."""
+    subnets = set(subnet_of(n, family) for n in networks)
+    if len(subnets) != 1 or None in subnets:
+        return False, "the networks do not share one {0} subnet: {1}".format(
+            family, ", ".join("{0} {1}".format(n.get("name"), subnet_of(n, family)) for n in networks))
+    shared = ipaddress.ip_network(subnets.pop(), strict=False)
+    problems, shown, held = [], [], {}
+    for net in networks:
+        keys = set("{0}/{1}".format(ns, net.get("name")) for ns in network_namespaces(net))
+        mine = []
+        for namespace in network_namespaces(net):
+            for pod in pods_by_namespace.get(namespace) or []:
+                try:
+                    summary = ovn.pod_networks(pod)
+                except ovn.AnnotationError as exc:
+                    problems.append("pod {0}/{1}: {2}".format(namespace, _name(pod), exc))
+                    continue
+                primary = summary["primary"]
+                if primary is None:
+                    continue  # not attached yet, or not a workshop pod: only pods on a network count
+                if primary["key"] not in keys:
+                    problems.append("pod {0}/{1} is on {2}, not on {3}".format(
+                        namespace, _name(pod), primary["key"], net.get("name")))
+                    continue
+                for address in primary[family][:1]:
+                    mine.append((_name(pod), address))
+                    if ipaddress.ip_address(address) not in shared:
+                        problems.append("pod {0}/{1} holds {2}, outside the shared {3}".format(
+                            namespace, _name(pod), address, shared))
+                    held.setdefault(address, set()).add(net.get("name"))
+        if not mine:
+            problems.append("no pod of {0} holds a primary {1} address".format(net.get("name"), family))
+        shown.append("{0}: {1}".format(net.get("name"), ", ".join("{0} {1}".format(p, a) for p, a in sorted(mine))))
+    if problems:
+        return False, "; ".join(problems)
+    both = sorted((a for a, owners in held.items() if len(owners) > 1), key=ipaddress.ip_address)
+    common = ", ".join(both) or "none this time (which node gets which host subnet is not fixed per network)"
+    return True, "{0} shared by {1}; held in more than one network: {2}".format(shared, "; ".join(shown), common)
+
+
+def overlapping_networks(check, declared, pods_by_namespace, families):
+    """The claims of one ``workloads_overlapping_networks`` entry (``{id, networks: [names]}``), one per family.
+    ``declared``: ``workloads_networks``; ``pods_by_namespace``: ``{namespace: [pod]}``."""
+    families = [f for f in families if f in ovn.FAMILIES] or ["ipv4"]
+    by_name = dict((n.get("name"), n) for n in declared or [])
+    networks = [by_name[name] for name in check.get("networks") or [] if name in by_name]
+    namespaces = [ns for n in networks for ns in network_namespaces(n)]
+    results = []
+    for family in families:
+        if len(networks) < 2 or len(networks) != len(check.get("networks") or []):
+            ok, detail = False, "networks {0}: not two or more declared networks".format(check.get("networks"))
+        else:
+            ok, detail = judge(networks, pods_by_namespace, family)
+        mark = "." if ok else "X"
+        results.append({
+            "id": "{0}{1}".format(check["id"], "/" + family if len(families) > 1 else ""),
+            "claim": CLAIM,
+            "phase": "always",
+            "check": "overlapping-subnets",
+            "from": " + ".join(n.get("name") for n in networks) or "?",
+            "to": "pod addresses",
+            "protocol": "inspect",
+            "port": None,
+            "family": family,
+            "expect": "reachable",
+            "expected": ".",
+            "observed": mark,
+            "status": "correct" if ok else "wrong",
+            "detail": detail,
+            "attempts": 1,
+            "history": mark,
+            "address": None,
+            "command": [],
+            "reproduce": "; ".join(REPRODUCE.format(ns) for ns in namespaces),
+        })
+    return results
