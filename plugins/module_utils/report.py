@@ -35,7 +35,8 @@ CHECK_ROUTE = "default-route"
 CHECK_EGRESS = "egress"
 CHECK_EAST_WEST = "east-west"
 CHECK_ADDRESS = "address"
-VM_CHECKS = (CHECK_ADDRESS, CHECK_ROUTE, CHECK_EGRESS, CHECK_EAST_WEST)
+CHECK_CONSOLE = "console"
+VM_CHECKS = (CHECK_CONSOLE, CHECK_ADDRESS, CHECK_ROUTE, CHECK_EGRESS, CHECK_EAST_WEST)
 
 FAMILIES = ("ipv4", "ipv6")
 FAMILY_VERSION = {"ipv4": 4, "ipv6": 6}
@@ -165,6 +166,8 @@ def _address_verdict(obs):
 
 
 _CLAIMS = {
+    CHECK_CONSOLE: "virtctl console logs into the VM with the lab's console password, as the workshop does, and the "
+                   "guest shows its VMI address there",
     CHECK_ADDRESS: "the guest holds its VMI address (from OVN-Kubernetes' DHCP)",
     CHECK_ROUTE: "the default route goes through the UDN gateway",
     CHECK_EGRESS: "the VM reaches the outside of the cluster (by address, and by name through cluster DNS)",
@@ -172,8 +175,20 @@ _CLAIMS = {
 }
 
 
+def _console_verdict(obs):
+    """A login on the serial console (module vm_console): rc of the command run there, its ``ip -j addr`` output,
+    the console's error as ``stderr``."""
+    if obs.get("rc") != 0:
+        return False, "virtctl console: {0}".format((obs.get("stderr") or "the command did not run (rc {0})".format(
+            obs.get("rc"))).strip()[:300])
+    ok, detail = _address_verdict(obs)
+    return ok, "logged in as {0} over virtctl console; the guest {1}".format(obs.get("user") or "the lab user", detail)
+
+
 def _vm_target_label(obs, gateways):
     fam = obs["family"]
+    if obs["check"] == CHECK_CONSOLE:
+        return "virtctl console ({0})".format(fam)
     if obs["check"] == CHECK_ADDRESS:
         return "address {0} ({1})".format(obs.get("target") or "?", fam)
     if obs["check"] == CHECK_ROUTE:
@@ -187,7 +202,8 @@ def evaluate_vm_checks(observations, gateways=None):
     """Turn raw observations gathered inside the VMs into results shaped like the pod workshop's probes.
 
     Each observation: ``{vm, network, check, family, target, rc, stdout, stderr, skipped, reason}`` where
-    ``check`` is ``address`` (stdout = ``ip -j -4|-6 addr show scope global``, target = the VMI's address of
+    ``check`` is ``console`` (a login over ``virtctl console``: rc and stdout of ``ip -j addr`` run there, the
+    console's error in stderr), ``address`` (stdout = ``ip -j -4|-6 addr show scope global``, target = the VMI's address of
     that family), ``default-route`` (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west``
     (rc of a ping). ``gateways`` maps network name → family → expected gateway (:func:`gateways_by_family`),
     or family → gateway for a single network.
@@ -214,6 +230,8 @@ def evaluate_vm_checks(observations, gateways=None):
             ok, detail = _route_verdict(obs, gws)
         elif check == CHECK_ADDRESS:
             ok, detail = _address_verdict(obs)
+        elif check == CHECK_CONSOLE:
+            ok, detail = _console_verdict(obs)
         else:
             ok = obs.get("rc") == 0
             detail = "ping answered" if ok else "; ".join(
@@ -226,7 +244,7 @@ def evaluate_vm_checks(observations, gateways=None):
             "check": check,
             "from": str(obs.get("vm")),
             "to": _vm_target_label(obs, gws),
-            "protocol": {CHECK_ROUTE: "route", CHECK_ADDRESS: "address"}.get(check, "icmp"),
+            "protocol": {CHECK_ROUTE: "route", CHECK_ADDRESS: "address", CHECK_CONSOLE: "console"}.get(check, "icmp"),
             "port": None,
             "family": obs["family"],
             "expect": "reachable",

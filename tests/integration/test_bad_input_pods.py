@@ -41,7 +41,10 @@ def test_many_problems_reported_together(repo_root, tmp_path, defaults):
     probes[0]["from"]["pod"] = "app-blue-9"                          # no such pod
     probes[1]["to"]["namespace"] = "purple"                          # no such namespace
     out = run_create(repo_root, tmp_path, workloads_networks=networks, workloads_probes=probes)
-    assert "Invalid pod workshop input (5 problem(s))" in out
+    assert "Invalid pod workshop input (6 problem(s))" in out
+    # blue-network's new CIDR no longer matches overlapping-with-blue's: the overlapping-subnets claim says so
+    assert ("workloads_overlapping_networks overlapping-subnets: the networks have different ipv4 subnets "
+            "(103.103.0.0/16, 103.103.1.0/16): give them the same one") in out
     assert ("workloads_networks blue-network: subnets.ipv4 103.103.1.0/16 is not a network: its address has host bits "
             "set beyond /16 (use 103.103.0.0/16)") in out
     assert "workloads_networks green-network: subnets.ipv4: host_subnet 16 must be larger than the prefix /16 of 203.203.0.0/16" in out

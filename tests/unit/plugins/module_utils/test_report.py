@@ -157,6 +157,20 @@ def test_address_check_needs_the_vmi_address_inside_the_guest():
     assert "reports no ipv4 address" in results[3]["detail"] and "unparsable" in results[4]["detail"]
 
 
+def test_console_check_needs_a_login_and_the_vmi_address_inside():
+    results, dummy = report.evaluate_vm_checks([
+        obs(RED, "console", "ipv4", "192.168.0.3", stdout=addresses("192.168.0.3"), user="fedora"),
+        obs(RED, "console", "ipv4", "192.168.0.3", rc=-1, stdout="",
+            stderr="the console refused the login of fedora (Login incorrect): check the console password"),
+        obs(RED, "console", "ipv4", "192.168.0.3", stdout=addresses("10.0.0.9"), user="fedora"),
+    ])
+    assert [r["ok"] for r in results] == [True, False, False]
+    assert results[0]["detail"] == "logged in as fedora over virtctl console; the guest holds 192.168.0.3"
+    assert results[0]["to"] == "virtctl console (ipv4)" and results[0]["protocol"] == "console"
+    assert results[1]["detail"].startswith("virtctl console: the console refused the login of fedora")
+    assert "not its VMI address 192.168.0.3" in results[2]["detail"]
+
+
 def test_failed_ping_carries_rc_and_stderr():
     results, dummy = report.evaluate_vm_checks([obs(RED, "east-west", "ipv4", BLUE, rc=1, stderr="100% packet loss")])
     assert results[0]["ok"] is False and "rc=1" in results[0]["detail"] and "100% packet loss" in results[0]["detail"]
