@@ -17,6 +17,7 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils.state import StateErr
 from ansible_collections.ovnk.udn_lab.plugins.plugin_utils import role_inputs
 
 MODULE = "ovnk.udn_lab.lab_state"
+DEFAULT_LAB = "ovn-k-helm"  # the roles' default cluster (lab) name
 
 
 class ActionModule(ActionBase):
@@ -49,6 +50,10 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
+        if not args.get("lab"):
+            # the lab as the roles name it: udn_lab_cluster_name, else their default
+            lab = task_vars.get("udn_lab_cluster_name") if task_vars else None
+            args["lab"] = self._templar.template(lab) if lab is not None else DEFAULT_LAB
         computed = args.get("state", "query") in ("query", "present") and args.get("inputs") is None
         if computed:
             args["inputs"] = self.role_inputs(args, task_vars or {})

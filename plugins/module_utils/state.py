@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """The lab's state record: what a completed role left behind, so a re-run can tell "nothing to do" cheaply.
 
-A role that completes records an entry in one ConfigMap of the cluster (:data:`STATE_CONFIGMAP` in
+A role that completes records an entry in one ConfigMap of the cluster per lab (:func:`configmap_name`, in
 :data:`STATE_NAMESPACE`, labelled like everything the collection makes). An entry holds:
 
 * ``inputs``: the digest of the role's inputs and code (see :func:`inputs_fingerprint`), with one short digest
@@ -26,10 +26,12 @@ __metaclass__ = type
 
 import hashlib
 import json
+import re
 
 SCHEMA = 1
 STATE_CONFIGMAP = "ovnk-udn-lab-state"
 STATE_NAMESPACE = "kube-system"
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 # The condition that says an object of this kind is usable.
 READY_CONDITIONS = {
@@ -308,8 +310,20 @@ def read_objects(api, specs):
     return out
 
 
-def load_entries(api):
-    return parse_entries(api.get(CONFIGMAP[0], CONFIGMAP[1], STATE_CONFIGMAP, namespace=STATE_NAMESPACE))
+def configmap_name(lab=None):
+    """The ConfigMap of one lab's record: ``ovnk-udn-lab-state-<lab>`` (two labs on one cluster keep apart), or
+    :data:`STATE_CONFIGMAP` without a lab."""
+    if not lab:
+        return STATE_CONFIGMAP
+    name = "%s-%s" % (STATE_CONFIGMAP, lab)
+    if len(name) > 253 or not DNS_SUBDOMAIN.match(name):
+        raise StateError("the lab name %r cannot name a ConfigMap (%s): use lowercase letters, digits and '-'"
+                         % (lab, name))
+    return name
+
+
+def load_entries(api, configmap=STATE_CONFIGMAP):
+    return parse_entries(api.get(CONFIGMAP[0], CONFIGMAP[1], configmap, namespace=STATE_NAMESPACE))
 
 
 def current_values(entries, names):
@@ -351,13 +365,13 @@ def merge_specs(specs, definitions=None):
     return out
 
 
-def query(api, name, inputs, after, read_local):
+def query(api, name, inputs, after, read_local, configmap=STATE_CONFIGMAP):
     """Whether the recorded entry ``name`` still holds: ``{current, reasons, facts, value, recorded}``.
 
     The objects, files and host facts compared are the ones the entry recorded; ``read_local(files, host)``
     returns ``(path -> sha256 or None, name -> value)`` for them, read on the target.
     """
-    entries = load_entries(api)
+    entries = load_entries(api, configmap)
     entry = entries.get(name)
     if entry is None:
         current, reasons = compare(name, None, inputs, {}, [], {})
@@ -379,7 +393,8 @@ def query(api, name, inputs, after, read_local):
     }
 
 
-def record(api, name, inputs, after, specs, files, host, facts=None, labels=None, written=None, check_mode=False):
+def record(api, name, inputs, after, specs, files, host, facts=None, labels=None, written=None, check_mode=False,
+           configmap=STATE_CONFIGMAP):
     """Record ``name`` as completed: ``{changed, recorded, reasons, value}``.
 
     ``specs``: the objects covered (see :func:`read_objects`); ``files``: path -> sha256 (None when missing);
@@ -387,7 +402,7 @@ def record(api, name, inputs, after, specs, files, host, facts=None, labels=None
     (``recorded`` false, ``reasons`` say why): the next run then takes the full path, which is always safe. In check
     mode (where the run created nothing) that predicts a write, as the real run would make one.
     """
-    entries = load_entries(api)
+    entries = load_entries(api, configmap)
     observed, problems = observe(read_objects(api, specs), files, host)
     deps = current_values(entries, after)
     if problems:
@@ -398,25 +413,25 @@ def record(api, name, inputs, after, specs, files, host, facts=None, labels=None
         return {"changed": False, "recorded": True, "reasons": [], "value": entry["value"]}
     if not check_mode:
         body = {"data": {name: render_entry(entry)}}
-        if api.get(CONFIGMAP[0], CONFIGMAP[1], STATE_CONFIGMAP, namespace=STATE_NAMESPACE) is None:
+        if api.get(CONFIGMAP[0], CONFIGMAP[1], configmap, namespace=STATE_NAMESPACE) is None:
             body.update(apiVersion="v1", kind="ConfigMap",
-                        metadata={"name": STATE_CONFIGMAP, "namespace": STATE_NAMESPACE, "labels": dict(labels or {})})
+                        metadata={"name": configmap, "namespace": STATE_NAMESPACE, "labels": dict(labels or {})})
             api.create(CONFIGMAP[0], CONFIGMAP[1], body, namespace=STATE_NAMESPACE)
         else:
-            api.patch(CONFIGMAP[0], CONFIGMAP[1], STATE_CONFIGMAP, body, namespace=STATE_NAMESPACE,
+            api.patch(CONFIGMAP[0], CONFIGMAP[1], configmap, body, namespace=STATE_NAMESPACE,
                       content_type=MERGE_PATCH)
     return {"changed": True, "recorded": True, "reasons": [], "value": entry["value"]}
 
 
-def forget(api, names, check_mode=False):
+def forget(api, names, check_mode=False, configmap=STATE_CONFIGMAP):
     """Remove the entries ``names`` (the ConfigMap too once it holds none): ``{changed, forgotten}``."""
-    configmap = api.get(CONFIGMAP[0], CONFIGMAP[1], STATE_CONFIGMAP, namespace=STATE_NAMESPACE)
-    data = (configmap or {}).get("data") or {}
+    found = api.get(CONFIGMAP[0], CONFIGMAP[1], configmap, namespace=STATE_NAMESPACE)
+    data = (found or {}).get("data") or {}
     gone = sorted(n for n in names if n in data)
     if gone and not check_mode:
         if not set(data) - set(gone):
-            api.delete(CONFIGMAP[0], CONFIGMAP[1], STATE_CONFIGMAP, namespace=STATE_NAMESPACE)
+            api.delete(CONFIGMAP[0], CONFIGMAP[1], configmap, namespace=STATE_NAMESPACE)
         else:
-            api.patch(CONFIGMAP[0], CONFIGMAP[1], STATE_CONFIGMAP, {"data": dict((n, None) for n in gone)},
+            api.patch(CONFIGMAP[0], CONFIGMAP[1], configmap, {"data": dict((n, None) for n in gone)},
                       namespace=STATE_NAMESPACE, content_type=MERGE_PATCH)
     return {"changed": bool(gone), "forgotten": gone}

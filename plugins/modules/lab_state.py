@@ -13,7 +13,7 @@ short_description: Record what a completed role left in the lab, and tell whethe
 version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
-  - Keeps one entry per completed role in the ConfigMap C(ovnk-udn-lab-state) of namespace C(kube-system)
+  - Keeps one entry per completed role in the ConfigMap C(ovnk-udn-lab-state-<lab>) of namespace C(kube-system)
     (labelled with O(labels), so teardown finds it; it goes with the cluster).
   - An entry holds the digest of the role's inputs and code (computed on the controller by the module's action
     plugin from every C(<role>_*) variable of the calling role, every C(udn_lab_*) variable, the role's files,
@@ -50,6 +50,12 @@ options:
       - Leave it out, and the action plugin computes it from the calling role (O(role)), so no input is ever
         listed by hand. Give it only to record something that is not a role.
     type: dict
+  lab:
+    description:
+      - The lab whose record this is; each lab has its own ConfigMap C(ovnk-udn-lab-state-<lab>), so labs sharing
+        a cluster keep apart.
+      - Defaults (in the action plugin) to C(udn_lab_cluster_name), else V(ovn-k-helm), as the roles name the lab.
+    type: str
   role:
     description:
       - The role whose inputs the action plugin digests when O(inputs) is left out.
@@ -228,6 +234,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import An
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.state import (
     StateError,
+    configmap_name,
     forget,
     merge_specs,
     query,
@@ -245,6 +252,7 @@ def argument_spec():
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["query", "present", "absent"], default="query"),
         inputs=dict(type="dict"),
+        lab=dict(type="str"),
         role=dict(type="str"),
         ignore_inputs=dict(type="list", elements="str", default=[]),
         after=dict(type="list", elements="str", default=[]),
@@ -296,21 +304,22 @@ def kubeconfig_missing(params):
 def flow(module):
     params = module.params
     state = params["state"]
+    configmap = configmap_name(params["lab"])
     if state == "absent":
-        return lambda api: forget(api, [params["name"]], check_mode=module.check_mode)
+        return lambda api: forget(api, [params["name"]], check_mode=module.check_mode, configmap=configmap)
     inputs = params["inputs"]
     if "digest" not in inputs or not isinstance(inputs.get("parts"), dict):
         raise StateError("inputs must be a digest (keys digest and parts); leave inputs out and the action plugin "
                          "computes it from the role")
     if state == "query":
-        return lambda api: query(api, params["name"], inputs, params["after"], read_local)
+        return lambda api: query(api, params["name"], inputs, params["after"], read_local, configmap=configmap)
     specs = merge_specs([dict((k, v) for k, v in spec.items() if v is not None) for spec in params["objects"]],
                         params["definitions"])
     files, host = read_local(params["files"], [BOOT_ID] if params["boot_id"] else [])
     written = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return lambda api: record(api, params["name"], inputs, params["after"], specs, files, host,
                               facts=params["facts"], labels=params["labels"], written=written,
-                              check_mode=module.check_mode)
+                              check_mode=module.check_mode, configmap=configmap)
 
 
 def main():

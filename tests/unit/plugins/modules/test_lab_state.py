@@ -323,3 +323,27 @@ def test_inputs_are_required(monkeypatch, capsys, kubeconfig, state):
     out = run(monkeypatch, capsys, cluster(), kubeconfig, state=state)
     assert out["failed"] is True
     assert "inputs" in out["msg"]
+
+
+def test_each_lab_keeps_its_own_record(monkeypatch, capsys, kubeconfig, boot_id):
+    """Two labs on one cluster: one ConfigMap each (ovnk-udn-lab-state-<lab>); one lab's entry and its removal
+    leave the other lab's alone."""
+    api = cluster()
+    assert present(monkeypatch, capsys, api, kubeconfig, lab="lab-a")["recorded"] is True
+    names = sorted(o["metadata"]["name"] for o in api.objects["ConfigMap"])
+    assert names == ["ovnk-udn-lab-state-lab-a"]
+    assert query(monkeypatch, capsys, api, kubeconfig, lab="lab-a")["current"] is True
+    other = query(monkeypatch, capsys, api, kubeconfig, lab="lab-b")
+    assert other["current"] is False and other["reasons"] == ["no record of a completed run of %s" % NAME]
+    assert present(monkeypatch, capsys, api, kubeconfig, lab="lab-b")["recorded"] is True
+    assert run(monkeypatch, capsys, api, kubeconfig, state="absent", lab="lab-b")["forgotten"] == [NAME]
+    assert sorted(o["metadata"]["name"] for o in api.objects["ConfigMap"]) == ["ovnk-udn-lab-state-lab-a"]
+    assert query(monkeypatch, capsys, api, kubeconfig, lab="lab-a")["current"] is True
+
+
+@pytest.mark.parametrize("lab", ["Lab_A", "lab a", "a" * 240])
+def test_a_lab_name_that_cannot_name_a_configmap_is_refused(monkeypatch, capsys, kubeconfig, lab):
+    api = cluster()
+    out = present(monkeypatch, capsys, api, kubeconfig, lab=lab)
+    assert out["failed"] is True and "cannot name a ConfigMap" in out["msg"] and "lowercase" in out["msg"]
+    assert api.objects["ConfigMap"] == []
