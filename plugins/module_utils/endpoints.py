@@ -21,7 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn, probes
 
 MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
 DEFAULT_CONTROLLER = "endpointslice-controller.k8s.io"
@@ -120,28 +120,9 @@ def service_endpoints(check, slices, pods, families):
     results = []
     for family in families:
         ok, detail = judge(check, slices, pods, family)
-        mark = "." if ok else "X"
-        results.append({
-            "id": "{0}{1}".format(check["id"], "/" + family if len(families) > 1 else ""),
-            "claim": CLAIM,
-            "phase": "always",
-            "check": "endpointslices",
-            "from": "{0}/{1}".format(check["namespace"], check["service"]),
-            "to": "EndpointSlices",
-            "protocol": "inspect",
-            "port": None,
-            "family": family,
-            "expect": "reachable",
-            "expected": ".",
-            "observed": mark,
-            "status": "correct" if ok else "wrong",
-            "detail": detail,
-            "attempts": 1,
-            "history": mark,
-            "address": None,
-            "command": [],
-            "reproduce": "kubectl get endpointslices -n {0} -l {1}={2} -o wide; kubectl get endpointslices -n {0} "
-                         "-l {3}={2} -o wide".format(check["namespace"], SERVICE_LABEL, check["service"],
-                                                     MIRROR_SERVICE_LABEL),
-        })
+        results.append(probes.observed_result(
+            "{0}{1}".format(check["id"], "/" + family if len(families) > 1 else ""), CLAIM, "endpointslices",
+            "{0}/{1}".format(check["namespace"], check["service"]), "EndpointSlices", family, ok, detail,
+            "kubectl get endpointslices -n {0} -l {1}={2} -o wide; kubectl get endpointslices -n {0} -l {3}={2} "
+            "-o wide".format(check["namespace"], SERVICE_LABEL, check["service"], MIRROR_SERVICE_LABEL)))
     return results

@@ -21,7 +21,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn, probes
 
 CLAIM = ("two UDNs with the same subnet each hand out addresses from it to their own pods: every pod of both "
          "holds its primary address in the shared subnet, on its own network")
@@ -104,26 +104,8 @@ def overlapping_networks(check, declared, pods_by_namespace, families):
             ok, detail = False, "networks {0}: not two or more declared networks".format(check.get("networks"))
         else:
             ok, detail = judge(networks, pods_by_namespace, family)
-        mark = "." if ok else "X"
-        results.append({
-            "id": "{0}{1}".format(check["id"], "/" + family if len(families) > 1 else ""),
-            "claim": CLAIM,
-            "phase": "always",
-            "check": "overlapping-subnets",
-            "from": " + ".join(n.get("name") for n in networks) or "?",
-            "to": "pod addresses",
-            "protocol": "inspect",
-            "port": None,
-            "family": family,
-            "expect": "reachable",
-            "expected": ".",
-            "observed": mark,
-            "status": "correct" if ok else "wrong",
-            "detail": detail,
-            "attempts": 1,
-            "history": mark,
-            "address": None,
-            "command": [],
-            "reproduce": "; ".join(REPRODUCE.format(ns) for ns in namespaces),
-        })
+        results.append(probes.observed_result(
+            "{0}{1}".format(check["id"], "/" + family if len(families) > 1 else ""), CLAIM, "overlapping-subnets",
+            " + ".join(n.get("name") for n in networks) or "?", "pod addresses", family, ok, detail,
+            "; ".join(REPRODUCE.format(ns) for ns in namespaces)))
     return results

@@ -23,7 +23,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn, probes
 
 SEPARATOR = "@@udn-lab@@"
 INSPECT_COMMAND = ["sh", "-c", "ip -j address show; echo {0}; ip -j -4 route show default; echo {0}; "
@@ -89,29 +89,12 @@ def _reproduce(inspection, check, family):
 
 
 def _result(inspection, check, family, ok, detail, families, command):
-    mark = "." if ok else "X"
     suffix = "/{0}".format(family) if len(families) > 1 and check != "liveness" else ""
-    return {
-        "id": "{0}-{1}{2}".format(inspection["id"], check, suffix),
-        "claim": CLAIMS[check],
-        "phase": "always",
-        "check": check,
-        "from": "{0}/{1}".format(inspection["namespace"], inspection["pod"]),
-        "to": {"interfaces": "ip a", "default-route": "ip r", "liveness": "liveness probe"}[check],
-        "protocol": "inspect",
-        "port": None,
-        "family": family,
-        "expect": "reachable",
-        "expected": ".",
-        "observed": mark,
-        "status": "correct" if ok else "wrong",
-        "detail": detail,
-        "attempts": 1,
-        "history": mark,
-        "address": None,
-        "command": list(command),
-        "reproduce": _reproduce(inspection, check, family),
-    }
+    return probes.observed_result(
+        "{0}-{1}{2}".format(inspection["id"], check, suffix), CLAIMS[check], check,
+        "{0}/{1}".format(inspection["namespace"], inspection["pod"]),
+        {"interfaces": "ip a", "default-route": "ip r", "liveness": "liveness probe"}[check], family, ok, detail,
+        _reproduce(inspection, check, family), command=command)
 
 
 def _interfaces(pod, addresses, family):

@@ -620,6 +620,35 @@ def base_result(probe):
     }
 
 
+def observed_result(claim_id, claim, check, source, target, family, ok, detail, reproduce, command=(),
+                    phase="always", protocol="inspect"):
+    """A claim judged from what the cluster shows (inside a pod, its EndpointSlices, its addresses), shaped like a
+    probe result so the truth tables, JUnit and the report take it as it is: expected reachable ("holds"), observed
+    reachable when ``ok``."""
+    mark = REACHABLE if ok else BLOCKED
+    return {
+        "id": claim_id,
+        "claim": claim,
+        "phase": phase,
+        "check": check,
+        "from": source,
+        "to": target,
+        "protocol": protocol,
+        "port": None,
+        "family": family,
+        "expect": "reachable",
+        "expected": REACHABLE,
+        "observed": mark,
+        "status": STATUS_CORRECT if ok else STATUS_WRONG,
+        "detail": detail,
+        "attempts": 1,
+        "history": mark,
+        "address": None,
+        "command": list(command),
+        "reproduce": reproduce,
+    }
+
+
 def reproduce_command(probe, command, kubeconfig=None, context=None, pod=None):
     """The one command a person runs to see what the probe saw."""
     src = probe.get("from") or {}

@@ -210,6 +210,17 @@ def _subnet_problems(where, net, fams, ip_family, cluster_ranges):
     return out
 
 
+def _claim_id_problems(where, claim_id, ids_here, others, reported):
+    """The id of a claim entry must be a DNS label, used once here and by no other claim (``reported``: ids already
+    named, so each is named once)."""
+    if not _dns(claim_id or ""):
+        return [where + ": id must be a lowercase DNS label (it names the claims)"]
+    if (ids_here.count(claim_id) > 1 or claim_id in others) and claim_id not in reported:
+        reported.add(claim_id)
+        return [where + ": id used twice (or by another claim): ids must be unique"]
+    return []
+
+
 def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, services, policies, probes,
                           cluster_ranges=(), inspections=(), endpoint_slices=(), overlapping=()):
     """Every problem of the pod workshop's inputs (``workloads_*``), in a stable order. ``cluster_ranges``:
@@ -377,11 +388,7 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
     slice_ids = [c.get("id") for c in endpoint_slices or []]
     for check in endpoint_slices or []:
         where = "workloads_endpoint_slices {0}".format(check.get("id", "?"))
-        if not _dns(check.get("id", "")):
-            p.append(where + ": id must be a lowercase DNS label (it names the claims)")
-        elif (slice_ids.count(check.get("id")) > 1 or check.get("id") in others) and check.get("id") not in reported:
-            p.append(where + ": id used twice (or by a probe or an inspection): ids must be unique")
-            reported.add(check.get("id"))
+        p.extend(_claim_id_problems(where, check.get("id"), slice_ids, others, reported))
         key = "{0}/{1}".format(check.get("namespace", ""), check.get("service", ""))
         if key not in svc_keys:
             p.append("{0}: service {1} is not in workloads_services".format(where, key))
@@ -394,11 +401,7 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
     overlap_ids = [c.get("id") for c in overlapping or []]
     for check in overlapping or []:
         where = "workloads_overlapping_networks {0}".format(check.get("id", "?"))
-        if not _dns(check.get("id", "")):
-            p.append(where + ": id must be a lowercase DNS label (it names the claims)")
-        elif (overlap_ids.count(check.get("id")) > 1 or check.get("id") in others) and check.get("id") not in reported:
-            p.append(where + ": id used twice (or by another claim): ids must be unique")
-            reported.add(check.get("id"))
+        p.extend(_claim_id_problems(where, check.get("id"), overlap_ids, others, reported))
         names = check.get("networks") if isinstance(check.get("networks"), list) else []
         unknown = [n for n in names if n not in by_name]
         if len(names) < 2 or unknown:

@@ -259,10 +259,9 @@ def test_endpoint_slice_checks_name_services_on_primary_udns_with_unique_ids():
            {"id": "inspect-app-blue-0", "namespace": "green", "service": "service-green"},
            {"id": "p", "namespace": "default", "service": "plain"}]
     assert V.pod_workshop_problems(endpoint_slices=bad, services=services, **base) == [
-        "workloads_endpoint_slices e: id used twice (or by a probe or an inspection): ids must be unique",
+        "workloads_endpoint_slices e: id used twice (or by another claim): ids must be unique",
         "workloads_endpoint_slices e: service blue/service-nope is not in workloads_services",
-        "workloads_endpoint_slices inspect-app-blue-0: id used twice (or by a probe or an inspection): ids must be "
-        "unique",
+        "workloads_endpoint_slices inspect-app-blue-0: id used twice (or by another claim): ids must be unique",
         "workloads_endpoint_slices p: namespace default has no primary UDN (primary_udn in workloads_namespaces): "
         "OVN-Kubernetes mirrors EndpointSlices only there"]
 
