@@ -131,7 +131,6 @@ stage_build() {
   ANSIBLE_COLLECTIONS_PATH="$inst" ansible-galaxy collection install --force --offline --no-deps -p "$inst" "$tarball" >/dev/null
   [[ -f "$inst/ansible_collections/ovnk/udn_lab/MANIFEST.json" ]] || { echo "the tarball did not install" >&2; return 1; }
   cp -a .collections/ansible_collections/kubernetes "$inst/ansible_collections/"
-  cp -a .collections/ansible_collections/kubevirt "$inst/ansible_collections/"
   step "ansible-doc of every plugin and role (from the installed tarball)"
   local plugin role type
   for type in module filter; do
