@@ -194,11 +194,15 @@ def node_address(node, family):
     return _family_address(addrs, family)
 
 
-def pick_node(nodes, wanted=None):
-    """The node named ``wanted``, else the first worker (no control-plane role label) by name, else the first."""
+def pick_node(nodes, wanted=None, preferred=None):
+    """The node named ``wanted`` (None when it does not exist), else the one named ``preferred`` when it exists
+    (the node the workshop names), else the first worker (no control-plane role label) by name, else the first."""
     nodes = sorted(nodes or [], key=lambda n: n["metadata"]["name"])
     if wanted:
         return next((n for n in nodes if n["metadata"]["name"] == wanted), None)
+    chosen = next((n for n in nodes if preferred and n["metadata"]["name"] == preferred), None)
+    if chosen is not None:
+        return chosen
     workers = [n for n in nodes if "node-role.kubernetes.io/control-plane" not in (n["metadata"].get("labels") or {})]
     return (workers or nodes or [None])[0]
 
@@ -253,7 +257,7 @@ def resolve_target(probe, lookup):
         svc = lookup.get_service(dst["namespace"], dst["name"])
         if svc is None:
             raise Unresolved("service {0}/{1} not found".format(dst["namespace"], dst["name"]))
-        node = pick_node(lookup.list_nodes(), dst.get("node"))
+        node = pick_node(lookup.list_nodes(), dst.get("node"), dst.get("prefer_node"))
         if node is None:
             raise Unresolved("node {0!r} not found".format(dst.get("node") or "(any)"))
         addr = node_address(node, family)

@@ -107,6 +107,11 @@ options:
           node:
             description: For V(nodeport), the node whose InternalIP is used (default the first worker by name).
             type: str
+          prefer_node:
+            description:
+              - For V(nodeport) without O(probes[].to.node), the node to use when it exists (the node the workshop
+                names, for example V(ovn-k-helm-worker)); otherwise the first worker by name.
+            type: str
           service_port:
             description: For services, the port name or number to use (default the first port).
             type: raw
@@ -416,6 +421,7 @@ TO_SPEC = dict(
     name=dict(type="str"),
     network=dict(type="str", default="primary"),
     node=dict(type="str"),
+    prefer_node=dict(type="str"),
     service_port=dict(type="raw"),
     address=dict(type="raw"),
 )

@@ -190,6 +190,10 @@ def test_probes_follow_the_workshop(ipv4):
         "yellow-to-kapi-by-name": "always"}
     # red -> blue:8080 is blocked before AND after red's policy (the script's last step)
     assert phases["red-to-blue-8080"] == "always" and phases["red-to-blue-8080-after-policy"] == "after_policy"
+    # the NodePorts on the nodes the script names (script:230, 235), in this lab's cluster
+    targets = dict((p["id"], p["to"]) for p in doc["probes"])
+    assert targets["host-to-nodeport-blue"]["prefer_node"] == "pods-test-lab-worker"
+    assert targets["host-to-nodeport-green"]["prefer_node"] == "pods-test-lab-worker2"
 
 
 def test_claims_touched_by_a_network_policy_are_tied_to_a_phase(ipv4, repo_root):

@@ -151,6 +151,18 @@ def test_resolve_nodeport_picks_first_worker_and_family():
     assert res["host"] == "172.18.0.2"
 
 
+def test_resolve_nodeport_on_the_node_the_workshop_names_when_it_exists():
+    """The script curls blue's NodePort on ovn-k-helm-worker and green's on ovn-k-helm-worker2 (script:230, 235):
+    prefer_node uses that node when the cluster has it, else the first worker; node stays strict."""
+    def resolve(**to):
+        return P.resolve_target(probe("n", dict({"kind": "nodeport", "namespace": "blue", "name": "service-blue"}, **to),
+                                      port=None), LOOKUP)
+    assert resolve(prefer_node="lab-control-plane")["node"] == "lab-control-plane"
+    assert resolve(prefer_node="lab-worker9")["node"] == "lab-worker"
+    with pytest.raises(P.Unresolved, match="node 'lab-worker9' not found"):
+        resolve(node="lab-worker9", prefer_node="lab-control-plane")
+
+
 @pytest.mark.parametrize("to,family,msg", [
     ({"kind": "pod", "namespace": "blue", "name": "app-blue-9"}, "ipv4", "pod blue/app-blue-9 not found"),
     ({"kind": "pod", "namespace": "blue", "name": "app-blue-1"}, "ipv6", "no ipv6 address on network 'primary'"),
