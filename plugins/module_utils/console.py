@@ -110,12 +110,9 @@ def login_and_run(term, user, password, argv, timeout, clock):
             pending = ""
             sent_command = True
             term.write(command_line(argv) + ENTER)
-        elif not chunk and not nudged and result["connected"]:
-            nudged = True  # a getty prints its prompt again on Enter (the console may show an old screen)
+        elif not chunk and not nudged:
+            nudged = True  # a getty prints its prompt again on Enter (the console may show an old screen, or none)
             pending = ""
-            term.write(ENTER)
-        elif not chunk and not result["connected"] and not nudged:
-            nudged = True
             term.write(ENTER)
     if not result["connected"]:
         return finish("no answer from virtctl console in {0} s".format(int(timeout)))

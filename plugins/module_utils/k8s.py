@@ -21,16 +21,11 @@ __metaclass__ = type
 
 import math
 import time
-import traceback
 
 try:
     from kubernetes import watch as k8s_watch
-    HAS_KUBERNETES = True
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError:
+except ImportError:  # AnsibleK8SModule fails the module first, naming the missing library
     k8s_watch = None
-    HAS_KUBERNETES = False
-    KUBERNETES_IMPORT_ERROR = traceback.format_exc()
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC as _K8S_AUTH_ARG_SPEC
@@ -202,8 +197,8 @@ def client_from_module(module):
     ``module`` is kubernetes.core's ``AnsibleK8SModule`` whose argument spec includes :data:`AUTH_ARG_SPEC` (the
     one client path of the collection, as in kubevirt.core). Uses kubernetes.core's ``get_api_client``
     (kubeconfig, context, host, token, proxy, impersonation, environment variables K8S_AUTH_*), so behaviour
-    matches kubernetes.core modules. Raises whatever
-    kubernetes.core raises (``CoreException``) when the configuration is unusable.
+    matches kubernetes.core modules. Raises whatever kubernetes.core raises (``CoreException``) when the
+    configuration is unusable.
     """
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 

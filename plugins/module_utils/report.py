@@ -27,8 +27,6 @@ import statistics
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import junit, ovn, probes
 
-CELL_OK = "."
-CELL_FAIL = "X"
 CELL_UNKNOWN = "?"
 
 CHECK_ROUTE = "default-route"
@@ -236,29 +234,12 @@ def evaluate_vm_checks(observations, gateways=None):
             ok = obs.get("rc") == 0
             detail = "ping answered" if ok else "; ".join(
                 x for x in ("ping rc={0}".format(obs.get("rc")), (obs.get("stderr") or "").strip()[:200]) if x)
-        observed = CELL_OK if ok else CELL_FAIL
-        results.append({
-            "id": "vm-{0}".format(index + 1),
-            "claim": _CLAIMS[check],
-            "phase": "vm",
-            "check": check,
-            "from": str(obs.get("vm")),
-            "to": _vm_target_label(obs, gws),
-            "protocol": {CHECK_ROUTE: "route", CHECK_ADDRESS: "address", CHECK_CONSOLE: "console"}.get(check, "icmp"),
-            "port": None,
-            "family": obs["family"],
-            "expect": "reachable",
-            "expected": CELL_OK,
-            "observed": observed,
-            "status": "correct" if ok else "wrong",
-            "ok": ok,
-            "detail": detail,
-            "attempts": 1,
-            "history": observed,
-            "address": obs.get("target"),
-            "command": [],
-            "reproduce": obs.get("reproduce"),
-        })
+        result = probes.observed_result(
+            "vm-{0}".format(index + 1), _CLAIMS[check], check, str(obs.get("vm")), _vm_target_label(obs, gws),
+            obs["family"], ok, detail, obs.get("reproduce"), phase="vm",
+            protocol={CHECK_ROUTE: "route", CHECK_ADDRESS: "address", CHECK_CONSOLE: "console"}.get(check, "icmp"))
+        result.update(ok=ok, address=obs.get("target"))
+        results.append(result)
     return results, skipped
 
 
