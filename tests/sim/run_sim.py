@@ -9,7 +9,7 @@
 once the informers have synced; ``stop`` ends it cleanly. The config file (YAML or JSON) holds delays and
 injected failures; every key is optional:
 
-    ovnk:      {network_fail: ["blue/blue-network"], mtu: 1400}
+    ovnk:      {network_fail: ["blue/blue-network"]}
     kubevirt:  {available_delay: 2, boot_delay: 3, migration_fail: false,
                 migration_delays: {PreparingTarget: 1, Running: 5}}
     dataplane: {enabled: false, blackhole_seconds: 2, leak: [[blue, green]]}

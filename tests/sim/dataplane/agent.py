@@ -25,10 +25,11 @@ import time
 
 import yaml
 
-from simulators.common import (NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS, Action, ApiError, Controller, Res, create,
-                               meta)
+from simulators.common import (CONFIGMAPS, NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS, Action, ApiError, Controller, Res,
+                               create, meta)
 
 from simulators import guest
+from simulators import ovnk as sim_ovnk
 
 from . import plan as dp_plan
 from .netlink import Fabric, cleanup_all
@@ -93,7 +94,7 @@ def logs_body(pod, netexecs, log_dir):
 
 class DataplaneAgent(Controller):
     name = "dataplane"
-    resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES, NETPOLS, NAMESPACES, SECRETS)
+    resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES, NETPOLS, NAMESPACES, SECRETS, CONFIGMAPS)
 
     def __init__(self, kube, config, **kw):
         super().__init__(kube, dict(config or {}), **kw)
@@ -125,7 +126,8 @@ class DataplaneAgent(Controller):
     def reconcile_key(self, key):
         now = self.clock()
         plan = dp_plan.build_plan(self.cache.list(PODS), self.cache.list(VMIS), self.cache.list(VMIMS),
-                                  self.cache.list(NADS), self.config, now, secret_lookup=self.lookup_secret)
+                                  self.cache.list(NADS), self.config, now, secret_lookup=self.lookup_secret,
+                                  cluster_mtu=sim_ovnk.cluster_mtu(self.cache))
         changed = self.fabric.apply(plan)
         if self.config.get("services", True):
             svc = dp_plan.service_plan(self.cache.list(SERVICES), self.cache.list(PODS), self.cache.list(ENDPOINTS),

@@ -148,6 +148,9 @@ class Fabric:
             self.ip("link", "set", tmp, "name", link["ifname"], netns=netns)
             if link.get("mac"):
                 self.ip("link", "set", link["ifname"], "address", link["mac"], netns=netns)
+            if link.get("mtu"):
+                self.ip("link", "set", port, "mtu", str(link["mtu"]), netns=router)
+                self.ip("link", "set", link["ifname"], "mtu", str(link["mtu"]), netns=netns)
             self.ip("link", "set", link["ifname"], "up", netns=netns)
             infra = link.get("role") == "infrastructure-locked"
             for cidr in link["addresses"]:

@@ -14,6 +14,10 @@ Model
   route via the gateway (DHCPv4 router option), IPv6 default route via the router's link-local address (OVN-K
   router advertisements) when the guest has IPv6; while its migration is Running the link is blackholed for
   ``blackhole_seconds``;
+* every link has its network's MTU (``simulators/ovnk.py`` ``network_mtu``: the NAD's ``mtu``, else the cluster's
+  from ``ovn-config``): the CNI gives ``eth0`` and ``ovn-udn1`` that MTU (v1.3.0 ``pkg/cni/helper_linux.go``
+  ``setupInterface``), and a VM's ``eth0`` gets it too (KubeVirt v1.8.4 gives the tap and the domain interface the pod
+  interface's MTU; OVN's DHCPv4 ``mtu`` option and the RA carry the network's);
 * the default network's router always exists once anything does: virt-api (which dials VMs for
   ``virtctl port-forward``) lives on the default network.
 """
@@ -28,6 +32,7 @@ from typing import Any, Dict, List, Optional
 
 from simulators import guest as sim_guest
 from simulators.common import router_lla, selector_matches
+from simulators.ovnk import DEFAULT_MTU, network_mtu
 
 from . import clusterdns
 
@@ -122,14 +127,19 @@ def _iface_names(pod) -> Dict[str, str]:
     return out
 
 
-def _ovn_names(nads: List[Dict[str, Any]]) -> Dict[str, str]:
-    """``{ns/nad: ovn network name}`` from the NADs' CNI configs."""
+def _ovn_configs(nads: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """``{ns/nad: CNI config}`` of the OVN NADs."""
     out = {}
     for nad in nads:
         cfg = _json((nad.get("spec") or {}).get("config"), {})
         if cfg.get("type") == "ovn-k8s-cni-overlay":
-            out["%s/%s" % (_meta(nad).get("namespace"), _meta(nad).get("name"))] = cfg.get("name")
+            out["%s/%s" % (_meta(nad).get("namespace"), _meta(nad).get("name"))] = cfg
     return out
+
+
+def _ovn_names(nads: List[Dict[str, Any]]) -> Dict[str, str]:
+    """``{ns/nad: ovn network name}`` from the NADs' CNI configs."""
+    return dict((key, cfg.get("name")) for key, cfg in _ovn_configs(nads).items())
 
 
 AGNHOST_NETEXEC_PORT = 8080
@@ -177,16 +187,21 @@ def _ports(pod) -> List[int]:
     return sorted(ports)
 
 
-def build_plan(pods, vmis, vmims, nads, config, now, secret_lookup=None) -> Dict[str, Any]:
+def build_plan(pods, vmis, vmims, nads, config, now, secret_lookup=None, cluster_mtu=DEFAULT_MTU) -> Dict[str, Any]:
     """The whole desired data plane as plain data (see module docstring). ``secret_lookup(namespace, name)``
-    returns a Secret (a VM's cloud-init may live in one).
+    returns a Secret (a VM's cloud-init may live in one); ``cluster_mtu`` is the default network's MTU
+    (``simulators/ovnk.py`` ``cluster_mtu``).
 
     Returns ``{"routers": {ovn_name: {"netns", "gateways": set}}, "endpoints": {netns: {...}},
     "leaks": [(a, b)], "blackholed": set(netns), "next_change": seconds or None}``.
     """
     routers: Dict[str, Dict[str, Any]] = {}
     endpoints: Dict[str, Dict[str, Any]] = {}
-    nad_nets = _ovn_names(nads)
+    nad_cfgs = _ovn_configs(nads)
+    nad_nets = dict((key, cfg.get("name")) for key, cfg in nad_cfgs.items())
+
+    def mtu_of(key):
+        return cluster_mtu if key == DEFAULT_NETWORK else network_mtu(nad_cfgs.get(key), cluster_mtu)
 
     def router(ovn_name):
         return routers.setdefault(ovn_name, {"netns": router_netns(ovn_name), "gateways": set()})
@@ -217,7 +232,7 @@ def build_plan(pods, vmis, vmims, nads, config, now, secret_lookup=None) -> Dict
             router(ovn_name)["gateways"].update(_gateway_cidrs(entry))
             links.append({"ifname": ifname, "network": ovn_name, "addresses": list(entry.get("ip_addresses") or []),
                           "mac": entry.get("mac_address"), "role": entry.get("role"),
-                          "gateways": list(entry.get("gateway_ips") or [])})
+                          "gateways": list(entry.get("gateway_ips") or []), "mtu": mtu_of(key)})
         netns = pod_netns(ns, name)
         netexecs = _netexecs(pod)
         served = set(n["http_port"] for n in netexecs)
@@ -270,7 +285,7 @@ def build_plan(pods, vmis, vmims, nads, config, now, secret_lookup=None) -> Dict
         endpoints[netns] = {"kind": "vm", "namespace": ns, "name": name, "node": node, "ports": [],
                             "links": [{"ifname": sim_guest.PRIMARY_NIC, "network": ovn_name, "addresses": addresses,
                                        "mac": entry.get("mac_address"), "role": "primary",
-                                       "gateways": gateways}],
+                                       "gateways": gateways, "mtu": mtu_of(key)}],
                             "vmi": vmi, "guest": guest_net}
         started = running_migrations.get((ns, name))
         if started is not None:

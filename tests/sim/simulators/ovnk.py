@@ -48,7 +48,6 @@ DEFAULT_NETWORK = "default"
 DEFAULT_JOIN = {4: "100.65.0.0/16", 6: "fd99::/64"}
 
 DEFAULTS = {
-    "mtu": 1400,
     # Names (UDN "ns/name" or CUDN "name") whose NAD sync fails with SyncError (injected failure).
     "network_fail": [],
 }
@@ -144,8 +143,11 @@ def nad_config(net: Dict[str, Any], namespace: str, config: Dict[str, Any]) -> D
         "netAttachDefName": "%s/%s" % (namespace, net["name"]),
         "topology": net["topology"].lower(),
         "role": net["role"].lower(),
-        "mtu": net["mtu"] or config.get("mtu", DEFAULTS["mtu"]),
     }
+    if net["mtu"]:
+        # v1.3.0 template/net-attach-def-template.go renderCNINetworkConfig: "mtu" only when the network sets one;
+        # without it the CNI reads the NAD back with the cluster's MTU (network_mtu).
+        cfg["mtu"] = net["mtu"]
     if subnets:
         cfg["subnets"] = subnets
     if net["persistent"]:
@@ -494,6 +496,25 @@ def parse_cluster_subnets(text: str) -> List[Tuple[str, int]]:
 
 OVN_CONFIG = ("ovn-kubernetes", "ovn-config")
 """The chart's cluster settings ConfigMap (v1.3.0 ``templates/ovn-setup.yaml``); ``net_cidr`` is ``podNetwork``."""
+
+DEFAULT_MTU = 1400
+"""v1.3.0 ``dist/images/ovnkube.sh`` ``mtu=${OVN_MTU:-1400}`` (and ``pkg/config/config.go`` ``MTU: 1400``)."""
+
+
+def cluster_mtu(cache) -> int:
+    """The default network's MTU (``config.Default.MTU``): ovnkube-node gets ``OVN_MTU`` from ``ovn-config``'s
+    ``mtu`` (v1.3.0 ``charts/ovnkube-node/templates/ovnkube-node.yaml``; the chart writes ``.Values.mtu``),
+    else :data:`DEFAULT_MTU`."""
+    cm = cache.get(CONFIGMAPS, *OVN_CONFIG)
+    text = str(((cm or {}).get("data") or {}).get("mtu") or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MTU
+
+
+def network_mtu(nad_cfg: Dict[str, Any], default_mtu: int) -> int:
+    """A network's MTU as the CNI reads its NAD: the NAD's ``mtu``, else the cluster's (v1.3.0
+    ``pkg/config/cni.go`` ``parseNetConfSingle``: ``NetConf{MTU: Default.MTU}`` before unmarshalling)."""
+    value = (nad_cfg or {}).get("mtu")
+    return int(value) if isinstance(value, int) and value > 0 else int(default_mtu)
 
 
 def default_cluster_subnets(cache, config) -> Optional[List[Tuple[str, int]]]:

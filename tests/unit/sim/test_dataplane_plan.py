@@ -328,3 +328,33 @@ def test_cluster_dns_answers_in_every_network_and_pods_get_resolv_conf():
     online = plan.service_plan([dns], cache.list(PODS), [], [], cache.list(NADS), p["routers"], p["endpoints"],
                                p["external"])
     assert online["dns"]["records"]["google.com"] == sorted(plan.DEFAULT_EXTERNAL_ADDRESSES)
+
+
+def test_links_carry_the_network_mtu_the_nad_names_else_the_clusters():
+    """v1.3.0: a NAD without ``mtu`` is read back with the cluster's (``pkg/config/cni.go`` parseNetConfSingle);
+    the default network (eth0, infrastructure-locked or not) always has the cluster's."""
+    cache = annotated([pod("b0", "blue", "ovn-k-helm-worker", "10.244.1.5"),
+                       pod("d0", "default", "ovn-k-helm-worker2", "10.244.2.5")])
+    nads = cache.list(NADS)
+    p = plan.build_plan(cache.list(PODS), [], [], nads, {}, NOW, cluster_mtu=1300)
+    blue = p["endpoints"][plan.pod_netns("blue", "b0")]["links"]
+    assert [(link["ifname"], link["mtu"]) for link in blue] == [("eth0", 1300), ("ovn-udn1", 1300)]
+    assert [link["mtu"] for link in p["endpoints"][plan.pod_netns("default", "d0")]["links"]] == [1300]
+    for nad in nads:
+        if nad["metadata"]["namespace"] == "blue":
+            cfg = json.loads(nad["spec"]["config"])
+            cfg["mtu"] = 1200
+            nad["spec"]["config"] = json.dumps(cfg)
+    blue = plan.build_plan(cache.list(PODS), [], [], nads, {}, NOW)["endpoints"][plan.pod_netns("blue", "b0")]["links"]
+    assert [(link["ifname"], link["mtu"]) for link in blue] == [("eth0", plan.DEFAULT_MTU), ("ovn-udn1", 1200)]
+
+
+def test_vm_link_has_its_networks_mtu():
+    pods, vmis, nads = dual_stack_vm([{"name": "cloudinitdisk", "cloudInitNoCloud": {"userData": "#cloud-config\n"}}])
+    link = plan.build_plan(pods, vmis, [], nads, {}, NOW, cluster_mtu=1400)["endpoints"][plan.vm_netns("red", "v")]["links"][0]
+    assert link["mtu"] == 1400
+    cfg = json.loads(nads[0]["spec"]["config"])
+    cfg["mtu"] = 1300
+    nads[0]["spec"]["config"] = json.dumps(cfg)
+    link = plan.build_plan(pods, vmis, [], nads, {}, NOW, cluster_mtu=1400)["endpoints"][plan.vm_netns("red", "v")]["links"][0]
+    assert link["mtu"] == 1300

@@ -60,7 +60,23 @@ def test_udn_gets_nad_and_ready_conditions():
     assert cfg["topology"] == "layer3" and cfg["role"] == "primary"
     assert cfg["subnets"] == "103.103.0.0/16/24"
     assert cfg["netAttachDefName"] == "blue/blue-network"
+    assert "mtu" not in cfg  # v1.3.0 renderCNINetworkConfig: only a network that sets an MTU gets one
     assert nad["metadata"]["ownerReferences"][0]["uid"] == "udn-blue"
+
+
+def test_network_mtu_is_the_nads_else_the_clusters_from_ovn_config():
+    cache = make_cache()
+    assert ovnk.cluster_mtu(cache) == 1400  # the fixture's ovn-config
+    cache.get(CONFIGMAPS, *ovnk.OVN_CONFIG)["data"]["mtu"] = "1300"
+    assert ovnk.cluster_mtu(cache) == 1300
+    cache.get(CONFIGMAPS, *ovnk.OVN_CONFIG)["data"].pop("mtu")
+    assert ovnk.cluster_mtu(cache) == ovnk.DEFAULT_MTU == 1400
+    assert ovnk.network_mtu({"mtu": 1200}, 1300) == 1200
+    assert ovnk.network_mtu({}, 1300) == ovnk.network_mtu(None, 1300) == 1300
+    udn = cache.get(UDNS, "blue", "blue-network")
+    udn["spec"]["layer3"]["mtu"] = 1250
+    drive(sim(cache))
+    assert json.loads(cache.get(NADS, "blue", "blue-network")["spec"]["config"])["mtu"] == 1250
 
 
 def test_cudn_nads_follow_namespace_selector():

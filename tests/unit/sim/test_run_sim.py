@@ -13,8 +13,8 @@ def test_shortcuts_land_in_their_sections():
 
 def test_config_file_yaml_and_json(tmp_path):
     y = tmp_path / "c.yml"
-    y.write_text("network_fail: [blue/blue-network]\novnk: {mtu: 1300}\n")
-    assert run_sim.load_config(str(y))["ovnk"] == {"mtu": 1300, "network_fail": ["blue/blue-network"]}
+    y.write_text("network_fail: [blue/blue-network]\novnk: {resync_seconds: 7}\n")
+    assert run_sim.load_config(str(y))["ovnk"] == {"resync_seconds": 7, "network_fail": ["blue/blue-network"]}
     j = tmp_path / "c.json"
     j.write_text('{"dataplane": {"blackhole_seconds": 2}}')
     assert run_sim.load_config(str(j))["dataplane"] == {"blackhole_seconds": 2}
