@@ -20,8 +20,10 @@ description:
     infrastructure-locked address."
   - "C(default-route): the default route goes via the primary network's gateway on that interface, none through an
     infrastructure-locked C(eth0)."
+  - "C(mtu): the primary network's interface has its network's MTU and, with a primary UDN, C(eth0) the default
+    network's (one claim, not per family)."
   - "C(liveness): every container with a liveness probe is ready and never restarted."
-positional: inspection, stdout, families
+positional: inspection, stdout, families, mtus
 options:
   _input:
     description: The pod, as the API returns it (C(kubernetes.core.k8s_info) resources).
@@ -39,6 +41,11 @@ options:
     type: list
     elements: str
     required: true
+  mtus:
+    description:
+      - The MTU of each network of the pod, keyed C(default) and C(<namespace>/<nad>), as
+        P(ovnk.udn_lab.network_mtus#filter) returns it; a network missing here makes the C(mtu) claim wrong.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -59,10 +66,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.podcheck import CHECKS, inspect_pod
 
 
-def pod_inspection(pod, inspection, stdout, families):
+def pod_inspection(pod, inspection, stdout, families, mtus=None):
     if not isinstance(pod, dict) or not isinstance(inspection, dict):
         raise AnsibleFilterError("pod_inspection: expects the pod object and the inspection (id, namespace, pod)")
-    return inspect_pod(inspection, pod, stdout, list(families or []), tuple(inspection.get("checks") or CHECKS))
+    return inspect_pod(inspection, pod, stdout, list(families or []), tuple(inspection.get("checks") or CHECKS),
+                       mtus=mtus)
 
 
 class FilterModule(object):

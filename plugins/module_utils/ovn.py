@@ -295,3 +295,49 @@ def layer2_gateways(cidrs):
     if "ipv6" in first and ordered:
         out["ipv6"] = ipv6_link_local(mac_for_ip(ordered[0]))
     return out
+
+
+# --------------------------------------------------------------------------- MTU
+
+
+OVN_CONFIG = ("ovn-kubernetes", "ovn-config")
+"""The ConfigMap (namespace, name) where the OVN-Kubernetes v1.3.0 chart writes the cluster's settings
+(``templates/ovn-setup.yaml``); ovnkube-node takes its MTU from the ``mtu`` key (env ``OVN_MTU``)."""
+
+
+def _positive_int(value):
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def cluster_mtu(configmap):
+    """The default network's MTU from the ``ovn-config`` ConfigMap (its ``mtu`` key), or None when it is not
+    there (another installer than the chart: the caller must be told the MTU)."""
+    return _positive_int(((configmap or {}).get("data") or {}).get("mtu"))
+
+
+def nad_mtu(nad):
+    """The ``mtu`` of an OVN NAD's CNI config, or None when it has none (OVN-Kubernetes v1.3.0 writes it only
+    when the UDN/CUDN sets one: ``renderCNINetworkConfig``)."""
+    try:
+        config = json.loads(((nad or {}).get("spec") or {}).get("config") or "{}")
+    except ValueError:
+        return None
+    return _positive_int(config.get("mtu")) if isinstance(config, dict) else None
+
+
+def network_mtus(nads, default_mtu):
+    """``{"default": default_mtu, "<ns>/<nad>": mtu}``: each network's MTU as the CNI gives it to a pod's
+    interface, the NAD's ``mtu`` else the cluster's (v1.3.0 ``pkg/config/cni.go`` ``parseNetConfSingle`` starts
+    from ``config.Default.MTU``). A network without its own MTU maps to ``default_mtu`` (None when unknown)."""
+    out = {DEFAULT_NETWORK_KEY: _positive_int(default_mtu)}
+    for nad in nads or []:
+        meta = (nad or {}).get("metadata") or {}
+        if meta.get("name"):
+            own = nad_mtu(nad)
+            out["{0}/{1}".format(meta.get("namespace"), meta["name"])] = own if own is not None else out[
+                DEFAULT_NETWORK_KEY]
+    return out

@@ -13,6 +13,9 @@ results have the fields of :mod:`probes` results, so the truth tables, JUnit and
   default route leaves through ``eth0`` when it is infrastructure-locked (OVN-Kubernetes v1.3.0
   ``cni/helper_linux.go`` ``setupNetwork``; ``allocator/pod/pod_annotation.go`` ``AddRoutesGatewayIP`` gives the
   locked default network no default route).
+* ``mtu``: the primary network's interface has its network's MTU and, with a primary UDN, ``eth0`` the default
+  network's (the NAD's ``mtu``, else the cluster's: :func:`ovn.network_mtus`; OVN-Kubernetes v1.3.0
+  ``pkg/cni/helper_linux.go`` ``setupInterface`` gives the veth that MTU). The workshop's ``ip a`` shows it.
 * ``liveness``: every container with a liveness probe is ready and was never restarted. The kubelet probes the
   pod's IP, its infrastructure-locked default-network address: that is what the locked address is for.
 """
@@ -29,13 +32,16 @@ SEPARATOR = "@@udn-lab@@"
 INSPECT_COMMAND = ["sh", "-c", "ip -j address show; echo {0}; ip -j -4 route show default; echo {0}; "
                    "ip -j -6 route show default".format(SEPARATOR)]
 """One exec per pod: addresses, IPv4 default routes, IPv6 default routes (iproute2 JSON), separated."""
-CHECKS = ("interfaces", "default-route", "liveness")
+CHECKS = ("interfaces", "default-route", "mtu", "liveness")
+PER_FAMILY = ("interfaces", "default-route")
 LOCKED_INTERFACE = "eth0"
 CLAIMS = {
     "interfaces": "inside the pod, the primary UDN interface holds the pod's UDN address and eth0 the "
                   "infrastructure-locked default-network one (ip a)",
     "default-route": "inside the pod, the default route goes via the UDN gateway on the UDN interface, none via "
                      "eth0 (ip r)",
+    "mtu": "inside the pod, the primary UDN interface and eth0 have their network's MTU (the network's own, else the "
+           "cluster's) (ip a)",
     "liveness": "the liveness probe keeps passing (the kubelet reaches the pod on its infrastructure-locked address)",
 }
 
@@ -70,6 +76,11 @@ def interface_addresses(addresses, family):
     return out
 
 
+def link_mtus(addresses):
+    """``{ifname: mtu}`` of the links in ``ip -j address show`` output."""
+    return dict((link.get("ifname"), link.get("mtu")) for link in addresses or [] if link.get("ifname"))
+
+
 def primary_interface(pod):
     """The interface of the pod's primary network: the multus network-status entry marked default, else
     ``ovn-udn1`` with a primary UDN, else ``eth0``."""
@@ -84,16 +95,19 @@ def _reproduce(inspection, check, family):
     where = "-n {0} {1}".format(inspection["namespace"], inspection["pod"])
     if check == "liveness":
         return "kubectl get pod {0} -o jsonpath='{{.status.containerStatuses}}'".format(where)
+    if check == "mtu":
+        return "kubectl exec {0} -- ip link show".format(where)
     return "kubectl exec {0} -- ip {1} {2}".format(where, "-4" if family == "ipv4" else "-6",
                                                    "address" if check == "interfaces" else "route")
 
 
 def _result(inspection, check, family, ok, detail, families, command):
-    suffix = "/{0}".format(family) if len(families) > 1 and check != "liveness" else ""
+    suffix = "/{0}".format(family) if len(families) > 1 and check in PER_FAMILY else ""
     return probes.observed_result(
         "{0}-{1}{2}".format(inspection["id"], check, suffix), CLAIMS[check], check,
         "{0}/{1}".format(inspection["namespace"], inspection["pod"]),
-        {"interfaces": "ip a", "default-route": "ip r", "liveness": "liveness probe"}[check], family, ok, detail,
+        {"interfaces": "ip a", "default-route": "ip r", "mtu": "ip a", "liveness": "liveness probe"}[check], family,
+        ok, detail,
         _reproduce(inspection, check, family), command=command)
 
 
@@ -141,6 +155,32 @@ def _default_route(pod, routes, family):
     return True, "default via {0} dev {1}".format(", ".join(gateways), iface)
 
 
+def _mtu(pod, addresses, mtus):
+    summary = ovn.pod_networks(pod)
+    primary = summary["primary"]
+    if primary is None:
+        return False, "no primary network in {0}".format(ovn.POD_NETWORKS_ANNOTATION)
+    held = link_mtus(addresses)
+    wanted = [(primary_interface(pod), primary["key"])]
+    if summary["infrastructure_locked"] is not None:
+        wanted.append((LOCKED_INTERFACE, ovn.DEFAULT_NETWORK_KEY))
+    problems, seen = [], []
+    for iface, key in wanted:
+        expected = (mtus or {}).get(key)
+        if iface not in held:
+            problems.append("the pod has no interface {0}".format(iface))
+        elif expected is None:
+            problems.append("{0} has MTU {1}, but the MTU of network {2} is unknown (the cluster's is read from "
+                            "ConfigMap {3}/{4}, key mtu)".format(iface, held[iface], key, *ovn.OVN_CONFIG))
+        elif held[iface] != expected:
+            problems.append("{0} has MTU {1}, not its network's {2} ({3})".format(iface, held[iface], expected, key))
+        else:
+            seen.append("{0} mtu {1}".format(iface, held[iface]))
+    if problems:
+        return False, "; ".join(problems)
+    return True, ", ".join(seen)
+
+
 def _liveness(pod):
     spec = (pod.get("spec") or {}).get("containers") or []
     probed = [c["name"] for c in spec if c.get("livenessProbe")]
@@ -160,9 +200,10 @@ def _liveness(pod):
     return True, "{0}: ready, never restarted".format(", ".join(probed))
 
 
-def inspect_pod(inspection, pod, stdout, families, checks=CHECKS):
+def inspect_pod(inspection, pod, stdout, families, checks=CHECKS, mtus=None):
     """The claims of one inspection (``{id, namespace, pod}``) from the pod object and :data:`INSPECT_COMMAND`'s
-    output (None when the command could not run: every exec claim is wrong with that reason)."""
+    output (None when the command could not run: every exec claim is wrong with that reason). ``mtus`` maps the
+    pod's networks (``default``, ``<ns>/<nad>``) to their MTU (:func:`ovn.network_mtus`), for the ``mtu`` check."""
     families = [f for f in families if f in ovn.FAMILIES] or ["ipv4"]
     results = []
     parsed, error = None, None
@@ -184,6 +225,9 @@ def inspect_pod(inspection, pod, stdout, families, checks=CHECKS):
             else:
                 ok, detail = _default_route(pod, parsed[1] if family == "ipv4" else parsed[2], family)
             results.append(_result(inspection, check, family, ok, detail, families, INSPECT_COMMAND))
+    if "mtu" in checks:
+        ok, detail = (False, error) if error else _mtu(pod, parsed[0], mtus)
+        results.append(_result(inspection, "mtu", families[0], ok, detail, families, INSPECT_COMMAND))
     if "liveness" in checks:
         ok, detail = _liveness(pod)
         results.append(_result(inspection, "liveness", families[0], ok, detail, families, []))

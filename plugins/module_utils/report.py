@@ -34,7 +34,8 @@ CHECK_EGRESS = "egress"
 CHECK_EAST_WEST = "east-west"
 CHECK_ADDRESS = "address"
 CHECK_CONSOLE = "console"
-VM_CHECKS = (CHECK_CONSOLE, CHECK_ADDRESS, CHECK_ROUTE, CHECK_EGRESS, CHECK_EAST_WEST)
+CHECK_MTU = "mtu"
+VM_CHECKS = (CHECK_CONSOLE, CHECK_ADDRESS, CHECK_MTU, CHECK_ROUTE, CHECK_EGRESS, CHECK_EAST_WEST)
 
 FAMILIES = ("ipv4", "ipv6")
 FAMILY_VERSION = {"ipv4": 4, "ipv6": 6}
@@ -163,10 +164,35 @@ def _address_verdict(obs):
         else "")
 
 
+def _mtu_verdict(obs):
+    """Has the guest's interface holding its VMI address the network's MTU (``expected_mtu``)? OVN-Kubernetes
+    v1.3.0 gives the network's MTU in DHCPv4 (option ``mtu``) and in router advertisements, and KubeVirt v1.8.4
+    gives the tap and the domain interface the pod interface's MTU; the workshop's ``ip a`` shows ``mtu 1400``."""
+    expected, target = obs.get("expected_mtu"), obs.get("target")
+    try:
+        data = json.loads(obs.get("stdout") or "[]")
+    except ValueError:
+        return False, "unparsable `ip -j addr` output: {0!r}".format((obs.get("stdout") or "")[:120])
+    if not target:
+        return False, "the VMI reports no {0} address, so no interface to look at".format(obs.get("family"))
+    link = next((link for link in data if isinstance(link, dict) and any(
+        info.get("local") and ipaddress.ip_address(info["local"]) == ipaddress.ip_address(target)
+        for info in link.get("addr_info") or [])), None)
+    if link is None:
+        return False, "no interface of the guest holds its VMI address {0}".format(target)
+    if not expected:
+        return False, "{0} has MTU {1}, but the network's MTU is unknown (the cluster's is read from ConfigMap " \
+            "ovn-kubernetes/ovn-config, key mtu)".format(link.get("ifname"), link.get("mtu"))
+    if link.get("mtu") != expected:
+        return False, "{0} has MTU {1}, not its network's {2}".format(link.get("ifname"), link.get("mtu"), expected)
+    return True, "{0} mtu {1}".format(link.get("ifname"), link.get("mtu"))
+
+
 _CLAIMS = {
     CHECK_CONSOLE: "virtctl console logs into the VM with the lab's console password, as the workshop does, and the "
                    "guest shows its VMI address there",
     CHECK_ADDRESS: "the guest holds its VMI address (from OVN-Kubernetes' DHCP)",
+    CHECK_MTU: "the guest's interface has its network's MTU (ip a)",
     CHECK_ROUTE: "the default route goes through the UDN gateway",
     CHECK_EGRESS: "the VM reaches the outside of the cluster (by address, and by name through cluster DNS)",
     CHECK_EAST_WEST: "VMs on the same cluster UDN reach each other by IP",
@@ -189,6 +215,8 @@ def _vm_target_label(obs, gateways):
         return "virtctl console ({0})".format(fam)
     if obs["check"] == CHECK_ADDRESS:
         return "address {0} ({1})".format(obs.get("target") or "?", fam)
+    if obs["check"] == CHECK_MTU:
+        return "mtu {0}".format(obs.get("expected_mtu") or "?")
     if obs["check"] == CHECK_ROUTE:
         return "gateway {0} ({1})".format(gateways.get(fam) or "?", fam)
     if obs["check"] == CHECK_EGRESS:
@@ -201,9 +229,9 @@ def evaluate_vm_checks(observations, gateways=None):
 
     Each observation: ``{vm, network, check, family, target, rc, stdout, stderr, skipped, reason}`` where
     ``check`` is ``console`` (a login over ``virtctl console``: rc and stdout of ``ip -j addr`` run there, the
-    console's error in stderr), ``address`` (stdout = ``ip -j -4|-6 addr show scope global``, target = the VMI's address of
-    that family), ``default-route`` (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west``
-    (rc of a ping). ``gateways`` maps network name → family → expected gateway (:func:`gateways_by_family`),
+    console's error in stderr), ``address`` (stdout = ``ip -j -4|-6 addr show scope global``, target = the VMI's
+    address of that family), ``mtu`` (the same output; ``expected_mtu`` = the network's MTU), ``default-route``
+    (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west`` (rc of a ping). ``gateways`` maps network name → family → expected gateway (:func:`gateways_by_family`),
     or family → gateway for a single network.
 
     Returns ``(results, skipped)``: ``results`` are dicts with the fields of module_utils probes results (id,
@@ -228,6 +256,8 @@ def evaluate_vm_checks(observations, gateways=None):
             ok, detail = _route_verdict(obs, gws)
         elif check == CHECK_ADDRESS:
             ok, detail = _address_verdict(obs)
+        elif check == CHECK_MTU:
+            ok, detail = _mtu_verdict(obs)
         elif check == CHECK_CONSOLE:
             ok, detail = _console_verdict(obs)
         else:
@@ -237,7 +267,8 @@ def evaluate_vm_checks(observations, gateways=None):
         result = probes.observed_result(
             "vm-{0}".format(index + 1), _CLAIMS[check], check, str(obs.get("vm")), _vm_target_label(obs, gws),
             obs["family"], ok, detail, obs.get("reproduce"), phase="vm",
-            protocol={CHECK_ROUTE: "route", CHECK_ADDRESS: "address", CHECK_CONSOLE: "console"}.get(check, "icmp"))
+            protocol={CHECK_ROUTE: "route", CHECK_ADDRESS: "address", CHECK_CONSOLE: "console",
+                      CHECK_MTU: "link"}.get(check, "icmp"))
         result.update(ok=ok, address=obs.get("target"))
         results.append(result)
     return results, skipped

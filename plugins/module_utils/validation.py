@@ -374,9 +374,9 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
                 and inspection.get("id") not in reported:
             p.append(where + ": id used twice (or by a probe): inspection ids must be unique")
             reported.add(inspection.get("id"))
-        unknown = [c for c in inspection.get("checks") or [] if c not in ("interfaces", "default-route", "liveness")]
+        unknown = [c for c in inspection.get("checks") or [] if c not in ("interfaces", "default-route", "mtu", "liveness")]
         if unknown:
-            p.append("{0}: checks {1} unknown: use interfaces, default-route or liveness".format(
+            p.append("{0}: checks {1} unknown: use interfaces, default-route, mtu or liveness".format(
                 where, ", ".join(_json(c) for c in unknown)))
         key = "{0}/{1}".format(inspection.get("namespace", ""), inspection.get("pod", ""))
         if key not in pods:

@@ -142,6 +142,27 @@ def test_same_network_pods_reach_each_other_across_nodes(world):
     assert wait_listening("blue", "blue-0", target), "blue-0 cannot reach blue-1 on %s:8080" % target
 
 
+def link_mtus(netns):
+    out = subprocess.run(["ip", "-n", netns, "-j", "link", "show"], capture_output=True, text=True, check=True).stdout
+    return dict((link["ifname"], link["mtu"]) for link in json.loads(out))
+
+
+def test_pod_links_have_the_networks_mtu_as_the_cni_sets_it(world):
+    """The cluster's MTU on eth0 and on a UDN without its own; a UDN with ``mtu`` gets it on ovn-udn1 only."""
+    cache, fabric = world
+    for nad in cache.list(NADS):
+        if nad["metadata"]["namespace"] == "green":
+            cfg = json.loads(nad["spec"]["config"])
+            cfg["mtu"] = 1300
+            nad["spec"]["config"] = json.dumps(cfg)
+    plan = dp_plan.build_plan(cache.list(PODS), [], [], cache.list(NADS), {}, time.time(), cluster_mtu=1400)
+    fabric.apply(plan)
+    blue, green = link_mtus(dp_plan.pod_netns("blue", "blue-0")), link_mtus(dp_plan.pod_netns("green", "green-0"))
+    assert (blue["eth0"], blue["ovn-udn1"]) == (1400, 1400)
+    assert (green["eth0"], green["ovn-udn1"]) == (1400, 1300)
+    assert link_mtus(dp_plan.pod_netns("default", "default-0"))["eth0"] == 1400
+
+
 def test_other_networks_and_default_ips_are_unreachable(world):
     cache, fabric = world
     build(cache, fabric)

@@ -34,8 +34,12 @@ def pod(dual=False, restarts=0, ready=True, probe=True):
         "status": {"containerStatuses": [{"name": "agnhost-container", "ready": ready, "restartCount": restarts}]}}
 
 
-def link(name, *addrs):
-    return {"ifname": name, "addr_info": [
+MTUS = {"default": 1400, "blue/blue-network": 1400}
+"""The networks' MTUs as ovn.network_mtus gives them for the chart's default (blue's UDN sets none)."""
+
+
+def link(name, *addrs, **kw):
+    return {"ifname": name, "mtu": kw.get("mtu", 65536 if name == "lo" else 1400), "addr_info": [
         {"family": "inet6" if ":" in a else "inet", "local": a, "prefixlen": 24, "scope": "global"} for a in addrs]
         + [{"family": "inet6", "local": "fe80::1", "prefixlen": 64, "scope": "link"}]}
 
@@ -54,15 +58,17 @@ def by_id(results):
 
 
 def test_a_pod_as_ovn_kubernetes_wires_it_proves_every_claim():
-    results = C.inspect_pod(INSPECTION, pod(), GOOD4, ["ipv4"])
+    results = C.inspect_pod(INSPECTION, pod(), GOOD4, ["ipv4"], mtus=MTUS)
     assert [(r["id"], r["status"]) for r in results] == [
         ("blue-app-blue-0-interfaces", "correct"), ("blue-app-blue-0-default-route", "correct"),
-        ("blue-app-blue-0-liveness", "correct")]
+        ("blue-app-blue-0-mtu", "correct"), ("blue-app-blue-0-liveness", "correct")]
     got = by_id(results)
     assert got["blue-app-blue-0-interfaces"]["detail"] == "ovn-udn1 holds 103.103.1.3; eth0 holds 10.244.1.5"
     assert got["blue-app-blue-0-default-route"]["detail"] == "default via 103.103.1.1 dev ovn-udn1"
     assert got["blue-app-blue-0-default-route"]["reproduce"] == "kubectl exec -n blue app-blue-0 -- ip -4 route"
     assert got["blue-app-blue-0-liveness"]["from"] == "blue/app-blue-0"
+    assert got["blue-app-blue-0-mtu"]["detail"] == "ovn-udn1 mtu 1400, eth0 mtu 1400"
+    assert got["blue-app-blue-0-mtu"]["reproduce"] == "kubectl exec -n blue app-blue-0 -- ip link show"
 
 
 def test_dual_stack_checks_each_family_with_its_own_ids():
@@ -71,10 +77,10 @@ def test_dual_stack_checks_each_family_with_its_own_ids():
                  [{"dst": "default", "gateway": "fd00:103:103:1::1", "dev": "ovn-udn1"},
                   # a Layer2 UDN's router advertisement may add one via the router's link-local address
                   {"dst": "default", "gateway": "fe80::858:6fff:fe67:101", "dev": "ovn-udn1"}])
-    results = C.inspect_pod(INSPECTION, pod(dual=True), out, ["ipv4", "ipv6"])
+    results = C.inspect_pod(INSPECTION, pod(dual=True), out, ["ipv4", "ipv6"], mtus=MTUS)
     assert sorted(r["id"] for r in results) == sorted([
         "blue-app-blue-0-interfaces/ipv4", "blue-app-blue-0-interfaces/ipv6", "blue-app-blue-0-default-route/ipv4",
-        "blue-app-blue-0-default-route/ipv6", "blue-app-blue-0-liveness"])
+        "blue-app-blue-0-default-route/ipv6", "blue-app-blue-0-mtu", "blue-app-blue-0-liveness"])
     assert all(r["status"] == "correct" for r in results), [(r["id"], r["detail"]) for r in results]
 
 
@@ -126,6 +132,39 @@ def test_unreadable_output_makes_every_exec_claim_wrong_with_the_reason(stdout, 
     assert sorted(results) == ["blue-app-blue-0-default-route", "blue-app-blue-0-interfaces"]
     for result in results.values():
         assert result["status"] == "wrong" and result["detail"].startswith(detail), result["detail"]
+
+
+@pytest.mark.parametrize("addresses, mtus, detail", [
+    # the kind default 1500 where the network has 1400 (the CNI did not set it)
+    ([link("eth0", "10.244.1.5"), link("ovn-udn1", "103.103.1.3", mtu=1500)], MTUS,
+     "ovn-udn1 has MTU 1500, not its network's 1400 (blue/blue-network)"),
+    # a UDN with its own mtu: the UDN interface has it, eth0 keeps the cluster's
+    ([link("eth0", "10.244.1.5"), link("ovn-udn1", "103.103.1.3")], {"default": 1400, "blue/blue-network": 1300},
+     "ovn-udn1 has MTU 1400, not its network's 1300 (blue/blue-network)"),
+    ([link("eth0", "10.244.1.5", mtu=1300), link("ovn-udn1", "103.103.1.3")], MTUS,
+     "eth0 has MTU 1300, not its network's 1400 (default)"),
+    # the cluster's MTU could not be read
+    ([link("eth0", "10.244.1.5"), link("ovn-udn1", "103.103.1.3")], {"default": None, "blue/blue-network": None},
+     "ovn-udn1 has MTU 1400, but the MTU of network blue/blue-network is unknown (the cluster's is read from "
+     "ConfigMap ovn-kubernetes/ovn-config, key mtu); eth0 has MTU 1400, but the MTU of network default is unknown "
+     "(the cluster's is read from ConfigMap ovn-kubernetes/ovn-config, key mtu)"),
+    ([link("eth0", "10.244.1.5")], MTUS, "the pod has no interface ovn-udn1"),
+])
+def test_a_wrong_or_unknown_mtu_is_named(addresses, mtus, detail):
+    routes = [{"dst": "default", "gateway": "103.103.1.1", "dev": "ovn-udn1"}]
+    result = by_id(C.inspect_pod(INSPECTION, pod(), output(addresses, routes), ["ipv4"], mtus=mtus))["blue-app-blue-0-mtu"]
+    assert (result["status"], result["detail"]) == ("wrong", detail)
+
+
+def test_a_default_network_pod_has_the_clusters_mtu_on_eth0():
+    plain = {"metadata": {"name": "d", "namespace": "default", "annotations": {"k8s.ovn.org/pod-networks": json.dumps(
+        {"default": {"ip_addresses": ["10.244.1.5/24"], "gateway_ips": ["10.244.1.1"], "role": "primary"}})}}}
+    out = output([link("eth0", "10.244.1.5", mtu=1300)], [{"dst": "default", "gateway": "10.244.1.1", "dev": "eth0"}])
+    inspection = {"id": "d", "namespace": "default", "pod": "d"}
+    assert by_id(C.inspect_pod(inspection, plain, out, ["ipv4"], checks=("mtu",), mtus={"default": 1300}))["d-mtu"][
+        "status"] == "correct"
+    assert by_id(C.inspect_pod(inspection, plain, out, ["ipv4"], checks=("mtu",), mtus={"default": 1400}))["d-mtu"][
+        "detail"] == "eth0 has MTU 1300, not its network's 1400 (default)"
 
 
 def test_primary_interface_comes_from_network_status_else_the_pod_networks_roles():

@@ -36,9 +36,9 @@ def obs(vm, check, family, target="", rc=0, stdout="", **extra):
     return item
 
 
-def addresses(*ips):
-    """``ip -j addr show scope global`` output holding ``ips`` on eth0."""
-    return json.dumps([{"ifname": "eth0", "addr_info": [
+def addresses(*ips, **kw):
+    """``ip -j addr show scope global`` output holding ``ips`` on eth0 (MTU ``mtu``, 1400 by default)."""
+    return json.dumps([{"ifname": "eth0", "mtu": kw.get("mtu", 1400), "addr_info": [
         {"family": "inet6" if ":" in ip else "inet", "local": ip, "prefixlen": 64 if ":" in ip else 16,
          "scope": "global"} for ip in ips]}])
 
@@ -155,6 +155,26 @@ def test_address_check_needs_the_vmi_address_inside_the_guest():
     assert "no DHCPv6 in the guest" in results[1]["detail"] and "holds 192.168.0.3" in results[1]["detail"]
     assert results[0]["to"] == "address 192.168.0.3 (ipv4)" and results[0]["protocol"] == "address"
     assert "reports no ipv4 address" in results[3]["detail"] and "unparsable" in results[4]["detail"]
+
+
+def test_mtu_check_reads_the_interface_holding_the_vmi_address():
+    """The workshop's guest `ip a` shows eth0 ... mtu 1400: the network's MTU (OVN's DHCPv4 option, the RA,
+    KubeVirt's tap and domain MTU)."""
+    results, dummy = report.evaluate_vm_checks([
+        obs(RED, "mtu", "ipv4", "192.168.0.3", stdout=addresses("192.168.0.3"), expected_mtu=1400),
+        obs(RED, "mtu", "ipv4", "192.168.0.3", stdout=addresses("192.168.0.3", mtu=1500), expected_mtu=1400),
+        obs(RED, "mtu", "ipv4", "192.168.0.3", stdout=addresses("192.168.0.3"), expected_mtu=None),
+        obs(RED, "mtu", "ipv4", "192.168.0.3", stdout=addresses("10.0.0.9"), expected_mtu=1400),
+        obs(RED, "mtu", "ipv6", "", stdout=addresses("192.168.0.3"), expected_mtu=1400),
+        obs(RED, "mtu", "ipv4", "192.168.0.3", stdout="garbage", expected_mtu=1400),
+    ])
+    assert [r["ok"] for r in results] == [True, False, False, False, False, False]
+    assert results[0]["detail"] == "eth0 mtu 1400"
+    assert results[0]["to"] == "mtu 1400" and results[0]["protocol"] == "link"
+    assert results[1]["detail"] == "eth0 has MTU 1500, not its network's 1400"
+    assert "the network's MTU is unknown" in results[2]["detail"]
+    assert results[3]["detail"] == "no interface of the guest holds its VMI address 192.168.0.3"
+    assert "reports no ipv6 address" in results[4]["detail"] and "unparsable" in results[5]["detail"]
 
 
 def test_console_check_needs_a_login_and_the_vmi_address_inside():
