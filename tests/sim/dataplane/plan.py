@@ -96,19 +96,21 @@ def _json(text, default):
 
 
 def _gateway_cidrs(entry) -> List[str]:
-    """``gw/prefix`` for each address of an annotation entry (the router's address on that subnet). An
-    ``infrastructure-locked`` entry carries no gateway (OVN-K v1.3.0 ``AddRoutesGatewayIP``), but its node subnet
-    still has one on the default network: the subnet's first address (``GetNodeGatewayIfAddr``)."""
+    """``gw/prefix`` for each address of an annotation entry (the router's address on that subnet): its
+    ``gateway_ips``, else the next hop of its routes on that subnet. An ``infrastructure-locked`` entry or a
+    secondary Layer3 network carries no gateway but routes via the node subnet's router port (OVN-K v1.3.0
+    ``AddRoutesGatewayIP``, ``GetNodeGatewayIfAddr``); a secondary Layer2 network has neither (no router)."""
     out = []
     gateways = entry.get("gateway_ips") or []
+    hops = [r.get("nextHop") for r in entry.get("routes") or [] if r.get("nextHop")]
     for index, ip in enumerate(entry.get("ip_addresses") or []):
         iface = ipaddress.ip_interface(ip)
         if index < len(gateways):
             gw = gateways[index]
-        elif entry.get("role") == "infrastructure-locked":
-            gw = str(iface.network.network_address + 1)
         else:
-            continue
+            gw = next((h for h in hops if ipaddress.ip_address(h) in iface.network), None)
+            if gw is None:
+                continue
         out.append("%s/%d" % (gw, iface.network.prefixlen))
     return out
 

@@ -46,6 +46,10 @@ FINALIZER = "k8s.ovn.org/user-defined-network-protection"
 CNI_TYPE = "ovn-k8s-cni-overlay"
 DEFAULT_NETWORK = "default"
 DEFAULT_JOIN = {4: "100.65.0.0/16", 6: "fd99::/64"}
+DEFAULT_NETWORK_JOIN = {4: "100.64.0.0/16", 6: "fd98::/64"}
+"""The default network's join subnets (v1.3.0 ``pkg/config/config.go`` ``V4JoinSubnet`` / ``V6JoinSubnet``)."""
+HAIRPIN_MASQUERADE = {4: "169.254.169.5/32", 6: "fd69::5/128"}
+"""v1.3.0 ``pkg/config/config.go`` ``V4OVNServiceHairpinMasqueradeIP`` / ``V6OVNServiceHairpinMasqueradeIP``."""
 
 DEFAULTS = {
     # Names (UDN "ns/name" or CUDN "name") whose NAD sync fails with SyncError (injected failure).
@@ -293,6 +297,7 @@ def parse_nad(nad: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         "subnets": subnets,
         "persistent": bool(cfg.get("allowPersistentIPs")),
         "mtu": cfg.get("mtu"),
+        "join_subnets": [j.strip() for j in (cfg.get("joinSubnet") or "").split(",") if j.strip()],
     }
 
 
@@ -438,19 +443,71 @@ def allocate_for_network(net, node_name, cache, pod_uid) -> Tuple[List[str], Lis
                     skip_pod_uid=pod_uid)
     ips = [next_free(r, used) for r in ranges]
     gateways = [str(ipaddress.ip_network(r, strict=False).network_address + 1) for r in ranges]
-    routes = []
-    if net["topology"] == "layer3":
-        for (cidr, _), gw in zip(net["subnets"], gateways):
-            routes.append({"dest": cidr, "nextHop": gw})
+    routes, gateways = pod_routes(net, ips, gateways, service_cidrs(cache))
     return ips, gateways, routes, node_update
+
+
+def service_cidrs(cache) -> List[str]:
+    """The cluster's service CIDRs (``config.Kubernetes.ServiceCIDRs``): the chart's ``svc_cidr`` in ``ovn-config``."""
+    cm = cache.get(CONFIGMAPS, *OVN_CONFIG)
+    text = ((cm or {}).get("data") or {}).get("svc_cidr") or ""
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def pod_routes(net: Dict[str, Any], ips: List[str], gateways: List[str], svc_cidrs: List[str]
+               ) -> Tuple[List[Dict[str, str]], List[str]]:
+    """``(routes, gateway_ips)`` of one pod-networks entry, as v1.3.0 ``allocator/pod/pod_annotation.go``
+    ``AddRoutesGatewayIP`` writes them, per pod address (its family's gateway is the first address of the address's
+    subnet, ``GetNodeGatewayIP``):
+
+    * default network (``net`` is ``{"topology": "default", "role": <pod's role>, "subnets": cluster subnets}``):
+      the cluster subnets; when ``primary`` also the service CIDRs, the hairpin masquerade IP and a gateway; always
+      the default join subnet. An ``infrastructure-locked`` entry so has routes but no gateway;
+    * Layer3 UDN: its subnets; when primary also the service CIDRs, the network's join subnet and a gateway;
+    * Layer2 UDN: when primary the service CIDRs, the join subnet and a gateway; a secondary one nothing;
+    * a secondary network never gets a gateway (only one the NAD selection requests, which the lab never does).
+    """
+    routes, out_gateways = [], []
+    primary = net["role"] in ("primary", "Primary")
+    for ip, gw in zip(ips, gateways):
+        version = ipaddress.ip_interface(ip).version
+
+        def add(dest):
+            routes.append({"dest": dest, "nextHop": gw})
+
+        def fam(cidrs):
+            return [c for c in cidrs if ipaddress.ip_network(c, strict=False).version == version]
+
+        if net["topology"] == "default":
+            for cidr in fam([c for c, _ in net["subnets"]]):
+                add(cidr)
+            if primary:
+                for cidr in fam(svc_cidrs):
+                    add(cidr)
+                add(HAIRPIN_MASQUERADE[version])
+                out_gateways.append(gw)
+            add(DEFAULT_NETWORK_JOIN[version])
+            continue
+        if net["topology"] == "layer3":
+            for cidr in fam([c for c, _ in net["subnets"]]):
+                add(cidr)
+        if not primary or net["topology"] not in ("layer3", "layer2"):
+            continue
+        for cidr in fam(svc_cidrs):
+            add(cidr)
+        joins = fam(net.get("join_subnets") or []) or [DEFAULT_JOIN[version]]
+        add(joins[0])
+        out_gateways.append(gw)
+    return routes, out_gateways
 
 
 def pod_entry(ips: List[str], gateways: List[str], routes, role: str) -> Dict[str, Any]:
     """One ``k8s.ovn.org/pod-networks`` value as v1.3.0 ``util/pod_annotation.go`` marshals it: ``gateway_ips`` and
     ``routes`` omitted when empty, the deprecated ``ip_address``/``gateway_ip`` only for a single address, and no
-    gateway for an ``infrastructure-locked`` default network (``AddRoutesGatewayIP``)."""
+    gateway for an ``infrastructure-locked`` default network (``AddRoutesGatewayIP``; its routes stay:
+    :func:`pod_routes`)."""
     if role == "infrastructure-locked":
-        gateways, routes = [], []
+        gateways = []
     entry = {"ip_addresses": ips, "mac_address": mac_for_ip(ips[0]), "role": role}
     if gateways:
         entry["gateway_ips"] = gateways
@@ -570,7 +627,9 @@ def default_entry(pod, node, cache, role, config) -> Tuple[Optional[Dict[str, An
             "ip_addresses") or [])
     ips = [next_free(h, used) for h in hosts]
     gws = [str(ipaddress.ip_network(h, strict=False).network_address + 1) for h in hosts]
-    return pod_entry(ips, gws, [], role), update
+    clusters = default_cluster_subnets(cache, config) or []
+    routes, gws = pod_routes({"topology": "default", "role": role, "subnets": clusters}, ips, gws, service_cidrs(cache))
+    return pod_entry(ips, gws, routes, role), update
 
 
 CONTROL_PLANE = ("ovn-kubernetes", "ovnkube-control-plane")
@@ -665,7 +724,8 @@ def reconcile_pod(pod, cache, config, now) -> Result:
             ranges = [c for c, _ in primary["subnets"]]
             gws = [str(ipaddress.ip_network(r, strict=False).network_address + 1) for r in ranges]
             ordered = sorted(held, key=lambda ip: ipaddress.ip_interface(ip).version)
-            primary_entry = pod_entry(ordered, gws, [], "primary")
+            routes, gws = pod_routes(primary, ordered, gws, service_cidrs(cache))
+            primary_entry = pod_entry(ordered, gws, routes, "primary")
         else:
             ips, gws, routes, upd = allocate_for_network(primary, spec["nodeName"], cache, m.get("uid"))
             node_updates.update(upd)

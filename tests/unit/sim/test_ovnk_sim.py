@@ -225,6 +225,43 @@ def test_pod_on_layer3_primary_udn():
     assert status[1]["ips"] == [ip]
 
 
+def test_routes_and_gateways_as_add_routes_gateway_ip_writes_them():
+    """v1.3.0 allocator/pod/pod_annotation.go AddRoutesGatewayIP, per entry kind: a Layer3 primary UDN routes its
+    subnet, the service CIDRs and its join subnet via the node subnet's gateway; the infrastructure-locked default
+    network the cluster subnet and the default join, with no gateway; a default-network pod also the service CIDRs
+    and the hairpin masquerade IP, with a gateway; a Layer2 primary UDN the service CIDRs and its join subnet."""
+    cache = make_cache([pod("b", "blue", "ovn-k-helm-worker", "10.244.1.5"),
+                        pod("d", "default", "ovn-k-helm-worker", "10.244.1.9"),
+                        pod("r", "red", "ovn-k-helm-worker", "10.244.1.7")])
+    drive(sim(cache))
+    blue = pod_nets(cache, "blue", "b")
+    gw = blue["blue/blue-network"]["gateway_ips"][0]
+    assert blue["blue/blue-network"]["routes"] == [
+        {"dest": "103.103.0.0/16", "nextHop": gw}, {"dest": "10.96.0.0/16", "nextHop": gw},
+        {"dest": "100.65.0.0/16", "nextHop": gw}]
+    assert blue["default"]["routes"] == [
+        {"dest": "10.244.0.0/16", "nextHop": "10.244.1.1"}, {"dest": "100.64.0.0/16", "nextHop": "10.244.1.1"}]
+    assert "gateway_ips" not in blue["default"] and "gateway_ip" not in blue["default"]
+    default = pod_nets(cache, "default", "d")["default"]
+    assert default["gateway_ips"] == ["10.244.1.1"]
+    assert default["routes"] == [
+        {"dest": "10.244.0.0/16", "nextHop": "10.244.1.1"}, {"dest": "10.96.0.0/16", "nextHop": "10.244.1.1"},
+        {"dest": "169.254.169.5/32", "nextHop": "10.244.1.1"}, {"dest": "100.64.0.0/16", "nextHop": "10.244.1.1"}]
+    red = pod_nets(cache, "red", "r")["red/colored-enterprise"]
+    assert red["gateway_ips"] == ["192.168.0.1"]
+    assert red["routes"] == [{"dest": "10.96.0.0/16", "nextHop": "192.168.0.1"},
+                             {"dest": "100.65.0.0/16", "nextHop": "192.168.0.1"}]
+
+
+def test_a_secondary_network_gets_no_gateway():
+    """AddRoutesGatewayIP gives a secondary network only the gateways its selection requests (none here)."""
+    p = pod("s", "unlabelled", "ovn-k-helm-worker", "10.244.1.8", {ovnk.NETWORKS: "secondary-net"})
+    cache = make_cache([p])
+    drive(sim(cache))
+    entry = pod_nets(cache, "unlabelled", "s")["unlabelled/secondary-net"]
+    assert "gateway_ips" not in entry and "gateway_ip" not in entry
+
+
 def test_two_pods_on_one_node_get_distinct_ips():
     cache = make_cache([pod("a", "blue", "ovn-k-helm-worker", "10.244.1.5"),
                         pod("b", "blue", "ovn-k-helm-worker", "10.244.1.6")])
