@@ -97,6 +97,8 @@ def validate_probes(probes):
             errors.append("{0}: to.kind dns needs to.name (the DNS name)".format(where))
         if kind == "address" and not dst.get("address"):
             errors.append("{0}: to.kind address needs to.address (an IP, or a dict ipv4/ipv6 → IP)".format(where))
+        if dst.get("answered_by") is not None and (kind != "address" or not isinstance(dst["answered_by"], list)):
+            errors.append("{0}: to.answered_by is a list of pod names, for to.kind address only".format(where))
         if protocol != "icmp" and kind in ("pod", "dns", "address") and not probe.get("port"):
             errors.append("{0}: protocol {1} needs a port".format(where, protocol))
         port = probe.get("port")
@@ -272,7 +274,7 @@ def resolve_target(probe, lookup):
         addr = addr.get(family)
         if not addr:
             raise Unresolved("no {0} address given in to.address".format(family))
-    return {"host": str(addr), "port": port, "family": family}
+    return {"host": str(addr), "port": port, "family": family, "hostnames": list(dst.get("answered_by") or []) or None}
 
 
 # --------------------------------------------------------------------------- commands

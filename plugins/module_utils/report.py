@@ -231,8 +231,9 @@ def evaluate_vm_checks(observations, gateways=None):
     ``check`` is ``console`` (a login over ``virtctl console``: rc and stdout of ``ip -j addr`` run there, the
     console's error in stderr), ``address`` (stdout = ``ip -j -4|-6 addr show scope global``, target = the VMI's
     address of that family), ``mtu`` (the same output; ``expected_mtu`` = the network's MTU), ``default-route``
-    (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west`` (rc of a ping). ``gateways`` maps network name → family → expected gateway (:func:`gateways_by_family`),
-    or family → gateway for a single network.
+    (stdout = ``ip -j -4|-6 route show default``), ``egress`` or ``east-west`` (rc of a ping). ``gateways`` maps
+    network name → family → expected gateway (:func:`gateways_by_family`), or family → gateway for a single
+    network.
 
     Returns ``(results, skipped)``: ``results`` are dicts with the fields of module_utils probes results (id,
     claim, phase, from, to, family, expected, observed, status, detail, ...) so its truth tables and JUnit

@@ -118,6 +118,13 @@ options:
           address:
             description: For V(address), an IP address, or a dict C(ipv4)/C(ipv6) to an address.
             type: raw
+          answered_by:
+            description:
+              - For V(address) with O(probes[].expect=reachable) over HTTP C(/hostname), the names of the pods that
+                may answer; an answer from any other is wrong (for example the pod of another network that holds
+                the same address).
+            type: list
+            elements: str
       protocol:
         description: V(icmp) (ping), V(tcp) (connect) or V(http) (any HTTP answer counts as reachable).
         type: str
@@ -424,6 +431,7 @@ TO_SPEC = dict(
     prefer_node=dict(type="str"),
     service_port=dict(type="raw"),
     address=dict(type="raw"),
+    answered_by=dict(type="list", elements="str"),
 )
 PROBE_SPEC = {
     "id": dict(type="str", required=True),

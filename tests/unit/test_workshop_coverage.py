@@ -11,7 +11,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import podcheck, report
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import overlap, podcheck, report
 
 WORKSHOP = "devconf2025-workshop-e8d01d9"
 
@@ -38,13 +38,16 @@ def workshop_dir(upstream_dir):
 
 
 def claim_ids(repo_root):
-    """Every claim the lab can report: the pod workshop's probe, inspection and EndpointSlice ids, the VM checks,
-    the migration."""
+    """Every claim the lab can report: the pod workshop's probe, inspection, EndpointSlice and overlapping-network
+    ids (with the probes of a shared address), the VM checks, the migration."""
     defaults = yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / "pods.yml").read_text())
     inspections = {"{0}-{1}".format(i["id"], check) for i in defaults["workloads_pod_inspections"]
                    for check in i.get("checks") or podcheck.CHECKS}
     slices = {c["id"] for c in defaults["workloads_endpoint_slices"] + defaults["workloads_overlapping_networks"]}
-    return ({p["id"] for p in defaults["workloads_probes"]} | inspections | slices
+    networks = dict((n["name"], n) for n in defaults["workloads_networks"])
+    own = {overlap.own_network_claim_id(c["id"], networks[name]) for c in defaults["workloads_overlapping_networks"]
+           for name in c["networks"]}
+    return ({p["id"] for p in defaults["workloads_probes"]} | inspections | slices | own
             | {"vm:" + c for c in report.VM_CHECKS} | {"migration"})
 
 

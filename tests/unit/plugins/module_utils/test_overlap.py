@@ -92,3 +92,49 @@ def test_a_cluster_udn_covers_its_namespaces():
     cudn = {"name": "c", "kind": "ClusterUserDefinedNetwork", "namespaces": ["red", "yellow"]}
     assert O.network_namespaces(cudn) == ["red", "yellow"]
     assert O.network_namespaces(NETWORKS[0]) == ["blue"]
+
+
+# --------------------------------------------------------------------------- the shared address's own network
+
+
+def test_a_shared_address_is_probed_from_each_network_answered_only_by_its_own_holder():
+    plan = O.own_network_probes(CHECK, NETWORKS, pods(), ["ipv4"])
+    assert plan["results"] == []
+    blue, other = plan["probes"]
+    assert blue["id"] == "overlapping-subnets-own-network-blue"
+    assert blue["from"] == {"namespace": "blue", "pod": "app-blue-0"}  # not the holder app-blue-1
+    assert blue["to"] == {"kind": "address", "address": "103.103.2.3", "answered_by": ["app-blue-1"]}
+    assert (blue["protocol"], blue["port"], blue["expect"], blue["family"]) == ("http", 8080, "reachable", "ipv4")
+    assert other["id"] == "overlapping-subnets-own-network-overlapping-with-blue"
+    assert other["from"] == {"namespace": "overlapping-with-blue", "pod": "app-overlapping-blue-1"}
+    assert other["to"]["answered_by"] == ["app-overlapping-blue-0"]
+    # every probe is valid input of connectivity_matrix
+    from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes as P
+    assert P.validate_probes(plan["probes"]) == []
+
+
+def test_without_a_shared_address_or_a_second_pod_the_claim_is_not_applicable_and_says_why():
+    plan = O.own_network_probes(CHECK, NETWORKS, pods(other=("103.103.0.3", "103.103.0.4")), ["ipv4", "ipv6"])
+    v4 = [r for r in plan["results"] if r["family"] == "ipv4"]
+    assert [r["id"] for r in v4] == ["overlapping-subnets-own-network-blue/ipv4",
+                                     "overlapping-subnets-own-network-overlapping-with-blue/ipv4"]
+    assert all(r["status"] == "not applicable" and "no ipv4 address is held in both networks" in r["detail"]
+               for r in v4)
+    # IPv6: the fixture gives every pod the same address, so each network has one holder and nobody to dial from
+    v6 = [r for r in plan["results"] if r["family"] == "ipv6"]
+    assert plan["probes"] == [] and len(v6) == 2
+    assert all("has no pod besides" in r["detail"] and "fd00:103:103:1::3" in r["detail"] for r in v6)
+    lonely = O.own_network_probes(CHECK, NETWORKS, pods(blue=("103.103.2.3",), other=("103.103.2.3",)), ["ipv4"])
+    assert lonely["probes"] == []
+    assert [r["detail"] for r in lonely["results"]] == [
+        "blue-network has no pod besides blue/app-blue-0 to dial 103.103.2.3 from",
+        "overlapping-with-blue-network has no pod besides overlapping-with-blue/app-overlapping-blue-0 to dial "
+        "103.103.2.3 from"]
+
+
+def test_pods_not_running_hold_no_address_for_this():
+    ready = pods()
+    ready["blue"][1]["status"] = {"phase": "Succeeded"}
+    plan = O.own_network_probes(CHECK, NETWORKS, ready, ["ipv4"])
+    assert [r["id"] for r in plan["results"]] == ["overlapping-subnets-own-network-blue",
+                                                  "overlapping-subnets-own-network-overlapping-with-blue"]

@@ -222,6 +222,18 @@ def test_a_reachable_http_claim_needs_its_target_to_answer(stdout, mark, detail)
     assert got[0] == mark and got[1].startswith(detail)
 
 
+def test_an_address_target_names_who_may_answer_and_only_address_targets_may():
+    """The overlapping networks' shared address: only the caller's own network's holder may answer."""
+    to = {"kind": "address", "address": "103.103.2.3", "answered_by": ["app-blue-1"]}
+    assert P.resolve_target(probe("r", to), LOOKUP)["hostnames"] == ["app-blue-1"]
+    assert P.resolve_target(probe("r", {"kind": "address", "address": "8.8.8.8"}), LOOKUP)["hostnames"] is None
+    assert P.validate_probes([probe("ok", to)]) == []
+    errors = P.validate_probes([probe("x", {"kind": "pod", "namespace": "blue", "name": "x", "answered_by": ["a"]}),
+                                probe("y", dict(to, answered_by="app-blue-1"))])
+    assert errors == ["probe 'x': to.answered_by is a list of pod names, for to.kind address only",
+                      "probe 'y': to.answered_by is a list of pod names, for to.kind address only"]
+
+
 def test_http_answer_splits_body_and_status():
     assert P.http_answer("app-blue-1\n200\n") == (200, "app-blue-1")
     assert P.http_answer("multi\nline body\n404") == (404, "multi\nline body")
