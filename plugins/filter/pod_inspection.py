@@ -22,8 +22,11 @@ description:
     infrastructure-locked C(eth0)."
   - "C(mtu): the primary network's interface has its network's MTU and, with a primary UDN, C(eth0) the default
     network's (one claim, not per family)."
+  - "C(annotation): C(k8s.ovn.org/pod-networks) holds what OVN-Kubernetes v1.3.0 writes for the pod's networks -
+    the primary entry's gateway, MAC and routes, and an infrastructure-locked default entry without a gateway (one
+    claim)."
   - "C(liveness): every container with a liveness probe is ready and never restarted."
-positional: inspection, stdout, families, mtus
+positional: inspection, stdout, families, facts
 options:
   _input:
     description: The pod, as the API returns it (C(kubernetes.core.k8s_info) resources).
@@ -41,10 +44,11 @@ options:
     type: list
     elements: str
     required: true
-  mtus:
+  facts:
     description:
-      - The MTU of each network of the pod, keyed C(default) and C(<namespace>/<nad>), as
-        P(ovnk.udn_lab.network_mtus#filter) returns it; a network missing here makes the C(mtu) claim wrong.
+      - What each network of the pod gives it, keyed C(default) and C(<namespace>/<nad>), as
+        P(ovnk.udn_lab.network_facts#filter) returns it; a network missing here makes the C(mtu) and
+        C(annotation) claims wrong.
     type: dict
 """
 
@@ -66,11 +70,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.podcheck import CHECKS, inspect_pod
 
 
-def pod_inspection(pod, inspection, stdout, families, mtus=None):
+def pod_inspection(pod, inspection, stdout, families, facts=None):
     if not isinstance(pod, dict) or not isinstance(inspection, dict):
         raise AnsibleFilterError("pod_inspection: expects the pod object and the inspection (id, namespace, pod)")
     return inspect_pod(inspection, pod, stdout, list(families or []), tuple(inspection.get("checks") or CHECKS),
-                       mtus=mtus)
+                       facts=facts)
 
 
 class FilterModule(object):

@@ -297,12 +297,21 @@ def layer2_gateways(cidrs):
     return out
 
 
-# --------------------------------------------------------------------------- MTU
+# --------------------------------------------------------------------------- what a network gives a pod
 
 
 OVN_CONFIG = ("ovn-kubernetes", "ovn-config")
 """The ConfigMap (namespace, name) where the OVN-Kubernetes v1.3.0 chart writes the cluster's settings
-(``templates/ovn-setup.yaml``); ovnkube-node takes its MTU from the ``mtu`` key (env ``OVN_MTU``)."""
+(``templates/ovn-setup.yaml``): ``net_cidr`` (cluster subnets), ``svc_cidr`` (service CIDRs) and ``mtu``, which
+ovnkube-node reads (env ``OVN_MTU`` and friends)."""
+
+DEFAULT_NETWORK_JOIN = ("100.64.0.0/16", "fd98::/64")
+"""The default network's join subnets (v1.3.0 ``pkg/config/config.go`` ``V4JoinSubnet``, ``V6JoinSubnet``)."""
+UDN_DEFAULT_JOIN = ("100.65.0.0/16", "fd99::/64")
+"""A primary UDN's join subnets when it names none (the NAD's ``joinSubnet``; v1.3.0
+``clustermanager/userdefinednetwork/template`` ``renderJoinSubnets``)."""
+HAIRPIN_MASQUERADE = ("169.254.169.5/32", "fd69::5/128")
+"""v1.3.0 ``config.go`` ``V4OVNServiceHairpinMasqueradeIP``, ``V6OVNServiceHairpinMasqueradeIP``."""
 
 
 def _positive_int(value):
@@ -313,31 +322,124 @@ def _positive_int(value):
     return number if number > 0 else None
 
 
+def _cidrs(text):
+    """CIDRs of a comma-separated list, a Layer3 ``CIDR/hostPrefix`` read as its CIDR."""
+    out = []
+    for item in [i.strip() for i in str(text or "").split(",") if i.strip()]:
+        parts = item.split("/")
+        out.append("/".join(parts[:2]) if len(parts) == 3 else item)
+    return out
+
+
 def cluster_mtu(configmap):
     """The default network's MTU from the ``ovn-config`` ConfigMap (its ``mtu`` key), or None when it is not
     there (another installer than the chart: the caller must be told the MTU)."""
     return _positive_int(((configmap or {}).get("data") or {}).get("mtu"))
 
 
-def nad_mtu(nad):
-    """The ``mtu`` of an OVN NAD's CNI config, or None when it has none (OVN-Kubernetes v1.3.0 writes it only
-    when the UDN/CUDN sets one: ``renderCNINetworkConfig``)."""
+def cluster_settings(configmap, mtu=None):
+    """The default network as ``ovn-config`` describes it: ``{"mtu", "subnets", "service_cidrs", "join_subnets"}``
+    (``mtu`` the caller's when given; ``subnets``/``service_cidrs`` None when the ConfigMap does not hold them)."""
+    data = (configmap or {}).get("data") or {}
+    return {"topology": "default", "role": "primary",
+            "mtu": _positive_int(mtu) or cluster_mtu(configmap),
+            "subnets": _cidrs(data.get("net_cidr")) or None,
+            "service_cidrs": _cidrs(data.get("svc_cidr")) or None,
+            "join_subnets": list(DEFAULT_NETWORK_JOIN)}
+
+
+def nad_config(nad):
+    """The CNI config of a NAD (a dict; empty when it is not JSON)."""
     try:
         config = json.loads(((nad or {}).get("spec") or {}).get("config") or "{}")
     except ValueError:
-        return None
-    return _positive_int(config.get("mtu")) if isinstance(config, dict) else None
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
-def network_mtus(nads, default_mtu):
-    """``{"default": default_mtu, "<ns>/<nad>": mtu}``: each network's MTU as the CNI gives it to a pod's
-    interface, the NAD's ``mtu`` else the cluster's (v1.3.0 ``pkg/config/cni.go`` ``parseNetConfSingle`` starts
-    from ``config.Default.MTU``). A network without its own MTU maps to ``default_mtu`` (None when unknown)."""
-    out = {DEFAULT_NETWORK_KEY: _positive_int(default_mtu)}
+def nad_mtu(nad):
+    """The ``mtu`` of an OVN NAD's CNI config, or None when it has none (OVN-Kubernetes v1.3.0 writes it only
+    when the UDN/CUDN sets one: ``renderCNINetworkConfig``)."""
+    return _positive_int(nad_config(nad).get("mtu"))
+
+
+def network_facts(nads, cluster):
+    """``{"default": cluster, "<ns>/<nad>": facts}``: what each network gives a pod's interface, from the NADs
+    OVN-Kubernetes rendered (``topology``, ``role``, ``subnets``, ``join_subnets``, ``mtu``) and ``cluster``
+    (:func:`cluster_settings`). A NAD without ``mtu`` has the cluster's (v1.3.0 ``pkg/config/cni.go``
+    ``parseNetConfSingle`` starts from ``config.Default.MTU``); a primary one without ``joinSubnet`` the default
+    UDN join subnets."""
+    cluster = dict(cluster or {})
+    out = {DEFAULT_NETWORK_KEY: cluster}
     for nad in nads or []:
         meta = (nad or {}).get("metadata") or {}
-        if meta.get("name"):
-            own = nad_mtu(nad)
-            out["{0}/{1}".format(meta.get("namespace"), meta["name"])] = own if own is not None else out[
-                DEFAULT_NETWORK_KEY]
+        config = nad_config(nad)
+        if not meta.get("name") or config.get("type") != "ovn-k8s-cni-overlay":
+            continue
+        role = str(config.get("role") or "secondary").lower()
+        out["{0}/{1}".format(meta.get("namespace"), meta["name"])] = {
+            "topology": str(config.get("topology") or "layer3").lower(), "role": role,
+            "mtu": _positive_int(config.get("mtu")) or cluster.get("mtu"),
+            "subnets": _cidrs(config.get("subnets")),
+            "service_cidrs": cluster.get("service_cidrs"),
+            "join_subnets": _cidrs(config.get("joinSubnet")) or (list(UDN_DEFAULT_JOIN) if role == ROLE_PRIMARY
+                                                                   else []),
+        }
     return out
+
+
+def network_mtus(facts):
+    """``{network key: mtu}`` of :func:`network_facts` (None where unknown)."""
+    return dict((key, (value or {}).get("mtu")) for key, value in (facts or {}).items())
+
+
+def _of_family(cidrs, family):
+    return [c for c in cidrs or [] if ip_family(c) == family]
+
+
+def expected_routes(entry, facts):
+    """``(routes, gateways, unknown)``: the ``routes`` (``[(dest, nextHop)]``) and ``gateway_ips`` OVN-Kubernetes
+    v1.3.0 writes for a pod-networks entry (:func:`normalize_pod_network`) of a network with these ``facts``
+    (:func:`network_facts`), per address via the first address of its subnet (``allocator/pod/pod_annotation.go``
+    ``AddRoutesGatewayIP``):
+
+    * the default network: its cluster subnets; as the pod's primary network also the service CIDRs, the hairpin
+      masquerade IP and a gateway; always its join subnet (so an ``infrastructure-locked`` entry routes the
+      cluster subnets and the join subnet, with no gateway);
+    * a Layer3 UDN: its subnets; as a primary network also the service CIDRs, its join subnet and a gateway;
+    * a Layer2 primary UDN: the service CIDRs, its join subnet and a gateway; a secondary Layer2 UDN nothing;
+    * a secondary network never a gateway (the lab never requests one).
+
+    ``unknown`` names the facts missing to tell (e.g. the service CIDRs of a cluster without ``ovn-config``)."""
+    facts = facts or {}
+    routes, gateways, unknown = [], [], []
+    primary = entry.get("role") == ROLE_PRIMARY
+    default = facts.get("topology") == "default"
+    for ip in entry.get("cidrs") or []:
+        family = ip_family(ip)
+        gateway = str(ipaddress.ip_interface(ip).network.network_address + 1)
+        hop = [gateway]
+
+        def need(name):
+            value = facts.get(name)
+            if value is None:
+                if name not in unknown:
+                    unknown.append(name)
+                return []
+            return _of_family(value, family)
+
+        if default or facts.get("topology") == "layer3":
+            routes.extend((c, gateway) for c in need("subnets"))
+        if default:
+            if primary:
+                routes.extend((c, gateway) for c in need("service_cidrs"))
+                routes.append((HAIRPIN_MASQUERADE[0 if family == "ipv4" else 1], gateway))
+                gateways.extend(hop)
+            routes.extend((c, gateway) for c in _of_family(facts.get("join_subnets"), family)[:1])
+            continue
+        if not primary or facts.get("topology") not in ("layer3", "layer2"):
+            continue
+        routes.extend((c, gateway) for c in need("service_cidrs"))
+        routes.extend((c, gateway) for c in _of_family(facts.get("join_subnets"), family)[:1])
+        gateways.extend(hop)
+    return routes, gateways, unknown

@@ -14,8 +14,12 @@ results have the fields of :mod:`probes` results, so the truth tables, JUnit and
   ``cni/helper_linux.go`` ``setupNetwork``; ``allocator/pod/pod_annotation.go`` ``AddRoutesGatewayIP`` gives the
   locked default network no default route).
 * ``mtu``: the primary network's interface has its network's MTU and, with a primary UDN, ``eth0`` the default
-  network's (the NAD's ``mtu``, else the cluster's: :func:`ovn.network_mtus`; OVN-Kubernetes v1.3.0
+  network's (the NAD's ``mtu``, else the cluster's: :func:`ovn.network_facts`; OVN-Kubernetes v1.3.0
   ``pkg/cni/helper_linux.go`` ``setupInterface`` gives the veth that MTU). The workshop's ``ip a`` shows it.
+* ``annotation``: what the workshop reads from ``k8s.ovn.org/pod-networks`` (role, gateway, MAC, routes) is what
+  OVN-Kubernetes v1.3.0 writes for the pod's networks (:func:`ovn.expected_routes`; the MAC ``IPAddrToHWAddr`` of
+  the first address): the primary entry with its gateway and routes, an infrastructure-locked default entry
+  without a gateway, a secondary entry without one.
 * ``liveness``: every container with a liveness probe is ready and was never restarted. The kubelet probes the
   pod's IP, its infrastructure-locked default-network address: that is what the locked address is for.
 """
@@ -24,6 +28,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import json
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn, probes
@@ -32,7 +37,9 @@ SEPARATOR = "@@udn-lab@@"
 INSPECT_COMMAND = ["sh", "-c", "ip -j address show; echo {0}; ip -j -4 route show default; echo {0}; "
                    "ip -j -6 route show default".format(SEPARATOR)]
 """One exec per pod: addresses, IPv4 default routes, IPv6 default routes (iproute2 JSON), separated."""
-CHECKS = ("interfaces", "default-route", "mtu", "liveness")
+CHECKS = ("interfaces", "default-route", "mtu", "annotation", "liveness")
+EXEC_CHECKS = ("interfaces", "default-route", "mtu")
+"""The checks that need :data:`INSPECT_COMMAND` run in the pod (the others read the pod object only)."""
 PER_FAMILY = ("interfaces", "default-route")
 LOCKED_INTERFACE = "eth0"
 CLAIMS = {
@@ -42,6 +49,9 @@ CLAIMS = {
                      "eth0 (ip r)",
     "mtu": "inside the pod, the primary UDN interface and eth0 have their network's MTU (the network's own, else the "
            "cluster's) (ip a)",
+    "annotation": "the pod's k8s.ovn.org/pod-networks shows what OVN-Kubernetes gives it: the primary network's "
+                  "gateway, MAC and routes, an infrastructure-locked default network and any secondary one without "
+                  "a gateway",
     "liveness": "the liveness probe keeps passing (the kubelet reaches the pod on its infrastructure-locked address)",
 }
 
@@ -97,6 +107,9 @@ def _reproduce(inspection, check, family):
         return "kubectl get pod {0} -o jsonpath='{{.status.containerStatuses}}'".format(where)
     if check == "mtu":
         return "kubectl exec {0} -- ip link show".format(where)
+    if check == "annotation":
+        return ("kubectl get pod {0} -o jsonpath='{{.metadata.annotations.k8s\\.ovn\\.org/pod-networks}}'"
+                .format(where))
     return "kubectl exec {0} -- ip {1} {2}".format(where, "-4" if family == "ipv4" else "-6",
                                                    "address" if check == "interfaces" else "route")
 
@@ -106,7 +119,8 @@ def _result(inspection, check, family, ok, detail, families, command):
     return probes.observed_result(
         "{0}-{1}{2}".format(inspection["id"], check, suffix), CLAIMS[check], check,
         "{0}/{1}".format(inspection["namespace"], inspection["pod"]),
-        {"interfaces": "ip a", "default-route": "ip r", "mtu": "ip a", "liveness": "liveness probe"}[check], family,
+        {"interfaces": "ip a", "default-route": "ip r", "mtu": "ip a", "annotation": "pod-networks",
+         "liveness": "liveness probe"}[check], family,
         ok, detail,
         _reproduce(inspection, check, family), command=command)
 
@@ -181,6 +195,55 @@ def _mtu(pod, addresses, mtus):
     return True, ", ".join(seen)
 
 
+def _routes_text(routes):
+    hops = {}
+    for dest, hop in routes:
+        hops.setdefault(hop, []).append(dest)
+    return "; ".join("{0} via {1}".format(", ".join(dests), hop) for hop, dests in hops.items()) or "none"
+
+
+def _canonical_routes(routes):
+    out = []
+    for dest, hop in routes:
+        try:
+            out.append((str(ipaddress.ip_network(str(dest), strict=False)), str(ipaddress.ip_address(str(hop)))))
+        except ValueError:
+            out.append((str(dest), str(hop)))
+    return sorted(out)
+
+
+def _annotation(pod, facts):
+    summary = ovn.pod_networks(pod)
+    primary = summary["primary"]
+    if primary is None:
+        return False, "no primary network in {0}".format(ovn.POD_NETWORKS_ANNOTATION)
+    problems, seen = [], []
+    for entry in [primary] + [n for n in summary["networks"].values() if n is not primary]:
+        key = entry["key"]
+        net = (facts or {}).get(key)
+        if net is None:
+            problems.append("{0}: no NetworkAttachmentDefinition of that name was read".format(key))
+            continue
+        routes, gateways, unknown = ovn.expected_routes(entry, net)
+        have = [(r["dest"], r["next_hop"]) for r in entry["routes"]]
+        if unknown:
+            problems.append("{0}: the cluster's {1} are unknown (read from ConfigMap {2}/{3}), so its routes cannot be "
+                            "told".format(key, " and ".join(u.replace("_", " ") for u in unknown), *ovn.OVN_CONFIG))
+        elif _canonical_routes(have) != _canonical_routes(routes):
+            problems.append("{0}: routes {1}, not {2}".format(key, _routes_text(have), _routes_text(routes)))
+        if sorted(entry["gateways"]) != sorted(gateways):
+            problems.append("{0}: gateway {1}, not {2}".format(
+                key, ", ".join(entry["gateways"]) or "none", ", ".join(gateways) or "none"))
+        mac = ovn.mac_for_ip(entry["cidrs"][0]) if entry["cidrs"] else None
+        if mac and str(entry["mac"] or "").lower() != mac:
+            problems.append("{0}: MAC {1}, not {2} (derived from {3})".format(key, entry["mac"], mac, entry["cidrs"][0]))
+        seen.append("{0} {1}, gateway {2}, MAC {3}, routes {4}".format(
+            key, entry["role"], ", ".join(entry["gateways"]) or "none", entry["mac"], _routes_text(have)))
+    if problems:
+        return False, "; ".join(problems)
+    return True, "; ".join(seen)
+
+
 def _liveness(pod):
     spec = (pod.get("spec") or {}).get("containers") or []
     probed = [c["name"] for c in spec if c.get("livenessProbe")]
@@ -200,10 +263,11 @@ def _liveness(pod):
     return True, "{0}: ready, never restarted".format(", ".join(probed))
 
 
-def inspect_pod(inspection, pod, stdout, families, checks=CHECKS, mtus=None):
+def inspect_pod(inspection, pod, stdout, families, checks=CHECKS, facts=None):
     """The claims of one inspection (``{id, namespace, pod}``) from the pod object and :data:`INSPECT_COMMAND`'s
-    output (None when the command could not run: every exec claim is wrong with that reason). ``mtus`` maps the
-    pod's networks (``default``, ``<ns>/<nad>``) to their MTU (:func:`ovn.network_mtus`), for the ``mtu`` check."""
+    output (None when the command could not run: every exec claim is wrong with that reason). ``facts`` describes
+    the pod's networks (``default``, ``<ns>/<nad>``: :func:`ovn.network_facts`), for the ``mtu`` and
+    ``annotation`` checks."""
     families = [f for f in families if f in ovn.FAMILIES] or ["ipv4"]
     results = []
     parsed, error = None, None
@@ -226,8 +290,11 @@ def inspect_pod(inspection, pod, stdout, families, checks=CHECKS, mtus=None):
                 ok, detail = _default_route(pod, parsed[1] if family == "ipv4" else parsed[2], family)
             results.append(_result(inspection, check, family, ok, detail, families, INSPECT_COMMAND))
     if "mtu" in checks:
-        ok, detail = (False, error) if error else _mtu(pod, parsed[0], mtus)
+        ok, detail = (False, error) if error else _mtu(pod, parsed[0], ovn.network_mtus(facts))
         results.append(_result(inspection, "mtu", families[0], ok, detail, families, INSPECT_COMMAND))
+    if "annotation" in checks:
+        ok, detail = _annotation(pod, facts)
+        results.append(_result(inspection, "annotation", families[0], ok, detail, families, []))
     if "liveness" in checks:
         ok, detail = _liveness(pod)
         results.append(_result(inspection, "liveness", families[0], ok, detail, families, []))

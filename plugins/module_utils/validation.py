@@ -16,6 +16,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import podcheck
+
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 FAMILIES = ("ipv4", "ipv6")
 FAMILIES_BY_IP_FAMILY = {"ipv4": ["ipv4"], "ipv6": ["ipv6"], "dual": ["ipv4", "ipv6"]}
@@ -374,10 +376,10 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
                 and inspection.get("id") not in reported:
             p.append(where + ": id used twice (or by a probe): inspection ids must be unique")
             reported.add(inspection.get("id"))
-        unknown = [c for c in inspection.get("checks") or [] if c not in ("interfaces", "default-route", "mtu", "liveness")]
+        unknown = [c for c in inspection.get("checks") or [] if c not in podcheck.CHECKS]
         if unknown:
-            p.append("{0}: checks {1} unknown: use interfaces, default-route, mtu or liveness".format(
-                where, ", ".join(_json(c) for c in unknown)))
+            p.append("{0}: checks {1} unknown: use {2}".format(
+                where, ", ".join(_json(c) for c in unknown), ", ".join(podcheck.CHECKS)))
         key = "{0}/{1}".format(inspection.get("namespace", ""), inspection.get("pod", ""))
         if key not in pods:
             there = sorted(k for k in pods if k.startswith(inspection.get("namespace", "") + "/"))

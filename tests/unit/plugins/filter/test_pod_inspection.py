@@ -19,10 +19,10 @@ def test_filter_runs_the_inspections_checks_only_and_refuses_what_is_not_a_pod()
                       ["ipv4", "ipv6"])
     assert [(r["id"], r["status"]) for r in results] == [("g-interfaces/ipv4", "wrong"), ("g-interfaces/ipv6", "wrong")]
     assert results[0]["detail"] == "the inspection command did not run in the pod"
-    # without checks: all four (mtu and liveness once, not per family)
+    # without checks: all five (mtu, annotation and liveness once, not per family)
     assert [r["id"] for r in inspect(pod, {"id": "g", "namespace": "green", "pod": "app-green-0"}, None,
                                      ["ipv4", "ipv6"])] \
         == ["g-interfaces/ipv4", "g-default-route/ipv4", "g-interfaces/ipv6", "g-default-route/ipv6", "g-mtu",
-            "g-liveness"]
+            "g-annotation", "g-liveness"]
     with pytest.raises(AnsibleFilterError, match="expects the pod object"):
         inspect("app-green-0", {"id": "g"}, None, ["ipv4"])

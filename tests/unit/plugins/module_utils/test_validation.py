@@ -242,7 +242,7 @@ def test_pod_inspections_must_name_pods_of_the_workshop_with_unique_ids():
         "blue/app-blue-0, blue/app-blue-1, blue/app-multihomed-blue-0)",
         "workloads_pod_inspections blue-to-blue: id used twice (or by a probe): inspection ids must be unique",
         "workloads_pod_inspections Not_DNS: id must be a lowercase DNS label (it names the claims)",
-        'workloads_pod_inspections Not_DNS: checks "ping" unknown: use interfaces, default-route, mtu or liveness']
+        'workloads_pod_inspections Not_DNS: checks "ping" unknown: use interfaces, default-route, mtu, annotation, liveness']
 
 
 def test_endpoint_slice_checks_name_services_on_primary_udns_with_unique_ids():
