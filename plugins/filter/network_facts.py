@@ -12,9 +12,9 @@ short_description: What OVN-Kubernetes gives a pod's interface on each network
 version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
-  - From NetworkAttachmentDefinitions and the cluster's settings, each network keyed C(default) (the cluster's)
+  - "From NetworkAttachmentDefinitions and the cluster's settings, each network keyed C(default) (the cluster's)
     and C(<namespace>/<nad>) with its C(topology), C(role), C(subnets), C(join_subnets), C(service_cidrs) and
-    C(mtu): what the pods' MTU and C(k8s.ovn.org/pod-networks) claims expect.
+    C(mtu) - what the pods' MTU and C(k8s.ovn.org/pod-networks) claims expect."
   - A NAD's C(mtu) wins; a NAD without one (a UDN or CUDN that sets none) has the cluster's MTU.
   - The cluster's settings come from O(ovn_config), the C(ovn-config) ConfigMap the OVN-Kubernetes chart writes and
     ovnkube reads (C(net_cidr), C(svc_cidr), C(mtu)); O(cluster_mtu), when set, is the cluster's MTU instead.

@@ -382,8 +382,8 @@ def network_facts(nads, cluster):
             "mtu": _positive_int(config.get("mtu")) or cluster.get("mtu"),
             "subnets": _cidrs(config.get("subnets")),
             "service_cidrs": cluster.get("service_cidrs"),
-            "join_subnets": _cidrs(config.get("joinSubnet")) or (list(UDN_DEFAULT_JOIN) if role == ROLE_PRIMARY
-                                                                   else []),
+            "join_subnets": _cidrs(config.get("joinSubnet")) or (
+                list(UDN_DEFAULT_JOIN) if role == ROLE_PRIMARY else []),
         }
     return out
 

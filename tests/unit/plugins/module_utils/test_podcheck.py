@@ -203,7 +203,8 @@ def test_the_annotation_as_ovn_kubernetes_writes_it_is_correct_and_each_differen
     # the annotation is read from the pod object: no exec needed
     assert "annotation" not in C.EXEC_CHECKS
 
-    def judged(mutate, the_facts=MTUS):
+    def judged(mutate, the_facts=None):
+        the_facts = the_facts or MTUS
         bad = pod()
         nets = json.loads(bad["metadata"]["annotations"]["k8s.ovn.org/pod-networks"])
         mutate(nets)
