@@ -184,10 +184,30 @@ def dns_service_ip(service_subnets):
     return str(ipaddress.ip_network(service_subnets[0])[10])
 
 
-def kind_system_workloads(service_subnets=None):
+def kubeadm_config(pod_subnets, service_subnets):
+    """The ConfigMap ``kube-system/kubeadm-config`` that ``kubeadm init`` uploads on a kind node (Kubernetes
+    v1.35.0 ``cmd/kubeadm/app/phases/uploadconfig/uploadconfig.go`` ``UploadConfiguration``; key
+    ``ClusterConfiguration``, written as ``kubeadm.k8s.io/v1beta4``): its ``networking`` holds kind's
+    ``podSubnet`` and ``serviceSubnet`` (kind v0.31.0 ``pkg/cluster/internal/kubeadm/config.go``), comma-separated
+    when dual-stack, and ``dnsDomain: cluster.local``."""
+    cluster_configuration = "\n".join([
+        "apiVersion: kubeadm.k8s.io/v1beta4",
+        "kind: ClusterConfiguration",
+        "networking:",
+        "  dnsDomain: cluster.local",
+        "  podSubnet: %s" % ",".join(pod_subnets),
+        "  serviceSubnet: %s" % ",".join(service_subnets),
+        ""])
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+            "data": {"ClusterConfiguration": cluster_configuration}}
+
+
+def kind_system_workloads(service_subnets=None, pod_subnets=None):
     """What kind runs in kube-system besides the static control-plane pods: CoreDNS (2 replicas, tolerating the
-    control-plane taint) behind the ``kube-dns`` Service at the kubeadm address. The roles wait for kube-system
-    pods to be Ready, as on a real kind cluster; the simulated data plane answers DNS on that Service."""
+    control-plane taint) behind the ``kube-dns`` Service at the kubeadm address, and kubeadm's ``kubeadm-config``
+    (:func:`kubeadm_config`). The roles wait for kube-system pods to be Ready, as on a real kind cluster; the
+    simulated data plane answers DNS on that Service."""
     labels = {"k8s-app": "kube-dns"}
     service = {
         "apiVersion": "v1", "kind": "Service",
@@ -197,7 +217,8 @@ def kind_system_workloads(service_subnets=None):
                  "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
                            {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
                            {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}}
-    return {"apiVersion": "v1", "kind": "List", "items": [service, {
+    config = kubeadm_config(pod_subnets or DEFAULT_POD_SUBNETS["ipv4"], service_subnets or DEFAULT_SERVICE_SUBNETS["ipv4"])
+    return {"apiVersion": "v1", "kind": "List", "items": [config, service, {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
         "spec": {"replicas": 2, "selector": {"matchLabels": labels},
@@ -470,7 +491,7 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
                 stdin=json.dumps({"apiVersion": "v1", "kind": "List",
                                   "items": [node_object(n, kube_version) for n in nodes]}))
         wait_nodes(d / "kubeconfig", [n["name"] for n in nodes], timeout)
-        kubectl(d / "kubeconfig", "apply", "-f", "-", stdin=json.dumps(kind_system_workloads(service_subnets)))
+        kubectl(d / "kubeconfig", "apply", "-f", "-", stdin=json.dumps(kind_system_workloads(service_subnets, pod_subnets)))
         if kubeconfig:
             write_kubeconfig(name, kubeconfig)
     except (LaunchError, subprocess.TimeoutExpired, OSError) as exc:

@@ -37,6 +37,7 @@ from . import guest
 from .ovnk import IPAMCLAIM_ANNOTATION, NETWORK_STATUS, POD_NETWORKS, parse_nad, pod_networks
 
 SCHEDULABLE_LABEL = "kubevirt.io/schedulable"
+KVM_RESOURCE = "devices.kubevirt.io/kvm"
 CREATED_BY = "kubevirt.io/created-by"
 MIGRATION_JOB = "kubevirt.io/migrationJobUID"
 NODE_NAME_LABEL = "kubevirt.io/nodeName"
@@ -61,6 +62,8 @@ DEFAULTS = {
     # true (every migration), or a list of "namespace/vmi" names whose migrations fail while Running.
     "migration_fail": False,
     "migration_fail_reason": "Live migration failed: injected failure",
+    # Whether the nodes have /dev/kvm (kind nodes share the host's): decides their devices.kubevirt.io/kvm.
+    "node_kvm": False,
 }
 
 
@@ -323,9 +326,17 @@ def reconcile_kubevirt(kv, cache, config, now) -> Result:
     if status.get("phase") != "Deployed" or not conditions_equal(new, conds) or status.get(
             "observedGeneration") != want["observedGeneration"]:
         result.actions.append(patch_status(KUBEVIRTS, kv, status=want))
+    kvm = "1k" if config.get("node_kvm") else "0"
     for node in cache.list(NODES):
         if labels_of(node).get(SCHEDULABLE_LABEL) != "true":
             result.actions.append(patch(NODES, node, body={"metadata": {"labels": {SCHEDULABLE_LABEL: "true"}}}))
+        node_status = node.get("status") or {}
+        if (node_status.get("capacity") or {}).get(KVM_RESOURCE) != "1k" or \
+                (node_status.get("allocatable") or {}).get(KVM_RESOURCE) != kvm:
+            # v1.8.4 virt-handler's permanent device plugin for /dev/kvm: 1000 devices on every node it runs on,
+            # unhealthy where /dev/kvm is missing, so the kubelet reports them in capacity, not in allocatable
+            result.actions.append(patch_status(NODES, node, status={"capacity": {KVM_RESOURCE: "1k"},
+                                                                    "allocatable": {KVM_RESOURCE: kvm}}))
     return result
 
 

@@ -133,8 +133,14 @@ def test_kubevirt_available_after_delay_once_operator_exists():
     status = done.actions[0].body["status"]
     assert find_condition(status["conditions"], "Available")["status"] == "True"
     assert status["phase"] == "Deployed" and status["observedKubeVirtVersion"] == "v1.8.4"
-    labelled = [a.name for a in done.actions if a.res is NODES]
+    labelled = [a.name for a in done.actions if a.res is NODES and a.verb == "patch"]
     assert len(labelled) == 3
+    # virt-handler's kvm device plugin: 1000 devices per node, unhealthy (not allocatable) without /dev/kvm
+    kvm = [a.body["status"] for a in done.actions if a.res is NODES and a.verb == "patch_status"]
+    assert kvm == [{"capacity": {"devices.kubevirt.io/kvm": "1k"}, "allocatable": {"devices.kubevirt.io/kvm": "0"}}] * 3
+    with_kvm = kv.reconcile_kubevirt(cr, cache, dict(config, node_kvm=True), START + 6)
+    assert [a.body["status"]["allocatable"] for a in with_kvm.actions if a.verb == "patch_status" and a.res is NODES] \
+        == [{"devices.kubevirt.io/kvm": "1k"}] * 3
 
 
 # --------------------------------------------------------------------------- VM start

@@ -36,3 +36,18 @@ def test_the_ports_of_one_cluster_are_distinct():
         options = [d for d in docs if d and "options" in d][0]["options"]
         ports = [v for k, v in options.items() if k.endswith("Port")]
         assert len(ports) == 6 and len(set(ports)) == 6, ports
+
+
+def test_kind_system_objects_hold_kubeadms_cluster_configuration():
+    """kind's kubeadm uploads kube-system/kubeadm-config (key ClusterConfiguration, kubeadm.k8s.io/v1beta4) with
+    networking.podSubnet and serviceSubnet, comma-separated when dual-stack (Kubernetes v1.35.0 uploadconfig.go)."""
+    import yaml
+
+    import launcher
+    items = launcher.kind_system_workloads(["10.96.0.0/16", "fd00:10:96::/112"], ["10.244.0.0/16", "fd00:10:244::/48"])
+    config = next(i for i in items["items"] if i["kind"] == "ConfigMap")
+    assert (config["metadata"]["namespace"], config["metadata"]["name"]) == ("kube-system", "kubeadm-config")
+    parsed = yaml.safe_load(config["data"]["ClusterConfiguration"])
+    assert (parsed["apiVersion"], parsed["kind"]) == ("kubeadm.k8s.io/v1beta4", "ClusterConfiguration")
+    assert parsed["networking"] == {"dnsDomain": "cluster.local", "podSubnet": "10.244.0.0/16,fd00:10:244::/48",
+                                    "serviceSubnet": "10.96.0.0/16,fd00:10:96::/112"}
