@@ -28,6 +28,11 @@ description:
   - C(cert_manager) and C(ipam_extensions) - Deployments C(cert-manager-webhook) and
     C(kubevirt-ipam-controller-manager) rolled out.
   - Objects are found by name in any namespace.
+  - With O(wiring), it also reads how the cluster is wired (returned as RV(wiring), never a failure) - the API
+    server's endpoint for host-network pods from the EndpointSlice of C(default/kubernetes), the service CIDRs from
+    the ServiceCIDR C(kubernetes) (else kubeadm's C(kube-system/kubeadm-config)), the pod CIDRs from kubeadm's
+    C(networking.podSubnet) (else the C(--cluster-cidr) of the kube-controller-manager pod), and whether KubeVirt
+    should emulate, from the nodes' allocatable C(devices.kubevirt.io/kvm) (known only where KubeVirt runs).
   - Read-only (lists and gets); never reports a change; supports check mode.
 author:
   - ovnk.udn_lab maintainers (@ovnk)
@@ -41,6 +46,17 @@ options:
     elements: str
     choices: [multus, ovn_kubernetes, kubevirt, cert_manager, ipam_extensions]
     required: true
+  wiring:
+    description:
+      - Also read the API server's endpoint, the pod and service CIDRs and the nodes' KVM (RV(wiring)).
+    type: bool
+    default: false
+  ip_family:
+    description:
+      - The lab's families; RV(wiring) keeps the addresses and CIDRs of these only.
+    type: str
+    choices: [ipv4, ipv6, dual]
+    default: ipv4
 requirements:
   - kubernetes >= 24.2.0 (Python client)
 seealso:
@@ -82,6 +98,35 @@ checks:
     fix:
       description: How to fix it, or how to let the lab install the component (null when it holds).
       type: str
+wiring:
+  description: How the cluster is wired, with O(wiring); each value null or empty when no source has it.
+  returned: when O(wiring) is true
+  type: dict
+  contains:
+    api_server_url:
+      description: C(https://<address>:<port>) of the API server for host-network pods.
+      type: str
+      sample: https://172.18.0.2:6443
+    pod_subnets:
+      description: The cluster's pod CIDRs of the lab's families.
+      type: list
+      elements: str
+      sample: [10.244.0.0/16]
+    service_subnets:
+      description: The cluster's service CIDRs of the lab's families.
+      type: list
+      elements: str
+      sample: [10.96.0.0/16]
+    use_emulation_recommended:
+      description: Whether KubeVirt should emulate (a node without KVM), or null when no node says (no KubeVirt).
+      type: bool
+    sources:
+      description: Where each value was read (null where nowhere).
+      type: dict
+    unknown:
+      description: What no source has, each with the variable that states it instead.
+      type: list
+      elements: dict
 missing:
   description: The number of checks that do not hold.
   returned: always
@@ -90,6 +135,7 @@ missing:
 """
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import clusternet
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import preflight
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError
@@ -97,7 +143,9 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowErro
 
 def argument_spec():
     spec = dict(k8s.AUTH_ARG_SPEC)
-    spec.update(components=dict(type="list", elements="str", required=True, choices=list(preflight.COMPONENTS)))
+    spec.update(components=dict(type="list", elements="str", required=True, choices=list(preflight.COMPONENTS)),
+                wiring=dict(type="bool", default=False),
+                ip_family=dict(type="str", default="ipv4", choices=list(clusternet.FAMILIES)))
     return spec
 
 
@@ -109,6 +157,8 @@ def main():
         checks = preflight.assess(components, *preflight.read_cluster(api, components))
         message = preflight.summary(checks, components)
         result = {"checks": checks, "missing": sum(1 for c in checks if not c["ok"])}
+        if module.params["wiring"]:
+            result["wiring"] = clusternet.read(api, module.params["ip_family"])
         if message:
             raise FlowError(message, **result)
         return result

@@ -25,6 +25,7 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+import yaml
 import sim_lab
 from sim_lab import flat
 
@@ -99,6 +100,13 @@ def test_existing_mode_reads_the_lab_cluster_and_changes_nothing(lab, tmp_path):
         assert "Read that the cluster runs %s as the lab needs (nothing is changed)" % what in out, what
     for word in ("helm", "Apply", "Patch the KubeVirt CR", "Label the nodes"):
         assert not re.search(r"TASK \[[^\]]*%s[^\]]*\] \**\s*changed" % word, out), word
+    # how the cluster is wired, read from the cluster (kind's kubeadm-config, the apiserver's own objects, the nodes)
+    server = yaml.safe_load((lab.ephemeral / "lab" / "kubeconfig").read_text())["clusters"][0]["cluster"]["server"]
+    api_port = server.rsplit(":", 1)[1]
+    assert re.search(r"API server for host-network pods https://\S+:%s, pod CIDRs 10\.244\.0\.0/16, service CIDRs "
+                     r"10\.96\.0\.0/16 \(read from: EndpointSlice default/kubernetes; ConfigMap kube-system/kubeadm-config "
+                     r"\(networking\.podSubnet\); ServiceCIDR kubernetes; nodes' allocatable devices\.kubevirt\.io/kvm"
+                     % api_port, out), out[-6000:]
     after = sim_lab.cluster_snapshot(lab.kubectl)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert changed == [], changed

@@ -9,11 +9,13 @@ its resourceVersion.
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
 
 import pytest
+import yaml
 
 SIM_DIR = pathlib.Path(__file__).resolve().parents[1] / "sim"
 sys.path.insert(0, str(SIM_DIR))
@@ -209,3 +211,38 @@ def test_existing_mode_on_a_cluster_without_ovn_kubernetes_fails_in_the_prefligh
     after = sim_lab.cluster_snapshot(kubectl_run)
     assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
     print("existing mode on a cluster without OVN-Kubernetes failed after %.1f s" % seconds)
+
+
+def test_existing_mode_reads_the_wiring_and_asks_whether_to_emulate_before_any_change(cluster):
+    """Opt-in: the lab would install multus, OVN-Kubernetes and KubeVirt on this cluster. It reads how the cluster is
+    wired (the API endpoint from default/kubernetes, the pod CIDRs from kind's kubeadm-config, the service CIDRs
+    from the ServiceCIDR) and, with no KubeVirt running, no node says whether it has KVM: the run stops before the
+    first add-on role and asks for kubevirt_use_emulation, never looking at this machine's /dev/kvm."""
+    kubeconfig, home = cluster
+    repo = pathlib.Path(__file__).resolve().parents[2]
+
+    def kubectl_run(*args):
+        return kubectl(kubeconfig, *args, check=False)
+
+    before = sim_lab.cluster_snapshot(kubectl_run)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_NOCOLOR="1", KUBECONFIG=str(kubeconfig), HOME=str(home / "user"))
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    cmd = sim_lab.existing_mode_cmd(repo, "playbooks/cluster.yml") + [
+        "-e", json.dumps({"udn_lab_existing_install": ["multus", "ovn_kubernetes", "kubevirt"]})]
+    proc = subprocess.run(cmd, cwd=str(repo), env=env, capture_output=True, text=True, check=False, timeout=900)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, out[-3000:]
+    server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+    port = server.rsplit(":", 1)[1]
+    assert re.search(r"API server for host-network pods https://[0-9.]+:%s, pod CIDRs 10\.244\.0\.0/16, service CIDRs "
+                     r"10\.96\.0\.0/16 \(read from: EndpointSlice default/kubernetes; ConfigMap "
+                     r"kube-system/kubeadm-config \(networking\.podSubnet\); ServiceCIDR kubernetes\)" % port, out), \
+        out[-4000:]
+    assert ("the cluster does not say whether its nodes have KVM (for KubeVirt: no node advertises "
+            "devices.kubevirt.io/kvm)") in out, out[-4000:]
+    assert "-e kubevirt_use_emulation=false" in out and "never this machine" in out, out[-4000:]
+    build_play = out.split("PLAY [Build the workshop cluster]", 1)[1]
+    assert "ovnk.udn_lab.multus :" not in build_play, build_play[-4000:]  # asked before the first add-on role
+    after = sim_lab.cluster_snapshot(kubectl_run)
+    assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []

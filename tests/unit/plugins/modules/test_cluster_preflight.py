@@ -42,3 +42,27 @@ def test_a_cluster_without_ovn_kubernetes_fails_in_one_message(monkeypatch, caps
     assert out["msg"].endswith("no DaemonSet named ovnkube-node in any namespace. Fix: install OVN-Kubernetes "
                                "v1.3.0 with multi-network and network segmentation, or let the lab install it: "
                                "udn_lab_existing_install: [ovn_kubernetes].")
+
+
+def test_network_reads_how_the_cluster_is_wired_and_reports_it_even_without_components(monkeypatch, capsys):
+    """kind's cluster: the apiserver's EndpointSlice, its default ServiceCIDR, kubeadm's ClusterConfiguration."""
+    api = FakeApi(Clock(), {
+        "EndpointSlice": [{"metadata": {"name": "kubernetes", "namespace": "default",
+                                        "labels": {"kubernetes.io/service-name": "kubernetes"}},
+                           "endpoints": [{"addresses": ["172.18.0.2"]}], "ports": [{"name": "https", "port": 6443}]}],
+        "ServiceCIDR": [{"metadata": {"name": "kubernetes"}, "spec": {"cidrs": ["10.96.0.0/16"]}}],
+        "ConfigMap": [{"metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+                       "data": {"ClusterConfiguration": "networking:\n  podSubnet: 10.244.0.0/16\n"}}]})
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "wiring": True}, capsys, check_mode=True)
+    assert not out.get("failed") and out["changed"] is False and out["checks"] == []
+    assert out["wiring"]["api_server_url"] == "https://172.18.0.2:6443"
+    assert (out["wiring"]["pod_subnets"], out["wiring"]["service_subnets"]) == (["10.244.0.0/16"], ["10.96.0.0/16"])
+    # no KubeVirt on this cluster: whether it should emulate is not known, and the variable that says it is named
+    assert out["wiring"]["use_emulation_recommended"] is None
+    assert out["wiring"]["unknown"] == [{"what": "use_emulation_recommended", "variable": "kubevirt_use_emulation"}]
+    assert all(call[0] in ("client", "list") for call in api.calls), api.calls
+    # without the option nothing of it is read
+    api = FakeApi(Clock(), {})
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": []}, capsys)
+    assert "wiring" not in out
+    assert not any(len(c) > 2 and c[2] == "EndpointSlice" for c in api.calls), api.calls
