@@ -67,10 +67,17 @@ INSTALL = {
 INSTALLED_BY = {"cert_manager": "kubevirt", "ipam_extensions": "kubevirt"}
 
 
+VM_WORKSHOP_ONLY = ("kubevirt", "cert_manager", "ipam_extensions")
+"""Components only the VM workshop needs: without them the lab can run the pod workshop alone, when asked."""
+WORKSHOPS_VARIABLE = "udn_lab_workshops"
+
+
 def opt_in(component):
     by = INSTALLED_BY.get(component, component)
-    return "{0}, or let the lab install it: {1}: [{2}]{3}".format(
-        INSTALL[component], OPT_IN_VARIABLE, by, " (with KubeVirt)" if by != component else "")
+    return "{0}, or let the lab install it: {1}: [{2}]{3}{4}".format(
+        INSTALL[component], OPT_IN_VARIABLE, by, " (with KubeVirt)" if by != component else "",
+        ", or run the pod workshop alone: {0}: [pods]".format(WORKSHOPS_VARIABLE)
+        if component in VM_WORKSHOP_ONLY else "")
 
 
 def _check(component, check, ok, found, problem=None, fix=None):

@@ -389,14 +389,16 @@ def _network_namespaces(network):
 
 
 def build_report(versions=None, cluster=None, networks=None, pod_results=None, vm_observations=None,
-                 migrations=None, access=None, ip_family="ipv4", generated=None):
+                 migrations=None, access=None, ip_family="ipv4", generated=None, not_asked=None):
     """Assemble the whole report as a JSON-serialisable dict.
 
     ``pod_results``: what ``ovnk.udn_lab.connectivity_matrix`` returned (or its ``results``);
     ``vm_observations``: raw checks from inside the VMs (see :func:`evaluate_vm_checks`; the gateways come from
     ``networks``); ``migrations``: migration records (see :func:`migration_row`); ``access``: ``{vms: [{name,
     namespace, ips, node, ssh_command, console_command}], user}`` (the commands per VM: module_utils access).
-    The console password is never part of the dict.
+    ``not_asked``: ``{part: why}`` for the workshops the user left out (``pods``, ``vms``): the report says they
+    were not run because that was asked, not because something failed. The console password is never part of the
+    dict.
     """
     families = families_for(ip_family)
     networks = list(networks or [])
@@ -427,6 +429,7 @@ def build_report(versions=None, cluster=None, networks=None, pod_results=None, v
         "vm_checks": {"results": vm_results, "skipped": vm_skipped, "tables": truth_tables_by_family(vm_results)},
         "migrations": {"rows": rows, "stats": migration_stats(rows)},
         "access": dict(access or {}),
+        "not_asked": dict(not_asked or {}),
         "summary": {
             "pod_checks": len(pods),
             "vm_checks": len(vm_results),
@@ -515,6 +518,8 @@ def render_markdown(report, plot_file=None, console_password=None):
         # earlier run (the before-policy claims, which cannot be proven again once the policy exists)
         out += ["- " + line for res, line in zip(report["pods"]["results"], probes.probe_lines(report["pods"]["results"]))
                 if not line.startswith("[ok]") or res.get("carried")] + [""]
+    elif "pods" in report.get("not_asked", {}):
+        out += ["The pod workshop was not run, as asked: {0}.".format(report["not_asked"]["pods"]), ""]
     else:
         out += ["The pod workshop checks were not run.", ""]
 
@@ -529,6 +534,8 @@ def render_markdown(report, plot_file=None, console_password=None):
         for r in vm["skipped"]:
             out.append("- skipped {vm} -> {target}: {reason}".format(**r))
         out.append("")
+    elif "vms" in report.get("not_asked", {}):
+        out += ["The VM workshop was not run, as asked: {0}.".format(report["not_asked"]["vms"]), ""]
     else:
         out += ["The VM checks were not run.", ""]
 
@@ -549,6 +556,8 @@ def render_markdown(report, plot_file=None, console_password=None):
               _fmt(s["retransmits_median"])] for fam, s in sorted(stats.items())]) + [""]
         if plot_file:
             out += ["![throughput during the migrations]({0})".format(plot_file), ""]
+    elif "vms" in report.get("not_asked", {}):
+        out += ["No live migration was run: the VM workshop was left out, as asked.", ""]
     else:
         out += ["No live migration was run.", ""]
 

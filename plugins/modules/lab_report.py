@@ -86,6 +86,12 @@ options:
     description: Fail (after writing the report) when a check or a migration failed.
     type: bool
     default: false
+  not_asked:
+    description:
+      - The workshops the user left out (C(pods), C(vms)), each with why; the report says they were not run as
+        asked, not as a failure.
+    type: dict
+    default: {}
 requirements:
   - matplotlib (only for O(plot))
 seealso:
@@ -177,6 +183,7 @@ def argument_spec():
         console_password=dict(type="str", no_log=True),
         plot=dict(type="bool", default=True),
         fail_on_error=dict(type="bool", default=False),
+        not_asked=dict(type="dict", default={}),
     )
 
 
@@ -192,7 +199,7 @@ def main():
     p = module.params
     try:
         built = report.build_report(p["versions"], p["cluster"], p["networks"], p["pod_results"], p["vm_observations"],
-                                    p["migrations"], p["access"], p["ip_family"])
+                                    p["migrations"], p["access"], p["ip_family"], not_asked=p["not_asked"])
     except (report.ReportError, ValueError, TypeError, KeyError) as exc:
         module.fail_json(msg="cannot build the lab report: {0}".format(exc))
     plot_file = PLOT_FILE if p["plot"] and p["migrations"] else None

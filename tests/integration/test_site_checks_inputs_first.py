@@ -156,3 +156,24 @@ def test_a_cluster_teardown_in_existing_mode_never_calls_kind(repo_root, tmp_pat
     assert "a cluster teardown never deletes it and does not call kind. Nothing to undo: the lab installed " \
            "nothing on it (udn_lab_existing_install is empty)." in out, out[-3000:]
     assert not log.exists(), log.read_text()
+
+
+def test_the_vm_workshop_left_out_runs_nothing_of_it_and_says_so(repo_root, tmp_path):
+    """udn_lab_workshops: [pods]: the VM workshop and the migration do nothing (not even look for the lab, which
+    they otherwise require), and say so."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_COLLECTIONS_PATH=str(repo_root / ".collections"), ANSIBLE_NOCOLOR="1",
+               HOME=str(tmp_path / "home"))
+    lab = tmp_path / "labs" / "ovn-k-helm"
+    variables = {"udn_lab_dir": str(lab), "udn_lab_kubeconfig": str(lab / "kubeconfig"), "udn_lab_workshops": ["pods"],
+                 "migrations": 1}
+    import subprocess
+
+    proc = subprocess.run(["ansible-playbook", "playbooks/vm_workshop.yml", "playbooks/migrate.yml",
+                           "-e", json.dumps(variables)], cwd=str(repo_root), env=env, capture_output=True, text=True,
+                          check=False, timeout=600)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 0, out[-3000:]
+    assert 'The VM workshop is not run: udn_lab_workshops is ["pods"] (the report says so).' in out, out[-3000:]
+    assert "ovnk.udn_lab.workloads :" not in out, out[-3000:]
+    assert not (tmp_path / "labs").exists()

@@ -246,3 +246,20 @@ def test_existing_mode_reads_the_wiring_and_asks_whether_to_emulate_before_any_c
     assert "ovnk.udn_lab.multus :" not in build_play, build_play[-4000:]  # asked before the first add-on role
     after = sim_lab.cluster_snapshot(kubectl_run)
     assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
+
+
+def test_existing_mode_with_the_pod_workshop_alone_does_not_ask_for_kubevirt(cluster):
+    """udn_lab_workshops: [pods] on a cluster without KubeVirt: the preflight names what the pod workshop lacks
+    (multus, OVN-Kubernetes) and nothing of KubeVirt, cert-manager or ipam-extensions, nor persistent IPs."""
+    kubeconfig, home = cluster
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_NOCOLOR="1", KUBECONFIG=str(kubeconfig), HOME=str(home / "user"))
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    cmd = sim_lab.existing_mode_cmd(repo, "site.yml") + ["-e", json.dumps({"udn_lab_workshops": ["pods"]})]
+    proc = subprocess.run(cmd, cwd=str(repo), env=env, capture_output=True, text=True, check=False, timeout=900)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0, out[-3000:]
+    assert "the lab needs from multus, ovn_kubernetes (nothing was changed)" in out, out[-4000:]
+    for absent in ("KubeVirt CR", "cert-manager-webhook", "kubevirt-ipam-controller-manager", "persistent IPs"):
+        assert absent not in out.split("the lab needs from", 1)[1], (absent, out[-4000:])

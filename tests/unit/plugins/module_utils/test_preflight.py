@@ -141,7 +141,8 @@ def test_cert_manager_and_ipam_extensions_come_with_the_kubevirt_opt_in():
     checks = preflight.assess(["kubevirt", "cert_manager"], crds, workloads, kubevirts)
     assert preflight.summary(checks, ["kubevirt", "cert_manager"]).endswith(
         "1) cert_manager: no Deployment named cert-manager-webhook in any namespace. Fix: install cert-manager, or "
-        "let the lab install it: udn_lab_existing_install: [kubevirt] (with KubeVirt).")
+        "let the lab install it: udn_lab_existing_install: [kubevirt] (with KubeVirt), or run the pod workshop "
+        "alone: udn_lab_workshops: [pods].")
 
 
 def test_kubevirt_not_available_or_absent():

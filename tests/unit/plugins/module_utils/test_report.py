@@ -315,6 +315,16 @@ def test_markdown_access_gives_each_vm_its_console_and_ssh_commands():
     assert "| red | red-namespace | 192.168.0.3 | worker |" in section
 
 
+def test_a_workshop_left_out_is_reported_as_asked_not_as_missing():
+    built = report.build_report(not_asked={"vms": 'udn_lab_workshops is ["pods"]'})
+    assert built["not_asked"] == {"vms": 'udn_lab_workshops is ["pods"]'} and built["summary"]["ok"] is True
+    text = report.render_markdown(built)
+    assert 'The VM workshop was not run, as asked: udn_lab_workshops is ["pods"].' in text
+    assert "No live migration was run: the VM workshop was left out, as asked." in text
+    assert "The VM checks were not run." not in text
+    assert "The pod workshop checks were not run." in text  # not left out: simply not run yet
+
+
 def test_markdown_says_what_was_not_run():
     text = report.render_markdown(report.build_report())
     assert "The pod workshop checks were not run." in text
