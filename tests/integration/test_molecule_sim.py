@@ -105,7 +105,7 @@ def test_existing_mode_reads_the_lab_cluster_and_changes_nothing(lab, tmp_path):
     api_port = server.rsplit(":", 1)[1]
     assert re.search(r"API server for host-network pods https://\S+:%s, pod CIDRs 10\.244\.0\.0/16, service CIDRs "
                      r"10\.96\.0\.0/16 \(read from: EndpointSlice default/kubernetes; ConfigMap kube-system/kubeadm-config "
-                     r"\(networking\.podSubnet\); ServiceCIDR kubernetes; nodes' allocatable devices\.kubevirt\.io/kvm"
+                     r"\(networking\.podSubnet\); ServiceCIDR kubernetes; nodes'+ allocatable devices\.kubevirt\.io/kvm"
                      % api_port, out), out[-6000:]
     after = sim_lab.cluster_snapshot(lab.kubectl)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
@@ -178,3 +178,53 @@ def test_an_interrupted_run_completes_when_run_again(lab):
     rc, out = lab.playbook("playbooks/pod_workshop.yml")
     assert rc == 0, "the run after the interruption did not complete:\n" + out[-12000:]
     assert re.search(r"connectivity: \d+ probes, \d+ correct, 0 wrong, 0 unknown", flat(out)), out[-6000:]
+
+
+LAB_LABELS = ("app.kubernetes.io/managed-by-", "udn-lab.ovnk.io/lab-")
+
+
+def test_a_users_cluster_keeps_all_but_the_labs_own_objects_and_teardown_gives_it_back(lab, tmp_path):
+    """Existing mode on a "user's" cluster, made from this one to differ from the lab's defaults: the OVN-Kubernetes
+    release upgraded to MTU 1300, no lab labels on anything, the kind lab's workshops removed. Snapshot it read-only;
+    site.yml in existing mode (both workshops and the migration) may change only its own labelled namespaces, what is
+    in them and its one state record, and its MTU claims expect the cluster's 1300; its teardown then gives the
+    snapshot back exactly. (What it changed is printed for the log: the closing note reports it.)"""
+    rc, out = lab.playbook("playbooks/cluster.yml", "-e", "ovn_kubernetes_mtu=1300")
+    assert rc == 0, "helm upgrade to MTU 1300 failed:\n" + out[-6000:]
+    rc, out = lab.playbook("playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=workloads")
+    assert rc == 0, "teardown of the kind lab's workshops failed:\n" + out[-6000:]
+    for args in (["crd", "--all"], ["ns", "--all"], ["ds,deploy", "-A", "--all"], ["kubevirts.kubevirt.io", "-A", "--all"]):
+        proc = lab.kubectl("label", *(args + list(LAB_LABELS)))
+        assert proc.returncode == 0, proc.stderr
+    assert lab.kubectl("get", "cm", "-n", "ovn-kubernetes", "ovn-config", "-o", "jsonpath={.data.mtu}").stdout == "1300"
+    before = sim_lab.cluster_snapshot(lab.kubectl)
+    env = dict(lab.play_env, KUBECONFIG=str(lab.ephemeral / "lab" / "kubeconfig"), HOME=str(tmp_path))
+
+    def existing(playbook):
+        proc = subprocess.run(sim_lab.existing_mode_cmd(lab.root, playbook), cwd=str(lab.root), env=env, check=False,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=1800)
+        return proc.returncode, proc.stdout
+
+    rc, out = existing("site.yml")
+    assert rc == 0, "site.yml in existing mode failed:\n" + out[-12000:]
+    assert "lab report: PASS" in out, out[-6000:]
+    results = json.loads((tmp_path / ".ovnk-udn-lab" / "existing" / "report" / "data" / "pods.json").read_text())
+    mtu = [r for r in results["results"] if r["id"].endswith("-mtu")]
+    assert mtu and all(r["status"] == "correct" and "mtu 1300" in r["detail"] for r in mtu), mtu
+    after = sim_lab.cluster_snapshot(lab.kubectl)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    labels = json.loads(lab.kubectl("get", "ns", "-l", "udn-lab.ovnk.io/lab=existing,app.kubernetes.io/managed-by=ovnk.udn_lab",
+                                    "-o", "json").stdout)["items"]
+    own = set(n["metadata"]["name"] for n in labels)
+    foreign = [k for k in changed if not (
+        (k[0] == "Namespace" and k[2] in own) or (k[1] in own)
+        or k == ("ConfigMap", "kube-system", "ovnk-udn-lab-state-existing"))]
+    print("existing mode on the user's cluster: %d objects changed, %d of them not the lab's own: %s"
+          % (len(changed), len(foreign), changed))
+    assert own and not foreign, (foreign, changed)
+    rc, out = existing("playbooks/teardown.yml")
+    assert rc == 0, "teardown in existing mode failed:\n" + out[-8000:]
+    gone = sim_lab.cluster_snapshot(lab.kubectl)
+    left = sorted(k for k in set(before) | set(gone) if before.get(k) != gone.get(k))
+    print("after its teardown: %d objects differ from the user's cluster" % len(left))
+    assert left == [], left
