@@ -19,25 +19,9 @@ description:
     network's host subnets to nodes in no fixed order).
   - Results have the fields of M(ovnk.udn_lab.connectivity_matrix) results (truth tables, JUnit, report).
 positional: check, networks, families
-options:
-  _input:
-    description: The pods of the networks' namespaces, by namespace.
-    type: dict
-    required: true
-  check:
-    description: The entry of C(workloads_overlapping_networks) (C(id), C(networks)).
-    type: dict
-    required: true
-  networks:
-    description: The declared networks (C(workloads_networks)).
-    type: list
-    elements: dict
-    required: true
-  families:
-    description: Address families of the lab (V(ipv4), V(ipv6)).
-    type: list
-    elements: str
-    required: true
+extends_documentation_fragment:
+  - ovnk.udn_lab.claims
+  - ovnk.udn_lab.claims.overlap
 """
 
 EXAMPLES = r"""

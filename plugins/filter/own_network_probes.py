@@ -18,25 +18,10 @@ description:
   - Where no address is shared this time (OVN-Kubernetes does not guarantee one), or the network has no second pod,
     a "not applicable" result says why instead.
 positional: check, networks, families
+extends_documentation_fragment:
+  - ovnk.udn_lab.claims
+  - ovnk.udn_lab.claims.overlap
 options:
-  _input:
-    description: The pods of the networks' namespaces, by namespace.
-    type: dict
-    required: true
-  check:
-    description: The entry of C(workloads_overlapping_networks) (C(id), C(networks)).
-    type: dict
-    required: true
-  networks:
-    description: The declared networks (C(workloads_networks)).
-    type: list
-    elements: dict
-    required: true
-  families:
-    description: Address families of the lab (V(ipv4), V(ipv6)).
-    type: list
-    elements: str
-    required: true
   port:
     description: The HTTP port of the pods' agnhost netexec.
     type: int

@@ -33,11 +33,8 @@ options:
     type: list
     elements: dict
     required: true
-  families:
-    description: Address families of the lab (V(ipv4), V(ipv6)).
-    type: list
-    elements: str
-    required: true
+extends_documentation_fragment:
+  - ovnk.udn_lab.claims
 """
 
 EXAMPLES = r"""

@@ -176,26 +176,32 @@ def test_the_default_labels_remove_exactly_the_labs_objects(cluster):
     assert ("StatefulSet", "lab-blue", "stray-app") in after
 
 
+def existing_mode(kubeconfig, home, playbook, *extra):
+    """``(returncode, output on one line)`` of ``playbook`` with the existing_cluster inventory on this cluster."""
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_NOCOLOR="1", KUBECONFIG=str(kubeconfig), HOME=str(home / "user"))
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    proc = subprocess.run(sim_lab.existing_mode_cmd(repo, playbook) + list(extra), cwd=str(repo), env=env,
+                          capture_output=True, text=True, check=False, timeout=900)
+    return proc.returncode, " ".join((proc.stdout + proc.stderr).split())
+
+
+def infra_snapshot(kubeconfig):
+    """The cluster's infrastructure as existing mode must leave it (sim_lab.cluster_snapshot)."""
+    return sim_lab.cluster_snapshot(lambda *args: kubectl(kubeconfig, *args, check=False))
+
+
 def test_existing_mode_on_a_cluster_without_ovn_kubernetes_fails_in_the_preflight_and_changes_nothing(cluster):
     """This cluster has nodes, the UDN CRDs and KubeVirt's CRDs, but no OVN-Kubernetes, multus or KubeVirt
     running: existing mode names every missing piece in one message, before any role runs, and changes nothing.
     (The time it takes is reported in the closing note, not asserted.)"""
     kubeconfig, home = cluster
-    repo = pathlib.Path(__file__).resolve().parents[2]
-
-    def kubectl_run(*args):
-        return kubectl(kubeconfig, *args, check=False)
-
-    before = sim_lab.cluster_snapshot(kubectl_run)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_NOCOLOR="1", KUBECONFIG=str(kubeconfig), HOME=str(home / "user"))
-    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    before = infra_snapshot(kubeconfig)
     started = time.monotonic()
-    proc = subprocess.run(sim_lab.existing_mode_cmd(repo, "site.yml"), cwd=str(repo), env=env, capture_output=True,
-                          text=True, check=False, timeout=900)
+    rc, out = existing_mode(kubeconfig, home, "site.yml")
     seconds = time.monotonic() - started
-    out = " ".join((proc.stdout + proc.stderr).split())
-    assert proc.returncode != 0, out[-3000:]
+    assert rc != 0, out[-3000:]
     assert "The existing cluster lacks " in out and "(nothing was changed)" in out, out[-4000:]
     for missing in ("CustomResourceDefinition network-attachment-definitions.k8s.cni.cncf.io is missing",
                     "no DaemonSet named kube-multus-ds in any namespace",
@@ -208,7 +214,7 @@ def test_existing_mode_on_a_cluster_without_ovn_kubernetes_fails_in_the_prefligh
     assert "PLAY [Build the workshop cluster]" in out, out[-4000:]
     build_play = out.split("PLAY [Build the workshop cluster]", 1)[1]
     assert "ovnk.udn_lab.multus :" not in build_play, build_play[-4000:]  # refused before the first add-on role
-    after = sim_lab.cluster_snapshot(kubectl_run)
+    after = infra_snapshot(kubeconfig)
     assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
     print("existing mode on a cluster without OVN-Kubernetes failed after %.1f s" % seconds)
 
@@ -219,20 +225,10 @@ def test_existing_mode_reads_the_wiring_and_asks_whether_to_emulate_before_any_c
     from the ServiceCIDR) and, with no KubeVirt running, no node says whether it has KVM: the run stops before the
     first add-on role and asks for kubevirt_use_emulation, never looking at this machine's /dev/kvm."""
     kubeconfig, home = cluster
-    repo = pathlib.Path(__file__).resolve().parents[2]
-
-    def kubectl_run(*args):
-        return kubectl(kubeconfig, *args, check=False)
-
-    before = sim_lab.cluster_snapshot(kubectl_run)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_NOCOLOR="1", KUBECONFIG=str(kubeconfig), HOME=str(home / "user"))
-    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
-    cmd = sim_lab.existing_mode_cmd(repo, "playbooks/cluster.yml") + [
-        "-e", json.dumps({"udn_lab_existing_install": ["multus", "ovn_kubernetes", "kubevirt"]})]
-    proc = subprocess.run(cmd, cwd=str(repo), env=env, capture_output=True, text=True, check=False, timeout=900)
-    out = " ".join((proc.stdout + proc.stderr).split())
-    assert proc.returncode != 0, out[-3000:]
+    before = infra_snapshot(kubeconfig)
+    rc, out = existing_mode(kubeconfig, home, "playbooks/cluster.yml",
+                            "-e", json.dumps({"udn_lab_existing_install": ["multus", "ovn_kubernetes", "kubevirt"]}))
+    assert rc != 0, out[-3000:]
     server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
     port = server.rsplit(":", 1)[1]
     assert re.search(r"API server for host-network pods https://[0-9.]+:%s, pod CIDRs 10\.244\.0\.0/16, service CIDRs "
@@ -244,7 +240,7 @@ def test_existing_mode_reads_the_wiring_and_asks_whether_to_emulate_before_any_c
     assert "-e kubevirt_use_emulation=false" in out and "never this machine" in out, out[-4000:]
     build_play = out.split("PLAY [Build the workshop cluster]", 1)[1]
     assert "ovnk.udn_lab.multus :" not in build_play, build_play[-4000:]  # asked before the first add-on role
-    after = sim_lab.cluster_snapshot(kubectl_run)
+    after = infra_snapshot(kubeconfig)
     assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
 
 
@@ -252,14 +248,8 @@ def test_existing_mode_with_the_pod_workshop_alone_does_not_ask_for_kubevirt(clu
     """udn_lab_workshops: [pods] on a cluster without KubeVirt: the preflight names what the pod workshop lacks
     (multus, OVN-Kubernetes) and nothing of KubeVirt, cert-manager or ipam-extensions, nor persistent IPs."""
     kubeconfig, home = cluster
-    repo = pathlib.Path(__file__).resolve().parents[2]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_NOCOLOR="1", KUBECONFIG=str(kubeconfig), HOME=str(home / "user"))
-    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
-    cmd = sim_lab.existing_mode_cmd(repo, "site.yml") + ["-e", json.dumps({"udn_lab_workshops": ["pods"]})]
-    proc = subprocess.run(cmd, cwd=str(repo), env=env, capture_output=True, text=True, check=False, timeout=900)
-    out = " ".join((proc.stdout + proc.stderr).split())
-    assert proc.returncode != 0, out[-3000:]
+    rc, out = existing_mode(kubeconfig, home, "site.yml", "-e", json.dumps({"udn_lab_workshops": ["pods"]}))
+    assert rc != 0, out[-3000:]
     assert "the lab needs from multus, ovn_kubernetes (nothing was changed)" in out, out[-4000:]
     for absent in ("KubeVirt CR", "cert-manager-webhook", "kubevirt-ipam-controller-manager", "persistent IPs"):
         assert absent not in out.split("the lab needs from", 1)[1], (absent, out[-4000:])
