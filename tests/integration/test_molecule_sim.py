@@ -95,7 +95,7 @@ def test_existing_mode_reads_the_lab_cluster_and_changes_nothing(lab, tmp_path):
                           timeout=900)
     out = flat(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-12000:]
-    assert "Read what the cluster must already run (nothing is changed)" in out, proc.stdout[-6000:]
+    assert "Read what the cluster must already run, and how it is wired (nothing is changed)" in out, proc.stdout[-6000:]
     for what in ("multus", "OVN-Kubernetes", "KubeVirt"):
         assert "Read that the cluster runs %s as the lab needs (nothing is changed)" % what in out, what
     for word in ("helm", "Apply", "Patch the KubeVirt CR", "Label the nodes"):
