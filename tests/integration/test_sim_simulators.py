@@ -237,6 +237,35 @@ def test_injected_migration_failure(vms):
     assert after["status"]["nodeName"] == before["status"]["nodeName"]
 
 
+def test_without_emulation_a_vm_waits_for_a_node_with_kvm(vms):
+    """KubeVirt v1.8.4 getRequiredResources: without useEmulation the launcher pod asks for devices.kubevirt.io/kvm,
+    which nodes without /dev/kvm do not offer (allocatable 0): the real scheduler leaves it Pending and the VMI stays
+    Scheduling with the pod's PodScheduled condition."""
+    node = get(vms, "nodes")["items"][-1]["status"]
+    assert node["capacity"]["devices.kubevirt.io/kvm"] == "1k" and node["allocatable"]["devices.kubevirt.io/kvm"] == "0"
+    patch = {"spec": {"configuration": {"developerConfiguration": {"useEmulation": False}}}}
+    kubectl(vms, "patch", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "--type", "merge", "-p", json.dumps(patch))
+    try:
+        apply(vms, [vm("metal", "red-namespace")])
+
+        def unschedulable():
+            vmi = get(vms, "-n", "red-namespace", "virtualmachineinstances.kubevirt.io", "metal")
+            conds = {c["type"]: c for c in (vmi.get("status") or {}).get("conditions") or []}
+            return vmi if "PodScheduled" in conds else None
+
+        vmi = wait_for("the VMI to report its pod unschedulable", unschedulable)
+        cond = [c for c in vmi["status"]["conditions"] if c["type"] == "PodScheduled"][0]
+        assert vmi["status"]["phase"] == "Scheduling" and cond["status"] == "False"
+        assert cond["reason"] == "Unschedulable" and "Insufficient devices.kubevirt.io/kvm" in cond["message"], cond
+        pod = get(vms, "-n", "red-namespace", "pods", "-l", "kubevirt.io=virt-launcher,vm.kubevirt.io/name=metal")["items"][0]
+        assert pod["spec"]["containers"][0]["resources"]["requests"]["devices.kubevirt.io/kvm"] == "1"
+    finally:
+        kubectl(vms, "delete", "-n", "red-namespace", "virtualmachines.kubevirt.io", "metal", "--wait=false", check=False)
+        patch["spec"]["configuration"]["developerConfiguration"]["useEmulation"] = True
+        kubectl(vms, "patch", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "--type", "merge", "-p",
+                json.dumps(patch))
+
+
 def test_vmi_wait_rides_out_an_api_server_restart(vms, repo_root, tmp_path):
     """vmi_wait (through Ansible) waits for a VM that does not exist yet; the real kube-apiserver is stopped for 3 s
     meanwhile (its watch drops, reconnects are refused), then the VM is created: the wait still succeeds."""

@@ -38,6 +38,8 @@ from .ovnk import IPAMCLAIM_ANNOTATION, NETWORK_STATUS, POD_NETWORKS, parse_nad,
 
 SCHEDULABLE_LABEL = "kubevirt.io/schedulable"
 KVM_RESOURCE = "devices.kubevirt.io/kvm"
+TUN_RESOURCE = "devices.kubevirt.io/tun"
+VHOST_NET_RESOURCE = "devices.kubevirt.io/vhost-net"
 CREATED_BY = "kubevirt.io/created-by"
 MIGRATION_JOB = "kubevirt.io/migrationJobUID"
 NODE_NAME_LABEL = "kubevirt.io/nodeName"
@@ -64,6 +66,9 @@ DEFAULTS = {
     "migration_fail_reason": "Live migration failed: injected failure",
     # Whether the nodes have /dev/kvm (kind nodes share the host's): decides their devices.kubevirt.io/kvm.
     "node_kvm": False,
+    # Whether they have /dev/net/tun and /dev/vhost-net (every kind node does): devices.kubevirt.io/tun, vhost-net.
+    "node_tun": True,
+    "node_vhost_net": True,
 }
 
 
@@ -232,11 +237,12 @@ def sanitized_hostname(vmi) -> str:
     return ((vmi.get("spec") or {}).get("hostname") or meta(vmi)["name"].split(".")[0])[:63]
 
 
-def launcher_pod_body(vmi, config, claim_name=None, migration=None, source_node=None) -> Dict[str, Any]:
+def launcher_pod_body(vmi, config, claim_name=None, migration=None, source_node=None,
+                      allow_emulation=True) -> Dict[str, Any]:
     """v1.8.4 ``pkg/virt-controller/services/template.go``: generateName ``virt-launcher-<vmi>-``, the VMI's labels
     plus ``kubevirt.io: virt-launcher``, ``kubevirt.io/created-by`` and ``vm.kubevirt.io/name`` (the sanitized
-    hostname), annotations ``kubevirt.io/domain``, the default container ``compute`` and the unix migration
-    transport; owned (controller) by the VMI."""
+    hostname), annotations ``kubevirt.io/domain``, the default container ``compute`` with the device plugin
+    resources it needs (:func:`launcher_resources`) and the unix migration transport; owned (controller) by the VMI."""
     m = meta(vmi)
     labels = dict(labels_of(vmi))
     labels.update({"kubevirt.io": "virt-launcher", CREATED_BY: m["uid"], VM_NAME_LABEL: sanitized_hostname(vmi)})
@@ -246,7 +252,8 @@ def launcher_pod_body(vmi, config, claim_name=None, migration=None, source_node=
         annotations[IPAMCLAIM_ANNOTATION] = claim_name
     spec = {
         "containers": [{"name": "compute", "image": config["launcher_image"],
-                        "command": ["/usr/bin/virt-launcher-monitor", "--name", m["name"]]}],
+                        "command": ["/usr/bin/virt-launcher-monitor", "--name", m["name"]],
+                        "resources": {"limits": launcher_resources(vmi, allow_emulation)}}],
         "restartPolicy": "Never",
         "nodeSelector": {SCHEDULABLE_LABEL: "true"},
         "tolerations": list(config.get("launcher_tolerations") or []),
@@ -326,18 +333,50 @@ def reconcile_kubevirt(kv, cache, config, now) -> Result:
     if status.get("phase") != "Deployed" or not conditions_equal(new, conds) or status.get(
             "observedGeneration") != want["observedGeneration"]:
         result.actions.append(patch_status(KUBEVIRTS, kv, status=want))
-    kvm = "1k" if config.get("node_kvm") else "0"
+    # v1.8.4 virt-handler's permanent device plugins (PermanentHostDevicePlugins: /dev/kvm, /dev/net/tun,
+    # /dev/vhost-net): 1000 devices each on every node it runs on, unhealthy where the device file is missing, so
+    # the kubelet reports them in capacity, not in allocatable
+    devices = node_devices(config)
     for node in cache.list(NODES):
         if labels_of(node).get(SCHEDULABLE_LABEL) != "true":
             result.actions.append(patch(NODES, node, body={"metadata": {"labels": {SCHEDULABLE_LABEL: "true"}}}))
         node_status = node.get("status") or {}
-        if (node_status.get("capacity") or {}).get(KVM_RESOURCE) != "1k" or \
-                (node_status.get("allocatable") or {}).get(KVM_RESOURCE) != kvm:
-            # v1.8.4 virt-handler's permanent device plugin for /dev/kvm: 1000 devices on every node it runs on,
-            # unhealthy where /dev/kvm is missing, so the kubelet reports them in capacity, not in allocatable
-            result.actions.append(patch_status(NODES, node, status={"capacity": {KVM_RESOURCE: "1k"},
-                                                                    "allocatable": {KVM_RESOURCE: kvm}}))
+        capacity, allocatable = node_status.get("capacity") or {}, node_status.get("allocatable") or {}
+        if any(capacity.get(name) != "1k" or allocatable.get(name) != value for name, value in devices.items()):
+            result.actions.append(patch_status(NODES, node, status={
+                "capacity": {name: "1k" for name in devices}, "allocatable": dict(devices)}))
     return result
+
+
+def node_devices(config) -> Dict[str, str]:
+    """Allocatable of each permanent device plugin resource on a node: ``1k`` where its device file exists."""
+    return {KVM_RESOURCE: "1k" if config.get("node_kvm") else "0",
+            TUN_RESOURCE: "1k" if config.get("node_tun", True) else "0",
+            VHOST_NET_RESOURCE: "1k" if config.get("node_vhost_net", True) else "0"}
+
+
+def use_emulation(cache) -> bool:
+    """v1.8.4 ``ClusterConfig.AllowEmulation``: the KubeVirt CR's ``developerConfiguration.useEmulation``."""
+    kv = kubevirt_cr(cache) or {}
+    dev = (((kv.get("spec") or {}).get("configuration") or {}).get("developerConfiguration") or {})
+    return bool(dev.get("useEmulation"))
+
+
+def launcher_resources(vmi, allow_emulation) -> Dict[str, str]:
+    """v1.8.4 ``renderresources.go`` ``getRequiredResources``: the device plugin resources of the ``compute``
+    container's limits (the API server defaults its requests to them). ``tun`` when the VMI has interfaces or
+    autoattaches the pod interface; ``vhost-net`` for a virtio interface (no model is virtio) and ``kvm`` (the KVM
+    hypervisor's device), both only when emulation is not allowed."""
+    devices = ((vmi.get("spec") or {}).get("domain") or {}).get("devices") or {}
+    interfaces = devices.get("interfaces") or []
+    res = {}
+    if interfaces or devices.get("autoattachPodInterface") in (None, True):
+        res[TUN_RESOURCE] = "1"
+    if not allow_emulation and any(i.get("model") in (None, "", "virtio") for i in interfaces):
+        res[VHOST_NET_RESOURCE] = "1"
+    if not allow_emulation:
+        res[KVM_RESOURCE] = "1"
+    return res
 
 
 # --------------------------------------------------------------------------- VirtualMachine
@@ -444,7 +483,8 @@ def reconcile_vmi(vmi, cache, config, now) -> Result:
                 vm = cache.get(VMS, ns, vm_name_of(vmi))
                 result.actions.append(create(IPAMCLAIMS, ipamclaim_body(vmi, vm, claim_name, net)))
         if not pods:
-            result.actions.append(create(PODS, launcher_pod_body(vmi, config, claim_name)))
+            result.actions.append(create(PODS, launcher_pod_body(vmi, config, claim_name,
+                                                                          allow_emulation=use_emulation(cache))))
         new = with_phase(status, "Pending", now) if phase == "" else status
         new = with_phase(new, "Scheduling", now)
         new["conditions"] = set_condition(new.get("conditions"), "Ready", "False", "PodNotExists",
@@ -604,7 +644,8 @@ def reconcile_vmim(vmim, cache, config, now) -> Result:
             source_pod = next((p for p in launcher_pods(vmi, cache)
                                if (p.get("spec") or {}).get("nodeName") == source_node), {})
             claim = annotations_of(source_pod).get(IPAMCLAIM_ANNOTATION)
-            result.actions.append(create(PODS, launcher_pod_body(vmi, config, claim, vmim, source_node)))
+            result.actions.append(create(PODS, launcher_pod_body(vmi, config, claim, vmim, source_node,
+                                                                          allow_emulation=use_emulation(cache))))
             return result.then(0.2)
         result.actions.append(patch_status(VMIMS, vmim, status=with_phase(status, "Scheduling", now)))
         return result.then(delays["Scheduling"])

@@ -135,12 +135,34 @@ def test_kubevirt_available_after_delay_once_operator_exists():
     assert status["phase"] == "Deployed" and status["observedKubeVirtVersion"] == "v1.8.4"
     labelled = [a.name for a in done.actions if a.res is NODES and a.verb == "patch"]
     assert len(labelled) == 3
-    # virt-handler's kvm device plugin: 1000 devices per node, unhealthy (not allocatable) without /dev/kvm
-    kvm = [a.body["status"] for a in done.actions if a.res is NODES and a.verb == "patch_status"]
-    assert kvm == [{"capacity": {"devices.kubevirt.io/kvm": "1k"}, "allocatable": {"devices.kubevirt.io/kvm": "0"}}] * 3
-    with_kvm = kv.reconcile_kubevirt(cr, cache, dict(config, node_kvm=True), START + 6)
+    # virt-handler's permanent device plugins: 1000 devices per node each, unhealthy (not allocatable) without their
+    # device file; kind nodes have /dev/net/tun and /dev/vhost-net, and /dev/kvm only where the host has it
+    devices = [a.body["status"] for a in done.actions if a.res is NODES and a.verb == "patch_status"]
+    capacity = {"devices.kubevirt.io/kvm": "1k", "devices.kubevirt.io/tun": "1k", "devices.kubevirt.io/vhost-net": "1k"}
+    assert devices == [{"capacity": capacity, "allocatable": dict(capacity, **{"devices.kubevirt.io/kvm": "0"})}] * 3
+    with_kvm = kv.reconcile_kubevirt(cr, cache, dict(config, node_kvm=True, node_vhost_net=False), START + 6)
     assert [a.body["status"]["allocatable"] for a in with_kvm.actions if a.verb == "patch_status" and a.res is NODES] \
-        == [{"devices.kubevirt.io/kvm": "1k"}] * 3
+        == [dict(capacity, **{"devices.kubevirt.io/vhost-net": "0"})] * 3
+
+
+def test_launcher_requests_kvm_and_vhost_net_unless_emulation_is_allowed():
+    """v1.8.4 getRequiredResources: tun for any interface; vhost-net (a virtio NIC) and kvm only without emulation."""
+    vmi = {"metadata": {"name": "red", "namespace": "red-namespace", "uid": "u"},
+           "spec": {"domain": {"devices": {"interfaces": [{"name": "default", "binding": {"name": "l2bridge"}}]}}}}
+    assert kv.launcher_resources(vmi, allow_emulation=True) == {"devices.kubevirt.io/tun": "1"}
+    assert kv.launcher_resources(vmi, allow_emulation=False) == {
+        "devices.kubevirt.io/tun": "1", "devices.kubevirt.io/vhost-net": "1", "devices.kubevirt.io/kvm": "1"}
+    e1000 = {"spec": {"domain": {"devices": {"interfaces": [{"name": "default", "model": "e1000"}]}}}}
+    assert kv.launcher_resources(e1000, allow_emulation=False) == {"devices.kubevirt.io/tun": "1",
+                                                                   "devices.kubevirt.io/kvm": "1"}
+    no_nic = {"spec": {"domain": {"devices": {"autoattachPodInterface": False}}}}
+    assert kv.launcher_resources(no_nic, allow_emulation=True) == {}
+    body = kv.launcher_pod_body(vmi, kv.DEFAULTS, allow_emulation=False)
+    assert body["spec"]["containers"][0]["resources"]["limits"]["devices.kubevirt.io/kvm"] == "1"
+    cr = {"spec": {"configuration": {"developerConfiguration": {"useEmulation": True}}}}
+    assert kv.use_emulation(Cache.from_objects({KUBEVIRTS: [dict(cr, metadata={"name": "kubevirt", "namespace": "kubevirt"})]}))
+    assert not kv.use_emulation(Cache.from_objects({KUBEVIRTS: [{"metadata": {"name": "kubevirt", "namespace": "kubevirt"},
+                                                                 "spec": {}}]}))
 
 
 # --------------------------------------------------------------------------- VM start
