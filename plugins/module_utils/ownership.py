@@ -74,3 +74,30 @@ def ownership(labels, cluster_name, variable="udn_lab_labels"):
         raise OwnershipError("{0}: {1}".format(variable, "; ".join(problems)))
     selectors = ["{0}={1}".format(key, labels[key]) for key in sorted(labels)]
     return {"labels": dict(labels), "selector": ",".join(selectors), "selectors": selectors}
+
+
+def object_ref(obj):
+    """``Kind namespace/name`` (or ``Kind name`` for a cluster-scoped object) of a manifest or stored object."""
+    meta = obj.get("metadata") or {}
+    name = "{0}/{1}".format(meta["namespace"], meta.get("name")) if meta.get("namespace") else meta.get("name")
+    return "{0} {1}".format(obj.get("kind"), name)
+
+
+def foreign(definitions, stored, labels):
+    """The objects of ``definitions`` that exist and are not the lab's: applying them with server-side apply and
+    ``force_conflicts`` would take them over.
+
+    :param definitions: manifests the lab is about to apply.
+    :param stored: the stored object for each definition, in the same order (None where none exists).
+    :param labels: the lab's ownership labels; an object is the lab's when it carries every one of them.
+    :returns: ``[{"object": "Kind ns/name", "labels": {its ownership labels}}]`` in manifest order.
+    """
+    out = []
+    for definition, obj in zip(definitions, stored):
+        if obj is None:
+            continue
+        have = (obj.get("metadata") or {}).get("labels") or {}
+        if any(str(have.get(key)) != str(value) for key, value in (labels or {}).items()):
+            out.append({"object": object_ref(definition),
+                        "labels": dict((k, have[k]) for k in sorted(have) if k in (labels or {}))})
+    return out

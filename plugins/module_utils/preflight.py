@@ -21,6 +21,12 @@ upstream release at the lab's pinned tag exposes it:
   ``kubevirt-ipam-controller-manager``) rolled out.
 
 Objects are found by name in any namespace: a cluster may run them elsewhere than the lab would.
+
+Look first, too, before installing by opt-in: a component the user lets the lab install (``udn_lab_existing_install``)
+must not run there already, unless this lab installed it (its marker entry ``existing-install-<component>`` in the
+lab's state record, written before the first change, so an interrupted install completes when re-run, and removed
+by that component's teardown). The lab never upgrades a
+helm release, re-applies a manifest or patches a CR that it did not install.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -62,6 +68,9 @@ INSTALL = {
     "ipam_extensions": "install kubevirt ipam-extensions",
 }
 
+
+OPT_IN_COMPONENTS = ("multus", "ovn_kubernetes", "kubevirt")
+"""The components ``udn_lab_existing_install`` may name."""
 
 # The opt-in that installs a component: cert-manager and ipam-extensions come with the lab's KubeVirt install.
 INSTALLED_BY = {"cert_manager": "kubevirt", "ipam_extensions": "kubevirt"}
@@ -232,6 +241,92 @@ def summary(checks, components):
                                                          "; ".join(c["problem"] for c in mine), "; ".join(fixes)))
     return "The existing cluster lacks {0} of the {1} things the lab needs from {2} (nothing was changed): {3}".format(
         len(failed), len(checks), ", ".join(components), " ".join(entries))
+
+
+# ---------------------------------------------------------------------------------------------- look first
+
+LOOK_FIRST = "not installed by someone else"
+INSTALL_MARKER = "existing-install-"
+"""Prefix of the lab state entries naming each component (``existing-install-multus``, ...) this lab installed on
+a cluster it did not build, recorded before the first change."""
+PRESENCE = {
+    "multus": [("DaemonSet", "kube-multus-ds")],
+    "ovn_kubernetes": [("Deployment", "ovnkube-control-plane"), ("DaemonSet", "ovnkube-node")],
+    "kubevirt": [("Deployment", "virt-operator")],
+    "cert_manager": [("Deployment", "cert-manager"), ("Deployment", "cert-manager-webhook")],
+    "ipam_extensions": [("Deployment", "kubevirt-ipam-controller-manager")],
+}
+"""What shows a component already runs: these workloads by name in any namespace (and, for KubeVirt, any KubeVirt
+CR)."""
+
+
+def installing(install):
+    """The components an opt-in list installs, in :data:`COMPONENTS` order (``kubevirt`` brings cert-manager and
+    ipam-extensions)."""
+    wanted = set(install or ())
+    return [c for c in COMPONENTS if c in wanted or INSTALLED_BY.get(c) in wanted]
+
+
+def recorded_installs(entries):
+    """The components this lab's state record says it installed (its :data:`INSTALL_MARKER` entries; KubeVirt's
+    brings cert-manager and ipam-extensions), in :data:`COMPONENTS` order."""
+    return installing([c for c in OPT_IN_COMPONENTS if INSTALL_MARKER + c in (entries or {})])
+
+
+def _ref(obj):
+    m = obj.get("metadata") or {}
+    return "{0} {1}/{2}".format(obj.get("kind") or "", m.get("namespace") or "", m.get("name") or "").strip()
+
+
+def install_checks(install, mine, presence, kubevirts):
+    """One check per component the lab would install: it does not run yet, or this lab installed it.
+
+    :param install: the opt-in (``udn_lab_existing_install``); expanded by :func:`installing`.
+    :param mine: components this lab installed earlier (:func:`recorded_installs`).
+    :param presence: ``{(kind, name): [objects in any namespace]}`` of :data:`PRESENCE`.
+    :param kubevirts: KubeVirt CRs (any namespace).
+    """
+    out = []
+    for component in installing(install):
+        found = []
+        for kind, name in PRESENCE[component]:
+            found += [_ref(dict(o, kind=kind)) for o in presence.get((kind, name)) or []]
+        if component == "kubevirt":
+            found += [_ref(dict(o, kind="KubeVirt")) for o in kubevirts or []]
+        by = INSTALLED_BY.get(component, component)
+        ok = not found or component in (mine or ())
+        out.append(_check(
+            component, LOOK_FIRST, ok, ", ".join(found) or None,
+            "{0} names {1}, and the cluster already runs {2} ({3}), which this lab did not install: the lab never "
+            "upgrades a helm release, re-applies a manifest or patches a CR it did not install".format(
+                OPT_IN_VARIABLE, by, component.replace("_", "-"), ", ".join(found)),
+            "drop {0} from {1}; the lab then checks the cluster's own {2} and changes nothing of it{3}".format(
+                by, OPT_IN_VARIABLE, component.replace("_", "-"),
+                "" if by == component else " (install KubeVirt v1.8.4 yourself, or remove the cluster's {0} "
+                "first)".format(component.replace("_", "-")))))
+    return out
+
+
+def install_summary(checks):
+    """The failure message of :func:`install_checks` (empty when all hold)."""
+    failed = [c for c in checks if not c["ok"]]
+    if not failed:
+        return ""
+    return "Look first: {0} (nothing was changed). Fix: {1}.".format(
+        "; ".join(c["problem"] for c in failed), "; ".join(sorted(set(c["fix"] for c in failed))))
+
+
+def read_presence(api, components):
+    """What :func:`install_checks` needs, for the components an opt-in installs (lists and gets only)."""
+    presence = {}
+    for component in components:
+        for kind, name in PRESENCE[component]:
+            presence[(kind, name)] = api.list("apps/v1", kind, None, field_selector="metadata.name={0}".format(name))
+    kubevirts = []
+    if "kubevirt" in components and api.get("apiextensions.k8s.io/v1", "CustomResourceDefinition",
+                                            "kubevirts.kubevirt.io") is not None:
+        kubevirts = api.list("kubevirt.io/v1", "KubeVirt")
+    return presence, kubevirts
 
 
 def read_cluster(api, components):

@@ -33,6 +33,11 @@ description:
     the ServiceCIDR C(kubernetes) (else kubeadm's C(kube-system/kubeadm-config)), the pod CIDRs from kubeadm's
     C(networking.podSubnet) (else the C(--cluster-cidr) of the kube-controller-manager pod), and whether KubeVirt
     should emulate, from the nodes' allocatable C(devices.kubevirt.io/kvm) (known only where KubeVirt runs).
+  - With O(install), it looks first at what the lab would install by opt-in - each of those components (C(kubevirt)
+    brings C(cert_manager) and C(ipam_extensions)) must not run on the cluster yet, unless this lab installed it
+    (its entry C(existing-install-<component>) in the lab state record of O(lab)). Found by its workloads by name in any namespace
+    (C(kube-multus-ds); C(ovnkube-control-plane), C(ovnkube-node); C(virt-operator) or any KubeVirt CR;
+    C(cert-manager), C(cert-manager-webhook); C(kubevirt-ipam-controller-manager)).
   - Read-only (lists and gets); never reports a change; supports check mode.
 author:
   - ovnk.udn_lab maintainers (@ovnk)
@@ -51,6 +56,18 @@ options:
       - Also read the API server's endpoint, the pod and service CIDRs and the nodes' KVM (RV(wiring)).
     type: bool
     default: false
+  install:
+    description:
+      - The components the lab will install by opt-in (C(udn_lab_existing_install)); see the description.
+    type: list
+    elements: str
+    choices: [multus, ovn_kubernetes, kubevirt]
+    default: []
+  lab:
+    description:
+      - The lab whose state record tells what it installed earlier (C(kube-system/ovnk-udn-lab-state-<lab>)).
+      - Needed with O(install).
+    type: str
   ip_family:
     description:
       - The lab's families; RV(wiring) keeps the addresses and CIDRs of these only.
@@ -98,6 +115,18 @@ checks:
     fix:
       description: How to fix it, or how to let the lab install the component (null when it holds).
       type: str
+installing:
+  description: The components the lab will install (O(install) with what C(kubevirt) brings).
+  returned: always
+  type: list
+  elements: str
+  sample: [kubevirt, cert_manager, ipam_extensions]
+installed_by_lab:
+  description: The components the lab's state record says this lab installed earlier (they may be changed).
+  returned: always
+  type: list
+  elements: str
+  sample: []
 wiring:
   description: How the cluster is wired, with O(wiring); each value null or empty when no source has it.
   returned: when O(wiring) is true
@@ -138,6 +167,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import An
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import clusternet
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import preflight
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import state
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError
 
 
@@ -145,18 +175,30 @@ def argument_spec():
     spec = dict(k8s.AUTH_ARG_SPEC)
     spec.update(components=dict(type="list", elements="str", required=True, choices=list(preflight.COMPONENTS)),
                 wiring=dict(type="bool", default=False),
+                install=dict(type="list", elements="str", default=[], choices=["multus", "ovn_kubernetes", "kubevirt"]),
+                lab=dict(type="str"),
                 ip_family=dict(type="str", default="ipv4", choices=list(clusternet.FAMILIES)))
     return spec
 
 
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if module.params["install"] and not module.params["lab"]:
+        module.fail_json(msg="install needs lab: the lab whose state record tells what it installed earlier")
     components = [c for c in preflight.COMPONENTS if c in module.params["components"]]
 
     def flow(api):
         checks = preflight.assess(components, *preflight.read_cluster(api, components))
-        message = preflight.summary(checks, components)
-        result = {"checks": checks, "missing": sum(1 for c in checks if not c["ok"])}
+        installing = preflight.installing(module.params["install"])
+        mine = []
+        if installing:
+            mine = preflight.recorded_installs(state.load_entries(api, state.configmap_name(module.params["lab"])))
+            checks += preflight.install_checks(module.params["install"], mine, *preflight.read_presence(api, installing))
+        needed = [c for c in checks if c["check"] != preflight.LOOK_FIRST]
+        looked = [c for c in checks if c["check"] == preflight.LOOK_FIRST]
+        message = " ".join(m for m in (preflight.summary(needed, components), preflight.install_summary(looked)) if m)
+        result = {"checks": checks, "missing": sum(1 for c in checks if not c["ok"]), "installing": installing,
+                  "installed_by_lab": mine}
         if module.params["wiring"]:
             result["wiring"] = clusternet.read(api, module.params["ip_family"])
         if message:

@@ -86,7 +86,7 @@ class Lab(object):
         """Restart the simulators and data plane with the scenario's settings plus ``faults`` (run_sim keys)."""
         settings = yaml.safe_load(self.config.read_text())
         for key, value in faults.items():
-            section = {"leak": "dataplane", "migration_fail": "kubevirt"}[key]
+            section = {"leak": "dataplane", "migration_fail": "kubevirt", "node_kvm": "kubevirt"}[key]
             settings.setdefault(section, {})[key] = value
         path = self.ephemeral / "sim-faults.yml"
         path.write_text(yaml.safe_dump(settings))

@@ -184,15 +184,36 @@ LAB_LABELS = ("app.kubernetes.io/managed-by-", "udn-lab.ovnk.io/lab-")
 
 
 def test_a_users_cluster_keeps_all_but_the_labs_own_objects_and_teardown_gives_it_back(lab, tmp_path):
-    """Existing mode on a "user's" cluster, made from this one to differ from the lab's defaults: the OVN-Kubernetes
-    release upgraded to MTU 1300, no lab labels on anything, the kind lab's workshops removed. Snapshot it read-only;
-    site.yml in existing mode (both workshops and the migration) may change only its own labelled namespaces, what is
-    in them and its one state record, and its MTU claims expect the cluster's 1300; its teardown then gives the
+    """Existing mode on a "user's" cluster, made from this one to differ from the lab's defaults: OVN-Kubernetes
+    re-installed as another helm release (``ovnk-user``) with MTU 1300, KubeVirt without emulation on nodes that have
+    KVM, no lab labels on anything, the kind lab's workshops removed. Snapshot it read-only; site.yml in existing mode
+    (both workshops and the migration) may change only its own labelled namespaces, what is in them and its one state
+    record; its MTU claims expect the cluster's 1300 and its VMs run without emulation; its teardown then gives the
     snapshot back exactly. (What it changed is printed for the log: the closing note reports it.)"""
-    rc, out = lab.playbook("playbooks/cluster.yml", "-e", "ovn_kubernetes_mtu=1300")
-    assert rc == 0, "helm upgrade to MTU 1300 failed:\n" + out[-6000:]
+    helm = str(next((lab.ephemeral / "lab" / "cache").glob("helm-*/*/helm")))
+    kubeconfig = str(lab.ephemeral / "lab" / "kubeconfig")
+    gone = subprocess.run([helm, "uninstall", "ovn-kubernetes", "-n", "default", "--wait", "--kubeconfig", kubeconfig],
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    rc, out = lab.playbook("playbooks/cluster.yml", "-e", "ovn_kubernetes_mtu=1300",
+                           "-e", "ovn_kubernetes_release_name=ovnk-user")
+    assert rc == 0, "helm install of ovnk-user with MTU 1300 failed:\n" + out[-6000:]
+    releases = subprocess.run([helm, "list", "-A", "-q", "--kubeconfig", kubeconfig], capture_output=True, text=True,
+                              check=True, timeout=120).stdout.split()
+    assert releases == ["ovnk-user"], releases
     rc, out = lab.playbook("playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=workloads")
     assert rc == 0, "teardown of the kind lab's workshops failed:\n" + out[-6000:]
+    # nodes with /dev/kvm (virt-handler's device plugin makes devices.kubevirt.io/kvm allocatable), no emulation
+    lab.restart_sim(node_kvm=True)
+    no_emulation = {"spec": {"configuration": {"developerConfiguration": {"useEmulation": False}}}}
+    proc = lab.kubectl("patch", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "--type", "merge", "-p",
+                       json.dumps(no_emulation))
+    assert proc.returncode == 0, proc.stderr
+    deadline = time.monotonic() + 60
+    while lab.kubectl("get", "nodes", "-o", r"jsonpath={.items[*].status.allocatable.devices\.kubevirt\.io/kvm}"
+                      ).stdout.split() != ["1k"] * 3:
+        assert time.monotonic() < deadline, "the nodes never advertised devices.kubevirt.io/kvm"
+        time.sleep(1)
     for args in (["crd", "--all"], ["ns", "--all"], ["ds,deploy", "-A", "--all"], ["kubevirts.kubevirt.io", "-A", "--all"]):
         proc = lab.kubectl("label", *(args + list(LAB_LABELS)))
         assert proc.returncode == 0, proc.stderr
@@ -211,6 +232,9 @@ def test_a_users_cluster_keeps_all_but_the_labs_own_objects_and_teardown_gives_i
     results = json.loads((tmp_path / ".ovnk-udn-lab" / "existing" / "report" / "data" / "pods.json").read_text())
     mtu = [r for r in results["results"] if r["id"].endswith("-mtu")]
     assert mtu and all(r["status"] == "correct" and "mtu 1300" in r["detail"] for r in mtu), mtu
+    launchers = json.loads(lab.kubectl("get", "pods", "-A", "-l", "kubevirt.io=virt-launcher", "-o", "json").stdout)["items"]
+    assert launchers and all(p["spec"]["containers"][0]["resources"]["requests"].get("devices.kubevirt.io/kvm") == "1"
+                             for p in launchers), "the VMs did not run without emulation"
     after = sim_lab.cluster_snapshot(lab.kubectl)
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     labels = json.loads(lab.kubectl("get", "ns", "-l", "udn-lab.ovnk.io/lab=existing,app.kubernetes.io/managed-by=ovnk.udn_lab",

@@ -120,7 +120,11 @@ def cluster(tmp_path_factory, upstream_dir):
     try:
         for crd in ("k8s.ovn.org_userdefinednetworks.yaml", "k8s.ovn.org_clusteruserdefinednetworks.yaml"):
             kubectl(kubeconfig, "apply", "--server-side", "-f", str(upstream_dir / "ovn-kubernetes-v1.3.0" / crd))
-        kubectl(kubeconfig, "apply", "--server-side", "-f", str(SIM_DIR / "standins" / "manifests" / "kubevirt-operator.yaml"))
+        # KubeVirt's CRDs only (no operator runs here: "no KubeVirt")
+        operator = yaml.safe_load_all((SIM_DIR / "standins" / "manifests" / "kubevirt-operator.yaml").read_text())
+        crds = [d for d in operator if d and d.get("kind") == "CustomResourceDefinition"]
+        kubectl(kubeconfig, "apply", "--server-side", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                                   "items": crds}))
         deadline = time.time() + 60
         while kubectl(kubeconfig, "get", "virtualmachines.kubevirt.io", "-A", check=False).returncode != 0:
             assert time.time() < deadline, "the VM CRD did not become established"
@@ -253,3 +257,105 @@ def test_existing_mode_with_the_pod_workshop_alone_does_not_ask_for_kubevirt(clu
     assert "the lab needs from multus, ovn_kubernetes (nothing was changed)" in out, out[-4000:]
     for absent in ("KubeVirt CR", "cert-manager-webhook", "kubevirt-ipam-controller-manager", "persistent IPs"):
         assert absent not in out.split("the lab needs from", 1)[1], (absent, out[-4000:])
+
+
+def test_existing_mode_never_installs_over_what_the_cluster_already_runs(cluster):
+    """Look first: the user runs their own OVN-Kubernetes (here its control-plane Deployment, in another namespace
+    and under any release name). Opting in to install OVN-Kubernetes is refused before any change, naming what was
+    found and the fix; the cluster is left as it was."""
+    kubeconfig, home = cluster
+    theirs = {"apiVersion": "apps/v1", "kind": "Deployment",
+              "metadata": {"name": "ovnkube-control-plane", "namespace": "ovnk-user"},
+              "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "theirs"}},
+                       "template": {"metadata": {"labels": {"app": "theirs"}},
+                                    "spec": {"containers": [{"name": "c", "image": "theirs:1"}]}}}}
+    kubectl(kubeconfig, "create", "namespace", "ovnk-user")
+    try:
+        kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(theirs))
+        before = infra_snapshot(kubeconfig)
+        rc, out = existing_mode(kubeconfig, home, "playbooks/cluster.yml",
+                                "-e", json.dumps({"udn_lab_existing_install": ["ovn_kubernetes"],
+                                                  "kind_cluster_api_server_internal_url": "https://172.18.0.2:6443"}))
+        assert rc != 0, out[-3000:]
+        assert ("Look first: udn_lab_existing_install names ovn_kubernetes, and the cluster already runs ovn-kubernetes "
+                "(Deployment ovnk-user/ovnkube-control-plane), which this lab did not install") in out, out[-4000:]
+        assert "drop ovn_kubernetes from udn_lab_existing_install; the lab then checks the cluster's own" in out
+        build_play = out.split("PLAY [Build the workshop cluster]", 1)[1]
+        assert "ovnk.udn_lab.multus :" not in build_play, build_play[-4000:]
+        after = infra_snapshot(kubeconfig)
+        assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
+    finally:
+        kubectl(kubeconfig, "delete", "namespace", "ovnk-user", "--wait=true", check=False)
+
+
+def multus_opt_in(home, upstream_dir):
+    """Extra vars (JSON) that opt in to installing multus from a mirror of the simulated lab, and check nothing else
+    (this cluster runs no OVN-Kubernetes)."""
+    import mirror
+
+    if not (home / "mirror" / "versions-override.yml").exists():
+        mirror.build(home / "mirror", upstream_dir, [build.bin_dir()], allow_missing=True, log=lambda *a: None)
+    # the mirror's stand-ins have their own sha256, which it writes as an override (as molecule/sim does)
+    override = yaml.safe_load((home / "mirror" / "versions-override.yml").read_text())["udn_lab_versions_override"]
+    return json.dumps({"udn_lab_existing_install": ["multus"], "udn_lab_existing_preflight": [],
+                       "udn_lab_workshops": ["pods"], "udn_lab_mirror_dir": str(home / "mirror"),
+                       "udn_lab_versions_override": override})
+
+
+def test_an_opt_in_install_never_takes_over_an_object_it_did_not_make(cluster, upstream_dir):
+    """The NetworkAttachmentDefinition CRD is there, unlabelled (someone else installed it), though multus does not
+    run: opting in to multus reads every object of its manifests first and refuses before applying anything."""
+    kubeconfig, home = cluster
+    opt_in = multus_opt_in(home, upstream_dir)
+    multus = yaml.safe_load_all((upstream_dir / "multus-cni-v4.1.3" / "multus-daemonset.yml").read_text())
+    nad = [d for d in multus if d and d["kind"] == "CustomResourceDefinition"]
+    kubectl(kubeconfig, "apply", "--server-side", "-f", "-", stdin=json.dumps(nad[0]))
+    try:
+        before = infra_snapshot(kubeconfig)
+        rc, out = existing_mode(kubeconfig, home, "playbooks/cluster.yml", "-e", opt_in)
+        assert rc != 0, out[-3000:]
+        assert ("1 object(s) exist that this lab did not make (they lack its labels app.kubernetes.io/managed-by="
+                "ovnk.udn_lab, udn-lab.ovnk.io/lab=existing): CustomResourceDefinition "
+                "network-attachment-definitions.k8s.cni.cncf.io. The lab never takes over an object it does not own "
+                "(nothing was applied). Fix: drop multus from udn_lab_existing_install") in out, out[-4000:]
+        assert "Apply the CRD files" not in out.split("Refuse to take over", 1)[1], out[-4000:]
+        after = infra_snapshot(kubeconfig)
+        # the one change: the marker saying this lab installs multus (the re-run and the teardown rely on it)
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        assert changed == [("ConfigMap", "kube-system", "ovnk-udn-lab-state-existing")], changed
+    finally:
+        kubectl(kubeconfig, "delete", "crd", nad[0]["metadata"]["name"], check=False)
+    rc, out = existing_mode(kubeconfig, home, "playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=cluster")
+    assert rc == 0, out[-4000:]
+    assert kubectl(kubeconfig, "get", "configmap", "-n", "kube-system", "ovnk-udn-lab-state-existing",
+                   check=False).returncode != 0
+
+
+def test_an_interrupted_opt_in_install_is_removed_by_a_cluster_teardown(cluster, upstream_dir):
+    """Opt-in multus on a cluster without it (its CRDs go in first), while the cluster also lacks OVN-Kubernetes:
+    the run fails after installing multus's CRDs, as an interrupted run would. The lab recorded beforehand that it
+    installs multus, so a re-run is not refused as installing over someone else's, and a cluster teardown removes
+    exactly what it installed (never calling kind): the cluster is as it was."""
+    kubeconfig, home = cluster
+    opt_in = multus_opt_in(home, upstream_dir)
+    before = infra_snapshot(kubeconfig)
+    for attempt in (1, 2):
+        rc, out = existing_mode(kubeconfig, home, "playbooks/cluster.yml", "-e", opt_in)
+        assert rc != 0 and "Look first" not in out, (attempt, out[-4000:])
+        assert "ovnk.udn_lab.ovn_kubernetes :" in out and "no Deployment named ovnkube-control-plane" in out, out[-4000:]
+        crd = kubectl(kubeconfig, "get", "crd", "network-attachment-definitions.k8s.cni.cncf.io", "-o", "json")
+        assert json.loads(crd.stdout)["metadata"]["labels"][LAB_LABEL] == "existing"
+        record = json.loads(kubectl(kubeconfig, "get", "configmap", "-n", "kube-system", "ovnk-udn-lab-state-existing",
+                                    "-o", "json").stdout)
+        assert "existing-install-multus" in record["data"], record["data"].keys()
+    rc, out = existing_mode(kubeconfig, home, "playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=cluster")
+    assert rc == 0, out[-4000:]
+    assert "It removes what this lab installed on it by opt-in, as its record names: multus." in out, out[-4000:]
+    assert "Delete the kind cluster :" not in out.split("Read the lab state record", 1)[1]
+    after = infra_snapshot(kubeconfig)
+    assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
+    # with nothing left to undo, it says so and changes nothing
+    rc, out = existing_mode(kubeconfig, home, "playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=cluster")
+    assert rc == 0 and "Nothing to undo: the lab state record names no component this lab installed on it." in out, \
+        out[-4000:]
+    assert infra_snapshot(kubeconfig) == after

@@ -47,3 +47,20 @@ def test_a_missing_cluster_name_is_refused():
 def test_label_problems_accept_what_kubernetes_accepts():
     assert ownership.label_problems({"a.b/c_d-e.f": "A-z_0.9", "x": "", "k8s.ovn.org/zone-name": "n" * 63}) == []
     assert ownership.label_problems({"x": "n" * 64}) != []
+
+
+def test_foreign_names_existing_objects_that_lack_a_lab_label():
+    labels = {"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": "existing"}
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "network-attachment-definitions.k8s.cni.cncf.io"}}
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "kube-multus-ds", "namespace": "kube-system"}}
+    sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "multus", "namespace": "kube-system"}}
+    stored = [{"metadata": {"labels": {"app.kubernetes.io/managed-by": "ovnk.udn_lab"}}},   # half the lab's
+              {"metadata": {"labels": dict(labels)}},                                       # the lab's
+              None]                                                                          # not there yet
+    assert ownership.foreign([crd, ds, sa], stored, labels) == [
+        {"object": "CustomResourceDefinition network-attachment-definitions.k8s.cni.cncf.io",
+         "labels": {"app.kubernetes.io/managed-by": "ovnk.udn_lab"}}]
+    other = [{"metadata": {"labels": dict(labels, **{"udn-lab.ovnk.io/lab": "another"})}}]
+    assert [f["object"] for f in ownership.foreign([ds], other, labels)] == ["DaemonSet kube-system/kube-multus-ds"]
+    assert ownership.foreign([ds], [{"metadata": {}}], labels)[0]["labels"] == {}

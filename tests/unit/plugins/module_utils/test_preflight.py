@@ -178,3 +178,26 @@ def test_read_cluster_only_reads():
     assert ("list", "kubevirt.io/v1", "KubeVirt") in calls
     assert ("get", "apiextensions.k8s.io/v1", "CustomResourceDefinition", preflight.IPAMCLAIM_CRD) in calls
     assert list(crds) == ["kubevirts.kubevirt.io"]
+
+
+def test_installing_expands_kubevirt_and_keeps_component_order():
+    assert preflight.installing(["kubevirt", "multus"]) == ["multus", "kubevirt", "cert_manager", "ipam_extensions"]
+    assert preflight.installing([]) == []
+
+
+def test_recorded_installs_reads_the_markers_only():
+    assert preflight.recorded_installs({"existing-install-ovn_kubernetes": {}, "existing-install-multus": None,
+                                        "kubevirt": {}}) == ["multus", "ovn_kubernetes"]
+    assert preflight.recorded_installs({"existing-install-kubevirt": {}}) == ["kubevirt", "cert_manager", "ipam_extensions"]
+    assert preflight.recorded_installs(None) == []
+
+
+def test_install_checks_find_a_kubevirt_cr_and_spare_what_the_lab_installed():
+    kv = [{"metadata": {"name": "kubevirt", "namespace": "kubevirt"}}]
+    checks = preflight.install_checks(["kubevirt"], [], {}, kv)
+    assert [(c["component"], c["ok"], c["found"]) for c in checks] == [
+        ("kubevirt", False, "KubeVirt kubevirt/kubevirt"), ("cert_manager", True, None), ("ipam_extensions", True, None)]
+    assert preflight.install_checks(["kubevirt"], ["kubevirt"], {}, kv)[0]["ok"] is True
+    assert preflight.install_summary(checks).startswith("Look first: udn_lab_existing_install names kubevirt, and the "
+                                                        "cluster already runs kubevirt (KubeVirt kubevirt/kubevirt)")
+    assert preflight.install_summary(checks[1:]) == ""

@@ -66,3 +66,47 @@ def test_network_reads_how_the_cluster_is_wired_and_reports_it_even_without_comp
     out = run_main(monkeypatch, cluster_preflight, api, {"components": []}, capsys)
     assert "wiring" not in out
     assert not any(len(c) > 2 and c[2] == "EndpointSlice" for c in api.calls), api.calls
+
+
+def deployment(name, namespace):
+    return {"kind": "Deployment", "metadata": {"name": name, "namespace": namespace, "generation": 1},
+            "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1,
+                       "readyReplicas": 1}}
+
+
+def test_look_first_refuses_to_install_over_what_the_cluster_already_runs(monkeypatch, capsys):
+    """The user's OVN-Kubernetes (another namespace, any release name) and cert-manager are found before the lab
+    would install its own over them; nothing is written."""
+    api = FakeApi(Clock(), {"Deployment": [deployment("ovnkube-control-plane", "ovnk-user"),
+                                           deployment("cert-manager-webhook", "cert-manager")],
+                            "DaemonSet": [daemonset("ovnkube-node", "ovnk-user")]})
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "install": ["ovn_kubernetes", "kubevirt", "multus"],
+                                                         "lab": "existing"}, capsys, check_mode=True)
+    assert out["failed"] is True and out["changed"] is False and out["installed_by_lab"] == []
+    assert out["installing"] == ["multus", "ovn_kubernetes", "kubevirt", "cert_manager", "ipam_extensions"]
+    refused = [(c["component"], c["found"]) for c in out["checks"] if not c["ok"]]
+    assert refused == [("ovn_kubernetes", "Deployment ovnk-user/ovnkube-control-plane, DaemonSet ovnk-user/ovnkube-node"),
+                       ("cert_manager", "Deployment cert-manager/cert-manager-webhook")]
+    assert out["msg"].startswith("Look first: udn_lab_existing_install names ovn_kubernetes, and the cluster already "
+                                 "runs ovn-kubernetes (Deployment ovnk-user/ovnkube-control-plane, DaemonSet "
+                                 "ovnk-user/ovnkube-node), which this lab did not install")
+    assert "udn_lab_existing_install names kubevirt, and the cluster already runs cert-manager" in out["msg"]
+    assert "drop ovn_kubernetes from udn_lab_existing_install; the lab then checks the cluster's own" in out["msg"]
+    assert all(call[0] in ("client", "list", "get") for call in api.calls), api.calls
+
+
+def test_look_first_lets_the_lab_finish_what_it_installed_itself(monkeypatch, capsys):
+    """An interrupted install: multus runs, and the lab's marker (written before its first change) names it."""
+    marker = '{"schema": 1}'
+    api = FakeApi(Clock(), {"DaemonSet": [daemonset("kube-multus-ds", "kube-system")],
+                            "ConfigMap": [{"metadata": {"name": "ovnk-udn-lab-state-existing", "namespace": "kube-system"},
+                                           "data": {"existing-install-multus": marker}}]})
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "install": ["multus"], "lab": "existing"},
+                   capsys)
+    assert not out.get("failed") and out["installed_by_lab"] == ["multus"] and out["installing"] == ["multus"]
+    # another lab's marker does not count
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "install": ["multus"], "lab": "other"}, capsys)
+    assert out["failed"] is True and out["installed_by_lab"] == []
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "install": ["multus"]}, capsys)
+    assert out["failed"] is True and "install needs lab" in out["msg"]
