@@ -273,6 +273,12 @@ def recorded_installs(entries):
     return installing([c for c in OPT_IN_COMPONENTS if INSTALL_MARKER + c in (entries or {})])
 
 
+def recorded_facts(entries):
+    """``{component: the facts of its marker}`` of the components this lab's state record says it installed."""
+    return dict((c, ((entries or {}).get(INSTALL_MARKER + c) or {}).get("facts") or {})
+                for c in OPT_IN_COMPONENTS if INSTALL_MARKER + c in (entries or {}))
+
+
 def _ref(obj):
     m = obj.get("metadata") or {}
     return "{0} {1}/{2}".format(obj.get("kind") or "", m.get("namespace") or "", m.get("name") or "").strip()

@@ -127,6 +127,13 @@ installed_by_lab:
   type: list
   elements: str
   sample: []
+install_records:
+  description:
+    - The facts this lab recorded with each component it installed earlier (for C(ovn_kubernetes), C(zone_labelled)
+      - the nodes whose zone label it set, which a cluster teardown removes).
+  returned: always
+  type: dict
+  sample: {"ovn_kubernetes": {"zone_labelled": ["node-1"]}}
 wiring:
   description: How the cluster is wired, with O(wiring); each value null or empty when no source has it.
   returned: when O(wiring) is true
@@ -190,15 +197,16 @@ def main():
     def flow(api):
         checks = preflight.assess(components, *preflight.read_cluster(api, components))
         installing = preflight.installing(module.params["install"])
-        mine = []
+        mine, records = [], {}
         if installing:
-            mine = preflight.recorded_installs(state.load_entries(api, state.configmap_name(module.params["lab"])))
+            entries = state.load_entries(api, state.configmap_name(module.params["lab"]))
+            mine, records = preflight.recorded_installs(entries), preflight.recorded_facts(entries)
             checks += preflight.install_checks(module.params["install"], mine, *preflight.read_presence(api, installing))
         needed = [c for c in checks if c["check"] != preflight.LOOK_FIRST]
         looked = [c for c in checks if c["check"] == preflight.LOOK_FIRST]
         message = " ".join(m for m in (preflight.summary(needed, components), preflight.install_summary(looked)) if m)
         result = {"checks": checks, "missing": sum(1 for c in checks if not c["ok"]), "installing": installing,
-                  "installed_by_lab": mine}
+                  "installed_by_lab": mine, "install_records": records}
         if module.params["wiring"]:
             result["wiring"] = clusternet.read(api, module.params["ip_family"])
         if message:

@@ -359,3 +359,27 @@ def test_an_interrupted_opt_in_install_is_removed_by_a_cluster_teardown(cluster,
     assert rc == 0 and "Nothing to undo: the lab state record names no component this lab installed on it." in out, \
         out[-4000:]
     assert infra_snapshot(kubeconfig) == after
+
+
+def test_an_opt_in_ovn_kubernetes_install_and_its_teardown_give_the_cluster_back(cluster, upstream_dir):
+    """Opt-in multus and OVN-Kubernetes on a cluster without them: the lab installs them over the wiring it read,
+    labels the nodes' zones (none had one) and records which; a cluster teardown uninstalls both and removes exactly
+    those zone labels: the cluster is as it was."""
+    kubeconfig, home = cluster
+    opt_in = json.loads(multus_opt_in(home, upstream_dir))
+    opt_in["udn_lab_existing_install"] = ["multus", "ovn_kubernetes"]
+    before = infra_snapshot(kubeconfig)
+    rc, out = existing_mode(kubeconfig, home, "playbooks/cluster.yml", "-e", json.dumps(opt_in))
+    assert rc == 0, out[-6000:]
+    nodes = json.loads(kubectl(kubeconfig, "get", "nodes", "-o", "json").stdout)["items"]
+    assert all(n["metadata"]["labels"].get("k8s.ovn.org/zone-name") == n["metadata"]["name"] for n in nodes), nodes
+    record = json.loads(kubectl(kubeconfig, "get", "configmap", "-n", "kube-system", "ovnk-udn-lab-state-existing",
+                                "-o", "json").stdout)["data"]
+    marker = json.loads(record["existing-install-ovn_kubernetes"])
+    assert marker["facts"]["zone_labelled"] == sorted(n["metadata"]["name"] for n in nodes), marker
+    rc, out = existing_mode(kubeconfig, home, "playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=cluster")
+    assert rc == 0, out[-6000:]
+    assert "It removes what this lab installed on it by opt-in, as its record names: multus, ovn_kubernetes, and " \
+           "the zone labels it set on " in out, out[-4000:]
+    after = infra_snapshot(kubeconfig)
+    assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []

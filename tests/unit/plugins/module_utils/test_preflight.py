@@ -201,3 +201,9 @@ def test_install_checks_find_a_kubevirt_cr_and_spare_what_the_lab_installed():
     assert preflight.install_summary(checks).startswith("Look first: udn_lab_existing_install names kubevirt, and the "
                                                         "cluster already runs kubevirt (KubeVirt kubevirt/kubevirt)")
     assert preflight.install_summary(checks[1:]) == ""
+
+
+def test_recorded_facts_are_those_of_the_markers():
+    entries = {"existing-install-ovn_kubernetes": {"facts": {"zone_labelled": ["a"]}}, "existing-install-multus": None,
+               "ovn_kubernetes": {"facts": {"x": 1}}}
+    assert preflight.recorded_facts(entries) == {"multus": {}, "ovn_kubernetes": {"zone_labelled": ["a"]}}

@@ -98,13 +98,14 @@ def test_look_first_refuses_to_install_over_what_the_cluster_already_runs(monkey
 
 def test_look_first_lets_the_lab_finish_what_it_installed_itself(monkeypatch, capsys):
     """An interrupted install: multus runs, and the lab's marker (written before its first change) names it."""
-    marker = '{"schema": 1}'
+    marker = '{"schema": 1, "facts": {"zone_labelled": ["n1"]}}'
     api = FakeApi(Clock(), {"DaemonSet": [daemonset("kube-multus-ds", "kube-system")],
                             "ConfigMap": [{"metadata": {"name": "ovnk-udn-lab-state-existing", "namespace": "kube-system"},
                                            "data": {"existing-install-multus": marker}}]})
     out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "install": ["multus"], "lab": "existing"},
                    capsys)
     assert not out.get("failed") and out["installed_by_lab"] == ["multus"] and out["installing"] == ["multus"]
+    assert out["install_records"] == {"multus": {"zone_labelled": ["n1"]}}
     # another lab's marker does not count
     out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "install": ["multus"], "lab": "other"}, capsys)
     assert out["failed"] is True and out["installed_by_lab"] == []
