@@ -131,20 +131,11 @@ changed_nodes:
   sample: [ovn-k-helm-control-plane, ovn-k-helm-worker]
 """
 
-import copy
+import functools
 
-from ansible_collections.kubernetes.core.plugins.module_utils.args_common import (
-    AUTH_ARG_SPEC,
-)
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
-    get_api_client,
-)
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import (
-    AnsibleK8SModule,
-)
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import (
-    CoreException,
-)
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
+from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.zones import (
     ZONE_LABEL,
     ZoneError,
@@ -153,11 +144,9 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils.zones import (
     zone_labels_required,
 )
 
-MERGE_PATCH = "application/merge-patch+json"
-
 
 def argument_spec():
-    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec = dict(k8s.AUTH_ARG_SPEC)
     spec.update(
         nodes=dict(type="list", elements="str", default=[]),
         zones=dict(type="dict", default={}),
@@ -168,18 +157,10 @@ def argument_spec():
     return spec
 
 
-def _as_dict(obj):
-    return obj.to_dict() if hasattr(obj, "to_dict") else obj
-
-
-def run(module, client):
-    """List the nodes, plan, patch what differs (unless check mode) and exit."""
+def flow(module, api):
+    """List the nodes, plan, patch what differs (a JSON merge patch of the label only; not in check mode)."""
     params = module.params
-    resource = client.resource("Node", "v1")
-    try:
-        nodes = _as_dict(client.get(resource)).get("items") or []
-    except Exception as exc:  # the dynamic client raises many types; report any of them
-        module.fail_json(msg="Could not list nodes: %s" % exc)
+    nodes = api.list("v1", "Node")
     try:
         entries = plan(
             nodes,
@@ -189,20 +170,18 @@ def run(module, client):
             state=params["state"],
         )
     except ZoneError as exc:
-        module.fail_json(msg="node_zone_labels: %s" % exc)
+        raise FlowError("node_zone_labels: %s" % exc)
 
     if not module.check_mode:
         for entry in entries:
             if not entry["patch"]:
                 continue
             try:
-                client.patch(resource, entry["patch"], name=entry["name"], content_type=MERGE_PATCH)
-            except Exception as exc:
+                api.patch("v1", "Node", entry["name"], entry["patch"])
+            except Exception as exc:  # the client raises many types; name the node and what was already done
                 done = [e["name"] for e in entries if e["changed"] and e["name"] < entry["name"]]
-                module.fail_json(
-                    msg="Could not label node %s: %s (already labelled in this run: %s)"
-                    % (entry["name"], exc, ", ".join(done) or "none")
-                )
+                raise FlowError("Could not label node %s: %s (already labelled in this run: %s)"
+                                % (entry["name"], k8s.describe_error(exc), ", ".join(done) or "none"))
 
     summary = summarize(entries)
     result = dict(
@@ -213,7 +192,7 @@ def run(module, client):
     )
     if module._diff:
         result["diff"] = summary["diff"]
-    module.exit_json(**result)
+    return result
 
 
 def main():
@@ -221,11 +200,7 @@ def main():
     version = module.params["ovn_kubernetes_version"]
     if version is not None and not zone_labels_required(version):
         module.exit_json(changed=False, required=False, nodes=[], changed_nodes=[])
-    try:
-        client = get_api_client(module)
-    except CoreException as exc:
-        module.fail_from_exception(exc)
-    run(module, client)
+    k8s.exit_flow(module, functools.partial(flow, module), "list the nodes")
 
 
 if __name__ == "__main__":

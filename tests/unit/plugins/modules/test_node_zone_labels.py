@@ -4,54 +4,37 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.ovnk.udn_lab.plugins.modules import node_zone_labels
+
+from fake_module_api import Clock, FakeApi, run_main
 
 LABEL = "k8s.ovn.org/zone-name"
 CP = "kind-control-plane"
 W1 = "kind-worker"
 
 
-class FakeNodes:
-    def __init__(self, nodes):
-        self.nodes = nodes
-
-    def to_dict(self):
-        return {"kind": "NodeList", "items": self.nodes}
-
-
-class FakeClient:
-    """Just enough of kubernetes.core's K8SClient: resource(), get(), patch()."""
+class Nodes(FakeApi):
+    """The one fake API, with the nodes; ``fail_patch`` names a node whose patch the API server refuses."""
 
     def __init__(self, nodes, fail_patch=None):
-        self.nodes = {n["metadata"]["name"]: n for n in nodes}
-        self.patches = []
+        super(Nodes, self).__init__(Clock(), {"Node": nodes})
         self.fail_patch = fail_patch
 
-    def resource(self, kind, api_version):
-        assert (kind, api_version) == ("Node", "v1")
-        return "nodes"
+    @property
+    def nodes(self):
+        return dict((n["metadata"]["name"], n) for n in self.objects["Node"])
 
-    def get(self, resource, **params):
-        assert resource == "nodes"
-        return FakeNodes(list(self.nodes.values()))
+    @property
+    def patches(self):
+        return [(c[3], c[6]) for c in self.calls if c[0] == "patch"]
 
-    def patch(self, resource, definition, name=None, content_type=None):
-        assert content_type == "application/merge-patch+json"
+    def patch(self, api_version, kind, name, body, namespace=None, content_type="application/merge-patch+json"):
+        assert (api_version, kind, content_type) == ("v1", "Node", "application/merge-patch+json")
         if name == self.fail_patch:
             raise RuntimeError("admission webhook denied the request")
-        self.patches.append((name, definition))
-        labels = self.nodes[name]["metadata"].setdefault("labels", {})
-        for key, value in definition["metadata"]["labels"].items():
-            if value is None:
-                labels.pop(key, None)
-            else:
-                labels[key] = value
+        return super(Nodes, self).patch(api_version, kind, name, body, namespace, content_type)
 
 
 def node(name, labels=None):
@@ -59,20 +42,14 @@ def node(name, labels=None):
 
 
 def run_module(client, monkeypatch, capsys, args=None, check=False, diff=False):
-    monkeypatch.setattr(node_zone_labels, "get_api_client", lambda module: client)
     args = dict(args or {})
-    if check:
-        args["_ansible_check_mode"] = True
     if diff:
         args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            node_zone_labels.main()
-    return json.loads(capsys.readouterr().out)
+    return run_main(monkeypatch, node_zone_labels, client, args, capsys, check_mode=check)
 
 
 def test_labels_unlabelled_nodes(monkeypatch, capsys):
-    client = FakeClient([node(CP), node(W1)])
+    client = Nodes([node(CP), node(W1)])
     result = run_module(client, monkeypatch, capsys)
     assert result["changed"] is True
     assert result["changed_nodes"] == [CP, W1]
@@ -84,9 +61,9 @@ def test_labels_unlabelled_nodes(monkeypatch, capsys):
 
 
 def test_second_run_is_unchanged(monkeypatch, capsys):
-    client = FakeClient([node(CP), node(W1)])
+    client = Nodes([node(CP), node(W1)])
     run_module(client, monkeypatch, capsys)
-    client.patches = []
+    client.calls = []
     result = run_module(client, monkeypatch, capsys)
     assert result["changed"] is False
     assert result["changed_nodes"] == []
@@ -94,7 +71,7 @@ def test_second_run_is_unchanged(monkeypatch, capsys):
 
 
 def test_already_labelled_changed_false(monkeypatch, capsys):
-    client = FakeClient([node(CP, {LABEL: CP, "keep": "me"})])
+    client = Nodes([node(CP, {LABEL: CP, "keep": "me"})])
     result = run_module(client, monkeypatch, capsys)
     assert result["changed"] is False
     assert result["nodes"] == [{"name": CP, "before": CP, "after": CP, "changed": False}]
@@ -102,7 +79,7 @@ def test_already_labelled_changed_false(monkeypatch, capsys):
 
 
 def test_check_mode_predicts_without_patching(monkeypatch, capsys):
-    client = FakeClient([node(CP, {LABEL: CP}), node(W1)])
+    client = Nodes([node(CP, {LABEL: CP}), node(W1)])
     result = run_module(client, monkeypatch, capsys, check=True)
     assert result["changed"] is True
     assert result["changed_nodes"] == [W1]
@@ -111,18 +88,18 @@ def test_check_mode_predicts_without_patching(monkeypatch, capsys):
 
 
 def test_diff_mode_reports_before_and_after(monkeypatch, capsys):
-    client = FakeClient([node(CP, {LABEL: "old"}), node(W1)])
+    client = Nodes([node(CP, {LABEL: "old"}), node(W1)])
     result = run_module(client, monkeypatch, capsys, check=True, diff=True)
     assert result["diff"] == {"before": {CP: "old", W1: None}, "after": {CP: CP, W1: W1}}
 
 
 def test_no_diff_key_without_diff_mode(monkeypatch, capsys):
-    result = run_module(FakeClient([node(CP)]), monkeypatch, capsys)
+    result = run_module(Nodes([node(CP)]), monkeypatch, capsys)
     assert "diff" not in result
 
 
 def test_per_node_changes_with_selection_and_zones(monkeypatch, capsys):
-    client = FakeClient([node(CP), node(W1, {LABEL: "zone-a"}), node("kind-worker2")])
+    client = Nodes([node(CP), node(W1, {LABEL: "zone-a"}), node("kind-worker2")])
     result = run_module(client, monkeypatch, capsys, args={"nodes": [W1, "kind-worker2"], "zones": {"kind-worker2": "zone-a", W1: "zone-a"}})
     assert result["nodes"] == [
         {"name": W1, "before": "zone-a", "after": "zone-a", "changed": False},
@@ -132,14 +109,14 @@ def test_per_node_changes_with_selection_and_zones(monkeypatch, capsys):
 
 
 def test_state_absent_removes_label(monkeypatch, capsys):
-    client = FakeClient([node(CP, {LABEL: CP, "keep": "me"}), node(W1)])
+    client = Nodes([node(CP, {LABEL: CP, "keep": "me"}), node(W1)])
     result = run_module(client, monkeypatch, capsys, args={"state": "absent"})
     assert result["changed_nodes"] == [CP]
     assert client.nodes[CP]["metadata"]["labels"] == {"keep": "me"}
 
 
 def test_unknown_node_fails_before_any_patch(monkeypatch, capsys):
-    client = FakeClient([node(CP)])
+    client = Nodes([node(CP)])
     result = run_module(client, monkeypatch, capsys, args={"nodes": [CP, "ghost"]})
     assert result["failed"] is True
     assert "ghost" in result["msg"]
@@ -147,7 +124,7 @@ def test_unknown_node_fails_before_any_patch(monkeypatch, capsys):
 
 
 def test_patch_failure_names_the_node(monkeypatch, capsys):
-    client = FakeClient([node(CP), node(W1)], fail_patch=W1)
+    client = Nodes([node(CP), node(W1)], fail_patch=W1)
     result = run_module(client, monkeypatch, capsys)
     assert result["failed"] is True
     assert "Could not label node %s" % W1 in result["msg"]
@@ -170,7 +147,7 @@ def test_documentation_options_match_argument_spec():
 
 
 def test_version_gate_v1_3_0_labels(monkeypatch, capsys):
-    client = FakeClient([node(CP)])
+    client = Nodes([node(CP)])
     result = run_module(client, monkeypatch, capsys, args={"ovn_kubernetes_version": "v1.3.0"})
     assert result["required"] is True
     assert result["changed_nodes"] == [CP]
@@ -178,14 +155,9 @@ def test_version_gate_v1_3_0_labels(monkeypatch, capsys):
 
 @pytest.mark.parametrize("version", ["v1.4.0", "master"])
 def test_version_gate_newer_does_nothing(monkeypatch, capsys, version):
-    def no_client(module):
-        raise AssertionError("the cluster must not be contacted")
-
-    monkeypatch.setattr(node_zone_labels, "get_api_client", no_client)
-    with patch_module_args({"ovn_kubernetes_version": version}):
-        with pytest.raises(SystemExit):
-            node_zone_labels.main()
-    result = json.loads(capsys.readouterr().out)
+    client = Nodes([node(CP)])
+    result = run_module(client, monkeypatch, capsys, args={"ovn_kubernetes_version": version})
     assert result["required"] is False
     assert result["changed"] is False
     assert result["nodes"] == []
+    assert client.calls == []  # the cluster was not contacted
