@@ -237,14 +237,29 @@ def test_injected_migration_failure(vms):
     assert after["status"]["nodeName"] == before["status"]["nodeName"]
 
 
+def patch_kubevirt(kcfg, use_emulation):
+    """Sets useEmulation and waits until virt-operator has reconciled that generation (status.observedGeneration),
+    as the cluster configuration virt-controller reads comes from the same informer: a VM created before that may be
+    rendered with the previous configuration, upstream as here."""
+    patch = {"spec": {"configuration": {"developerConfiguration": {"useEmulation": use_emulation}}}}
+    out = kubectl(kcfg, "patch", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "--type", "merge", "-p",
+                  json.dumps(patch), "-o", "json").stdout
+    generation = json.loads(out)["metadata"]["generation"]
+
+    def observed():
+        kv = get(kcfg, "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt")
+        return (kv.get("status") or {}).get("observedGeneration") == generation
+
+    wait_for("virt-operator to observe generation %s of the KubeVirt CR" % generation, observed)
+
+
 def test_without_emulation_a_vm_waits_for_a_node_with_kvm(vms):
     """KubeVirt v1.8.4 getRequiredResources: without useEmulation the launcher pod asks for devices.kubevirt.io/kvm,
     which nodes without /dev/kvm do not offer (allocatable 0): the real scheduler leaves it Pending and the VMI stays
     Scheduling with the pod's PodScheduled condition."""
     node = get(vms, "nodes")["items"][-1]["status"]
     assert node["capacity"]["devices.kubevirt.io/kvm"] == "1k" and node["allocatable"]["devices.kubevirt.io/kvm"] == "0"
-    patch = {"spec": {"configuration": {"developerConfiguration": {"useEmulation": False}}}}
-    kubectl(vms, "patch", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "--type", "merge", "-p", json.dumps(patch))
+    patch_kubevirt(vms, False)
     try:
         apply(vms, [vm("metal", "red-namespace")])
 
@@ -261,9 +276,7 @@ def test_without_emulation_a_vm_waits_for_a_node_with_kvm(vms):
         assert pod["spec"]["containers"][0]["resources"]["requests"]["devices.kubevirt.io/kvm"] == "1"
     finally:
         kubectl(vms, "delete", "-n", "red-namespace", "virtualmachines.kubevirt.io", "metal", "--wait=false", check=False)
-        patch["spec"]["configuration"]["developerConfiguration"]["useEmulation"] = True
-        kubectl(vms, "patch", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "--type", "merge", "-p",
-                json.dumps(patch))
+        patch_kubevirt(vms, True)
 
 
 def test_vmi_wait_rides_out_an_api_server_restart(vms, repo_root, tmp_path):
