@@ -33,6 +33,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import rollout
 
 COMPONENTS = ("multus", "ovn_kubernetes", "kubevirt", "cert_manager", "ipam_extensions")
@@ -165,8 +167,9 @@ def feature_checks(deployment, features):
     return out
 
 
-def kubevirt_checks(kubevirts):
-    """The KubeVirt CR: Available, and the l2bridge binding registered with managedTap and migration."""
+def kubevirt_checks(kubevirts, adopted=None):
+    """The KubeVirt CR: Available, and the l2bridge binding registered with managedTap and migration - unless the
+    user lets the lab patch that CR (``adopted``: ``{namespace, name}``), which then registers the binding itself."""
     if not kubevirts:
         return [_check("kubevirt", "KubeVirt CR", False, None, "no KubeVirt CR in any namespace",
                        opt_in("kubevirt"))]
@@ -177,6 +180,10 @@ def kubevirt_checks(kubevirts):
                   "KubeVirt {0} is not Available: {1}".format(ref, state),
                   "check the KubeVirt operator (kubectl -n {0} get kubevirt,pods)".format(
                       cr["metadata"].get("namespace")))]
+    ref_pair = (cr["metadata"].get("namespace"), cr["metadata"].get("name"))
+    if adopted and ref_pair == (adopted["namespace"], adopted["name"]):
+        out.append(_check("kubevirt", "l2bridge binding", True, "registered by the lab ({0})".format(ADOPT_VARIABLE)))
+        return out
     binding = ((((cr.get("spec") or {}).get("configuration") or {}).get("network") or {}).get("binding") or {}).get(
         "l2bridge")
     fix = ("register it in the KubeVirt CR {0}: spec.configuration.network.binding.l2bridge: "
@@ -196,12 +203,13 @@ def kubevirt_checks(kubevirts):
     return out
 
 
-def assess(components, crds, workloads, kubevirts):
+def assess(components, crds, workloads, kubevirts, adopted=None):
     """Every check of ``components`` over what was read.
 
     :param crds: ``{name: CRD object}`` of the CRDs that exist.
     :param workloads: ``{(kind, name): [objects in any namespace]}``.
     :param kubevirts: KubeVirt CRs (any namespace).
+    :param adopted: :func:`parse_adopt`'s mapping (an adopted KubeVirt CR gets its binding from the lab).
     :returns: ``[check]``, each ``{component, check, ok, found, problem, fix}``.
     """
     out = []
@@ -218,7 +226,7 @@ def assess(components, crds, workloads, kubevirts):
             if found:
                 out += feature_checks(found[0], OVNK_FEATURES + ((OVNK_PERSISTENT_IPS,) if vms else ()))
         if component == "kubevirt":
-            out += kubevirt_checks(kubevirts)
+            out += kubevirt_checks(kubevirts, (adopted or {}).get("kubevirt"))
     return out
 
 
@@ -246,6 +254,8 @@ def summary(checks, components):
 # ---------------------------------------------------------------------------------------------- look first
 
 LOOK_FIRST = "not installed by someone else"
+ADOPT_CHECKS = ("adopted helm release", "adopted KubeVirt CR")
+"""Checks that :func:`install_summary` reports (with :data:`LOOK_FIRST`)."""
 INSTALL_MARKER = "existing-install-"
 """Prefix of the lab state entries naming each component (``existing-install-multus``, ...) this lab installed on
 a cluster it did not build, recorded before the first change."""
@@ -273,6 +283,19 @@ def recorded_installs(entries):
     return installing([c for c in OPT_IN_COMPONENTS if INSTALL_MARKER + c in (entries or {})])
 
 
+def recorded_prior(entries):
+    """What this lab recorded, before it changed them, of the objects it adopted: ``{"ovn_kubernetes": {namespace,
+    name, revision}, "kubevirt": {namespace, name, spec}}`` (only those recorded)."""
+    out = {}
+    ovnk = (((entries or {}).get(INSTALL_MARKER + "ovn_kubernetes") or {}).get("facts") or {}).get("adopted")
+    if ovnk:
+        out["ovn_kubernetes"] = ovnk
+    kubevirt = ((entries or {}).get(ADOPT_MARKER + "kubevirt") or {}).get("facts")
+    if kubevirt:
+        out["kubevirt"] = kubevirt
+    return out
+
+
 def recorded_facts(entries):
     """``{component: the facts of its marker}`` of the components this lab's state record says it installed."""
     return dict((c, ((entries or {}).get(INSTALL_MARKER + c) or {}).get("facts") or {})
@@ -284,33 +307,170 @@ def _ref(obj):
     return "{0} {1}/{2}".format(obj.get("kind") or "", m.get("namespace") or "", m.get("name") or "").strip()
 
 
-def install_checks(install, mine, presence, kubevirts):
-    """One check per component the lab would install: it does not run yet, or this lab installed it.
+def install_checks(install, mine, presence, kubevirts, adopted=None):
+    """One check per component the lab would install: it does not run yet, or this lab installed it, or (for
+    OVN-Kubernetes) every object found belongs to the helm release the user lets the lab adopt.
 
     :param install: the opt-in (``udn_lab_existing_install``); expanded by :func:`installing`.
     :param mine: components this lab installed earlier (:func:`recorded_installs`).
     :param presence: ``{(kind, name): [objects in any namespace]}`` of :data:`PRESENCE`.
     :param kubevirts: KubeVirt CRs (any namespace).
+    :param adopted: what :func:`parse_adopt` made of ``udn_lab_existing_adopt``.
     """
     out = []
+    release = (adopted or {}).get("helm")
     for component in installing(install):
-        found = []
+        objects = []
         for kind, name in PRESENCE[component]:
-            found += [_ref(dict(o, kind=kind)) for o in presence.get((kind, name)) or []]
+            objects += [dict(o, kind=kind) for o in presence.get((kind, name)) or []]
         if component == "kubevirt":
-            found += [_ref(dict(o, kind="KubeVirt")) for o in kubevirts or []]
+            objects += [dict(o, kind="KubeVirt") for o in kubevirts or []]
+        found = [_ref(o) for o in objects]
         by = INSTALLED_BY.get(component, component)
-        ok = not found or component in (mine or ())
+        adopting = (component == "ovn_kubernetes" and release and objects
+                    and all(helm_owner(o) == (release["namespace"], release["name"]) for o in objects))
+        ok = not found or component in (mine or ()) or adopting
         out.append(_check(
-            component, LOOK_FIRST, ok, ", ".join(found) or None,
+            component, LOOK_FIRST, ok,
+            (", ".join(found) + (" (helm release {namespace}/{name}, adopted: {0})".format(ADOPT_VARIABLE, **release)
+                                 if adopting else "")) or None,
             "{0} names {1}, and the cluster already runs {2} ({3}), which this lab did not install: the lab never "
             "upgrades a helm release, re-applies a manifest or patches a CR it did not install".format(
                 OPT_IN_VARIABLE, by, component.replace("_", "-"), ", ".join(found)),
             "drop {0} from {1}; the lab then checks the cluster's own {2} and changes nothing of it{3}".format(
                 by, OPT_IN_VARIABLE, component.replace("_", "-"),
+                " (or let the lab upgrade that helm release, restored at teardown: {0}: "
+                "['helm:<namespace>/<release>'])".format(ADOPT_VARIABLE) if component == "ovn_kubernetes" else
                 "" if by == component else " (install KubeVirt v1.8.4 yourself, or remove the cluster's {0} "
                 "first)".format(component.replace("_", "-")))))
     return out
+
+
+# ---------------------------------------------------------------------------------------------- adopting
+
+ADOPT_VARIABLE = "udn_lab_existing_adopt"
+ADOPT_MARKER = "existing-adopt-"
+"""Prefix of the lab state entry recording the prior state of a KubeVirt CR the lab patched (``existing-adopt-kubevirt``;
+the prior revision of an adopted helm release is recorded with the OVN-Kubernetes install marker)."""
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+HELM_RELEASE_NAME = "meta.helm.sh/release-name"
+HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
+
+
+def parse_adopt(items):
+    """``({"helm": {namespace, name}, "kubevirt": {namespace, name}}, problems)`` of ``udn_lab_existing_adopt``:
+    ``helm:<namespace>/<release>`` (the OVN-Kubernetes release the lab may upgrade) and ``kubevirt:<namespace>/<name>``
+    (the KubeVirt CR the lab may patch), at most one of each."""
+    out, problems = {}, []
+    for item in items or ():
+        text = str(item)
+        kind, ref = text.partition(":")[::2]
+        namespace, name = ref.partition("/")[::2]
+        if kind not in ("helm", "kubevirt") or not _NAME.match(namespace) or not _NAME.match(name):
+            problems.append("{0!r} is neither helm:<namespace>/<release> nor kubevirt:<namespace>/<name>".format(text))
+        elif kind in out:
+            problems.append("it names two objects of kind {0}; the lab adopts one".format(kind))
+        else:
+            out[kind] = {"namespace": namespace, "name": name}
+    return out, problems
+
+
+def helm_owner(obj):
+    """``(namespace, release)`` of the helm release that manages ``obj`` (helm 3's annotations), or ``(None, None)``."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(HELM_RELEASE_NAMESPACE), annotations.get(HELM_RELEASE_NAME)
+
+
+def release_revision(secrets):
+    """The deployed revision of a helm release from its storage Secrets (helm 3 labels them ``owner=helm``,
+    ``name``, ``status``, ``version``), or None."""
+    revisions = []
+    for secret in secrets or ():
+        labels = (secret.get("metadata") or {}).get("labels") or {}
+        if labels.get("owner") == "helm" and labels.get("status") == "deployed" and str(labels.get("version")).isdigit():
+            revisions.append(int(labels["version"]))
+    return max(revisions) if revisions else None
+
+
+def adopt_checks(adopted, install, release_secrets, kubevirt):
+    """The objects the user lets the lab change, read before any change: ``(checks, prior)``.
+
+    :param adopted: :func:`parse_adopt`'s mapping.
+    :param install: ``udn_lab_existing_install``: an adopted release is what the lab installs OVN-Kubernetes into;
+        an adopted KubeVirt CR is patched, not installed over (``kubevirt`` must not be in it).
+    :param release_secrets: the adopted release's helm storage Secrets.
+    :param kubevirt: the adopted KubeVirt CR, or None.
+    :returns: checks, and ``prior`` - ``{"ovn_kubernetes": {namespace, name, revision}, "kubevirt": {namespace,
+        name, spec}}`` - what teardown restores.
+    """
+    checks, prior = [], {}
+    release = adopted.get("helm")
+    if release:
+        ref = "{namespace}/{name}".format(**release)
+        revision = release_revision(release_secrets)
+        wanted = "ovn_kubernetes" in (install or ())
+        checks.append(_check(
+            "ovn_kubernetes", "adopted helm release", wanted and revision is not None,
+            "helm release {0} revision {1}".format(ref, revision) if revision is not None else None,
+            "{0} names helm release {1}, {2}".format(ADOPT_VARIABLE, ref, "which the cluster does not have deployed"
+                                                     if revision is None else "but ovn_kubernetes is not in " + OPT_IN_VARIABLE),
+            "name the OVN-Kubernetes release the cluster runs (helm list -A), and add ovn_kubernetes to {0}".format(
+                OPT_IN_VARIABLE)))
+        if revision is not None:
+            prior["ovn_kubernetes"] = dict(release, revision=revision)
+    cr = adopted.get("kubevirt")
+    if cr:
+        ref = "{namespace}/{name}".format(**cr)
+        wanted = "kubevirt" not in (install or ())
+        checks.append(_check(
+            "kubevirt", "adopted KubeVirt CR", wanted and kubevirt is not None,
+            "KubeVirt {0}".format(ref) if kubevirt is not None else None,
+            "{0} names KubeVirt {1}, {2}".format(ADOPT_VARIABLE, ref, "which the cluster does not have"
+                                                 if kubevirt is None else "and " + OPT_IN_VARIABLE + " names kubevirt"),
+            "name the KubeVirt CR the cluster runs (kubectl get kubevirt -A); the lab patches it only when it does not "
+            "install KubeVirt itself"))
+        if kubevirt is not None:
+            prior["kubevirt"] = dict(cr, spec=kubevirt.get("spec") or {})
+    return checks, prior
+
+
+def describe_changes(entries):
+    """What this lab changed on a cluster it did not build, one line each, from its state record's markers (the lab
+    report shows them): what it installed, the helm release it upgraded and the KubeVirt CR it patched (with what
+    teardown restores), and the zone labels it set."""
+    entries = entries or {}
+    out = []
+    for component in OPT_IN_COMPONENTS:
+        if INSTALL_MARKER + component not in entries:
+            continue
+        facts = (entries[INSTALL_MARKER + component] or {}).get("facts") or {}
+        release = facts.get("adopted")
+        if release:
+            out.append("upgraded helm release {namespace}/{name} (revision {revision}) with the lab's OVN-Kubernetes "
+                       "values; a cluster teardown rolls it back to revision {revision}".format(**release))
+        else:
+            out.append("installed {0}; a cluster teardown removes it".format(component.replace("_", "-")))
+        if facts.get("zone_labelled"):
+            out.append("set the zone label on node(s) {0}; a cluster teardown removes it".format(
+                ", ".join(facts["zone_labelled"])))
+    kubevirt = (entries.get(ADOPT_MARKER + "kubevirt") or {}).get("facts")
+    if kubevirt:
+        out.append("patched KubeVirt {namespace}/{name} (emulation, the l2bridge binding, feature gates); a cluster "
+                   "teardown gives it back its spec".format(**kubevirt))
+    return out
+
+
+def read_adopted(api, adopted):
+    """What :func:`adopt_checks` reads (gets and lists only): the release's storage Secrets, the KubeVirt CR."""
+    secrets, kubevirt = [], None
+    if adopted.get("helm"):
+        secrets = api.list("v1", "Secret", adopted["helm"]["namespace"],
+                           label_selector="owner=helm,name={0}".format(adopted["helm"]["name"]))
+    if adopted.get("kubevirt") and api.get("apiextensions.k8s.io/v1", "CustomResourceDefinition",
+                                           "kubevirts.kubevirt.io") is not None:
+        kubevirt = api.get("kubevirt.io/v1", "KubeVirt", adopted["kubevirt"]["name"],
+                           namespace=adopted["kubevirt"]["namespace"])
+    return secrets, kubevirt
 
 
 def install_summary(checks):

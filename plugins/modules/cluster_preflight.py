@@ -63,10 +63,21 @@ options:
     elements: str
     choices: [multus, ovn_kubernetes, kubevirt]
     default: []
+  adopt:
+    description:
+      - Objects the user lets the lab change though it did not install them (C(udn_lab_existing_adopt)) -
+        C(helm:<namespace>/<release>), the OVN-Kubernetes release to install into (with C(ovn_kubernetes) in
+        O(install); its objects then pass the look-first check), and C(kubevirt:<namespace>/<name>), the KubeVirt CR to
+        patch (without C(kubevirt) in O(install); its l2bridge binding is then the lab's to register).
+      - Their prior state (the release's deployed revision, the CR's spec) is returned as RV(adopted), unless the lab
+        state record already holds it from an earlier run.
+    type: list
+    elements: str
+    default: []
   lab:
     description:
       - The lab whose state record tells what it installed earlier (C(kube-system/ovnk-udn-lab-state-<lab>)).
-      - Needed with O(install).
+      - Needed with O(install) or O(adopt).
     type: str
   ip_family:
     description:
@@ -121,6 +132,13 @@ installing:
   type: list
   elements: str
   sample: [kubevirt, cert_manager, ipam_extensions]
+adopted:
+  description:
+    - The prior state of each adopted object, which teardown restores - recorded by an earlier run if there was
+      one, else read now.
+  returned: always
+  type: dict
+  sample: {"ovn_kubernetes": {"namespace": "default", "name": "ovnk-user", "revision": 1}}
 installed_by_lab:
   description: The components the lab's state record says this lab installed earlier (they may be changed).
   returned: always
@@ -183,6 +201,7 @@ def argument_spec():
     spec.update(components=dict(type="list", elements="str", required=True, choices=list(preflight.COMPONENTS)),
                 wiring=dict(type="bool", default=False),
                 install=dict(type="list", elements="str", default=[], choices=["multus", "ovn_kubernetes", "kubevirt"]),
+                adopt=dict(type="list", elements="str", default=[]),
                 lab=dict(type="str"),
                 ip_family=dict(type="str", default="ipv4", choices=list(clusternet.FAMILIES)))
     return spec
@@ -190,23 +209,38 @@ def argument_spec():
 
 def main():
     module = AnsibleK8SModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if module.params["install"] and not module.params["lab"]:
-        module.fail_json(msg="install needs lab: the lab whose state record tells what it installed earlier")
+    if (module.params["install"] or module.params["adopt"]) and not module.params["lab"]:
+        module.fail_json(msg="install and adopt need lab: the lab whose state record tells what it did earlier")
+    adopted, problems = preflight.parse_adopt(module.params["adopt"])
+    if problems:
+        module.fail_json(msg="{0} {1}: {2}. Nothing was read or changed.".format(
+            preflight.ADOPT_VARIABLE, module.params["adopt"], "; ".join(problems)))
     components = [c for c in preflight.COMPONENTS if c in module.params["components"]]
 
     def flow(api):
-        checks = preflight.assess(components, *preflight.read_cluster(api, components))
+        checks = preflight.assess(components, *preflight.read_cluster(api, components), adopted=adopted)
         installing = preflight.installing(module.params["install"])
-        mine, records = [], {}
-        if installing:
+        mine, records, prior = [], {}, {}
+        if installing or adopted:
             entries = state.load_entries(api, state.configmap_name(module.params["lab"]))
             mine, records = preflight.recorded_installs(entries), preflight.recorded_facts(entries)
-            checks += preflight.install_checks(module.params["install"], mine, *preflight.read_presence(api, installing))
-        needed = [c for c in checks if c["check"] != preflight.LOOK_FIRST]
-        looked = [c for c in checks if c["check"] == preflight.LOOK_FIRST]
+            prior = preflight.recorded_prior(entries)
+        if installing:
+            checks += preflight.install_checks(module.params["install"], mine,
+                                               *preflight.read_presence(api, installing), adopted=adopted)
+        if adopted:
+            found, now = preflight.adopt_checks(adopted, module.params["install"],
+                                                *preflight.read_adopted(api, adopted))
+            checks += found
+            prior = dict(now, **prior)  # what an earlier run recorded before its change wins
+        first = (preflight.LOOK_FIRST,) + preflight.ADOPT_CHECKS
+        needed = [c for c in checks if c["check"] not in first]
+        looked = [c for c in checks if c["check"] in first]
         message = " ".join(m for m in (preflight.summary(needed, components), preflight.install_summary(looked)) if m)
         result = {"checks": checks, "missing": sum(1 for c in checks if not c["ok"]), "installing": installing,
-                  "installed_by_lab": mine, "install_records": records}
+                  "installed_by_lab": mine, "install_records": records,
+                  "adopted": dict((k, v) for k, v in prior.items()
+                                  if {"ovn_kubernetes": "helm", "kubevirt": "kubevirt"}[k] in adopted)}
         if module.params["wiring"]:
             result["wiring"] = clusternet.read(api, module.params["ip_family"])
         if message:

@@ -95,7 +95,8 @@ def test_existing_mode_reads_the_lab_cluster_and_changes_nothing(lab, tmp_path):
                           timeout=900)
     out = flat(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-12000:]
-    assert "Read what the cluster must already run, and how it is wired (nothing is changed)" in out, proc.stdout[-6000:]
+    assert ("Read what the cluster must already run, how it is wired, and that nobody else installed what the lab "
+            "would (nothing is changed)") in out, proc.stdout[-6000:]
     for what in ("multus", "OVN-Kubernetes", "KubeVirt"):
         assert "Read that the cluster runs %s as the lab needs (nothing is changed)" % what in out, what
     for word in ("helm", "Apply", "Patch the KubeVirt CR", "Label the nodes"):
@@ -232,6 +233,8 @@ def test_a_users_cluster_keeps_all_but_the_labs_own_objects_and_teardown_gives_i
     results = json.loads((tmp_path / ".ovnk-udn-lab" / "existing" / "report" / "data" / "pods.json").read_text())
     mtu = [r for r in results["results"] if r["id"].endswith("-mtu")]
     assert mtu and all(r["status"] == "correct" and "mtu 1300" in r["detail"] for r in mtu), mtu
+    report = json.loads((tmp_path / ".ovnk-udn-lab" / "existing" / "report" / "report.json").read_text())
+    assert report["cluster"]["changed by this lab"] == ["nothing outside its own objects"], report["cluster"]
     launchers = json.loads(lab.kubectl("get", "pods", "-A", "-l", "kubevirt.io=virt-launcher", "-o", "json").stdout)["items"]
     assert launchers and all(p["spec"]["containers"][0]["resources"]["requests"].get("devices.kubevirt.io/kvm") == "1"
                              for p in launchers), "the VMs did not run without emulation"

@@ -350,13 +350,13 @@ def test_an_interrupted_opt_in_install_is_removed_by_a_cluster_teardown(cluster,
         assert "existing-install-multus" in record["data"], record["data"].keys()
     rc, out = existing_mode(kubeconfig, home, "playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=cluster")
     assert rc == 0, out[-4000:]
-    assert "It removes what this lab installed on it by opt-in, as its record names: multus." in out, out[-4000:]
+    assert "It undoes what this lab did there, as its state record names it: removes multus." in out, out[-4000:]
     assert "Delete the kind cluster :" not in out.split("Read the lab state record", 1)[1]
     after = infra_snapshot(kubeconfig)
     assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
     # with nothing left to undo, it says so and changes nothing
     rc, out = existing_mode(kubeconfig, home, "playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=cluster")
-    assert rc == 0 and "Nothing to undo: the lab state record names no component this lab installed on it." in out, \
+    assert rc == 0 and "Nothing to undo: the lab state record names nothing this lab installed or changed on it." in out, \
         out[-4000:]
     assert infra_snapshot(kubeconfig) == after
 
@@ -379,7 +379,84 @@ def test_an_opt_in_ovn_kubernetes_install_and_its_teardown_give_the_cluster_back
     assert marker["facts"]["zone_labelled"] == sorted(n["metadata"]["name"] for n in nodes), marker
     rc, out = existing_mode(kubeconfig, home, "playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=cluster")
     assert rc == 0, out[-6000:]
-    assert "It removes what this lab installed on it by opt-in, as its record names: multus, ovn_kubernetes, and " \
+    assert "It undoes what this lab did there, as its state record names it: removes multus, ovn_kubernetes; removes " \
            "the zone labels it set on " in out, out[-4000:]
     after = infra_snapshot(kubeconfig)
     assert sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)) == []
+
+
+def test_adopted_objects_are_changed_as_named_and_given_back_by_teardown(cluster, upstream_dir):
+    """A user's cluster runs OVN-Kubernetes as helm release default/ovnk-user with MTU 1300, and a KubeVirt CR without
+    the l2bridge binding. Named in udn_lab_existing_adopt, the lab upgrades that release with its values (MTU 1400) and
+    patches that CR, after recording the release's revision and the CR's spec; a re-run keeps that record; a
+    cluster teardown rolls the release back and gives the CR its spec back. Only the release's own objects and its
+    helm history may differ afterwards."""
+    kubeconfig, home = cluster
+    helm = str(build.bin_dir() / "helm")
+    env = dict(os.environ, KUBECONFIG=str(kubeconfig))
+    base = json.loads(multus_opt_in(home, upstream_dir))
+    # the user's cluster: multus and OVN-Kubernetes (release ovnk-user, MTU 1300) that the lab then forgets
+    user = dict(base, udn_lab_existing_install=["multus", "ovn_kubernetes"], ovn_kubernetes_mtu=1300)
+    rc, out = existing_mode(kubeconfig, home, "playbooks/cluster.yml", "-e", json.dumps(user),
+                            "-e", "ovn_kubernetes_release_name=ovnk-user")
+    assert rc == 0, out[-6000:]
+    kubectl(kubeconfig, "delete", "configmap", "-n", "kube-system", "ovnk-udn-lab-state-existing")
+    for args in (["crd", "--all"], ["ds,deploy,sa,clusterrole,clusterrolebinding,cm", "-A", "--all"]):
+        kubectl(kubeconfig, "label", *(args + ["app.kubernetes.io/managed-by-", "udn-lab.ovnk.io/lab-"]))
+    kv = {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt", "metadata": {"name": "kubevirt", "namespace": "kubevirt"},
+          "spec": {"configuration": {"developerConfiguration": {"useEmulation": False}}}}
+    kubectl(kubeconfig, "create", "namespace", "kubevirt")
+    kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(kv))
+    kubectl(kubeconfig, "patch", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "--subresource=status",
+            "--type=merge", "-p", json.dumps({"status": {"phase": "Deployed", "conditions": [
+                {"type": "Available", "status": "True", "reason": "AllComponentsReady", "message": "ready"}]}}))
+    values = subprocess.run([helm, "get", "values", "ovnk-user", "-n", "default", "-o", "json"], env=env,
+                            capture_output=True, text=True, check=True).stdout
+    before = infra_snapshot(kubeconfig)
+    spec_before = json.loads(kubectl(kubeconfig, "get", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "-o",
+                                     "json").stdout)["spec"]
+
+    adopt = dict(base, udn_lab_existing_install=["ovn_kubernetes"], udn_lab_existing_preflight=["multus", "kubevirt"],
+                 udn_lab_existing_adopt=["helm:default/ovnk-user", "kubevirt:kubevirt/kubevirt"],
+                 udn_lab_workshops=["pods", "vms"], kubevirt_use_emulation=True)
+    rc, out = existing_mode(kubeconfig, home, "playbooks/cluster.yml", "-e", json.dumps(adopt))
+    assert rc == 0, out[-6000:]
+    assert kubectl(kubeconfig, "get", "cm", "-n", "ovn-kubernetes", "ovn-config", "-o",
+                   "jsonpath={.data.mtu}").stdout == "1400"
+    patched = json.loads(kubectl(kubeconfig, "get", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "-o",
+                                 "json").stdout)["spec"]["configuration"]
+    assert patched["network"]["binding"]["l2bridge"]["domainAttachmentType"] == "managedTap", patched
+    record = json.loads(kubectl(kubeconfig, "get", "configmap", "-n", "kube-system", "ovnk-udn-lab-state-existing",
+                                "-o", "json").stdout)["data"]
+    assert json.loads(record["existing-install-ovn_kubernetes"])["facts"]["adopted"] == {
+        "namespace": "default", "name": "ovnk-user", "revision": 1}
+    assert json.loads(record["existing-adopt-kubevirt"])["facts"]["spec"] == spec_before
+    # a re-run keeps the prior state it recorded (revision 1), not the lab's own revision 2
+    rc, out = existing_mode(kubeconfig, home, "playbooks/cluster.yml", "-e", json.dumps(adopt))
+    assert rc == 0, out[-6000:]
+    record = json.loads(kubectl(kubeconfig, "get", "configmap", "-n", "kube-system", "ovnk-udn-lab-state-existing",
+                                "-o", "json").stdout)["data"]
+    assert json.loads(record["existing-install-ovn_kubernetes"])["facts"]["adopted"]["revision"] == 1
+
+    rc, out = existing_mode(kubeconfig, home, "playbooks/teardown.yml", "-e", "udn_lab_teardown_scope=cluster")
+    assert rc == 0, out[-6000:]
+    assert ("It undoes what this lab did there, as its state record names it: rolls helm release default/ovnk-user "
+            "back to revision 1 instead of uninstalling it; gives KubeVirt kubevirt/kubevirt back the spec it had.") \
+        in out, out[-4000:]
+    assert subprocess.run([helm, "get", "values", "ovnk-user", "-n", "default", "-o", "json"], env=env,
+                          capture_output=True, text=True, check=True).stdout == values
+    assert kubectl(kubeconfig, "get", "cm", "-n", "ovn-kubernetes", "ovn-config", "-o",
+                   "jsonpath={.data.mtu}").stdout == "1300"
+    assert json.loads(kubectl(kubeconfig, "get", "-n", "kubevirt", "kubevirts.kubevirt.io", "kubevirt", "-o",
+                              "json").stdout)["spec"] == spec_before
+    after = infra_snapshot(kubeconfig)
+    differ = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    release = [json.loads(kubectl(kubeconfig, "get", k[0].lower(), "-n", k[1], k[2], "-o", "json", check=False).stdout
+                          or "{}") for k in differ if k[0] in ("DaemonSet", "Deployment")]
+    helm_history = [k for k in differ if k[0] == "Secret" and k[2].startswith("sh.helm.release.v1.ovnk-user.")]
+    foreign = [k for k in differ if k not in helm_history and k[0] not in ("DaemonSet", "Deployment", "KubeVirt")]
+    assert foreign == [], differ
+    assert all(r["metadata"]["annotations"]["meta.helm.sh/release-name"] == "ovnk-user" for r in release), differ
+    # everything this test made goes, so the other tests of the module see the cluster they expect
+    subprocess.run([helm, "uninstall", "ovnk-user", "-n", "default", "--wait"], env=env, check=True, capture_output=True)
+    kubectl(kubeconfig, "delete", "namespace", "kubevirt", "--wait=true")

@@ -207,3 +207,34 @@ def test_recorded_facts_are_those_of_the_markers():
     entries = {"existing-install-ovn_kubernetes": {"facts": {"zone_labelled": ["a"]}}, "existing-install-multus": None,
                "ovn_kubernetes": {"facts": {"x": 1}}}
     assert preflight.recorded_facts(entries) == {"multus": {}, "ovn_kubernetes": {"zone_labelled": ["a"]}}
+
+
+def test_describe_changes_says_what_the_lab_changed_and_what_teardown_restores():
+    entries = {"existing-install-multus": {"facts": {}},
+               "existing-install-ovn_kubernetes": {"facts": {"zone_labelled": ["a", "b"], "adopted": {
+                   "namespace": "default", "name": "ovnk-user", "revision": 1}}},
+               "existing-adopt-kubevirt": {"facts": {"namespace": "kubevirt", "name": "kubevirt", "spec": {}}},
+               "workloads-pods": {"facts": {}}}
+    assert preflight.describe_changes(entries) == [
+        "installed multus; a cluster teardown removes it",
+        "upgraded helm release default/ovnk-user (revision 1) with the lab's OVN-Kubernetes values; a cluster teardown "
+        "rolls it back to revision 1",
+        "set the zone label on node(s) a, b; a cluster teardown removes it",
+        "patched KubeVirt kubevirt/kubevirt (emulation, the l2bridge binding, feature gates); a cluster teardown gives "
+        "it back its spec"]
+    assert preflight.describe_changes({"workloads-pods": {}}) == []
+    assert preflight.describe_changes(None) == []
+
+
+def test_parse_adopt_and_release_revision():
+    assert preflight.parse_adopt(["helm:default/ovnk-user", "kubevirt:kubevirt/kubevirt"]) == (
+        {"helm": {"namespace": "default", "name": "ovnk-user"}, "kubevirt": {"namespace": "kubevirt", "name": "kubevirt"}},
+        [])
+    assert preflight.parse_adopt(["helm:Default/x"])[1] == ["'helm:Default/x' is neither helm:<namespace>/<release> "
+                                                            "nor kubevirt:<namespace>/<name>"]
+
+    def secret(v, status):
+        return {"metadata": {"labels": {"owner": "helm", "name": "r", "status": status, "version": str(v)}}}
+
+    assert preflight.release_revision([secret(1, "superseded"), secret(3, "deployed"), secret(4, "failed")]) == 3
+    assert preflight.release_revision([secret(1, "uninstalled")]) is None

@@ -110,4 +110,72 @@ def test_look_first_lets_the_lab_finish_what_it_installed_itself(monkeypatch, ca
     out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "install": ["multus"], "lab": "other"}, capsys)
     assert out["failed"] is True and out["installed_by_lab"] == []
     out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "install": ["multus"]}, capsys)
-    assert out["failed"] is True and "install needs lab" in out["msg"]
+    assert out["failed"] is True and "install and adopt need lab" in out["msg"]
+
+
+def helm_owned(obj, namespace, release):
+    obj["metadata"]["annotations"] = {"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": namespace}
+    return obj
+
+
+def release_secret(namespace, release, version, status):
+    labels = {"owner": "helm", "name": release, "status": status, "version": str(version)}
+    return {"kind": "Secret", "metadata": {"name": "sh.helm.release.v1.%s.v%d" % (release, version),
+                                           "namespace": namespace, "labels": labels}}
+
+
+def test_an_adopted_helm_release_passes_look_first_and_its_revision_is_read(monkeypatch, capsys):
+    """udn_lab_existing_adopt: [helm:default/ovnk-user]: the user's OVN-Kubernetes objects belong to that release,
+    so installing into it is allowed; its deployed revision is what teardown rolls back to."""
+    api = FakeApi(Clock(), {
+        "Deployment": [helm_owned(deployment("ovnkube-control-plane", "ovn-kubernetes"), "default", "ovnk-user")],
+        "DaemonSet": [helm_owned(daemonset("ovnkube-node", "ovn-kubernetes"), "default", "ovnk-user")],
+        "Secret": [release_secret("default", "ovnk-user", 1, "superseded"), release_secret("default", "ovnk-user", 2,
+                                                                                           "deployed")]})
+    args = {"components": [], "install": ["ovn_kubernetes"], "adopt": ["helm:default/ovnk-user"], "lab": "existing"}
+    out = run_main(monkeypatch, cluster_preflight, api, args, capsys, check_mode=True)
+    assert not out.get("failed"), out["msg"]
+    assert out["adopted"] == {"ovn_kubernetes": {"namespace": "default", "name": "ovnk-user", "revision": 2}}
+    look = [c for c in out["checks"] if c["check"] == "not installed by someone else"][0]
+    assert look["found"].endswith("(helm release default/ovnk-user, adopted: udn_lab_existing_adopt)")
+    # another release's objects are still refused, and a release that is not deployed cannot be adopted
+    out = run_main(monkeypatch, cluster_preflight, api, dict(args, adopt=["helm:default/other"]), capsys)
+    assert out["failed"] is True
+    assert "udn_lab_existing_adopt names helm release default/other, which the cluster does not have deployed" in out["msg"]
+    assert "the cluster already runs ovn-kubernetes" in out["msg"]
+    # what an earlier run recorded before its change wins over what is read now
+    api.objects["ConfigMap"] = [{"metadata": {"name": "ovnk-udn-lab-state-existing", "namespace": "kube-system"},
+                                 "data": {"existing-install-ovn_kubernetes": '{"facts": {"adopted": {"namespace": '
+                                          '"default", "name": "ovnk-user", "revision": 1}}}'}}]
+    out = run_main(monkeypatch, cluster_preflight, api, args, capsys)
+    assert out["adopted"]["ovn_kubernetes"]["revision"] == 1
+
+
+def test_an_adopted_kubevirt_cr_gets_its_binding_from_the_lab(monkeypatch, capsys):
+    kv = {"kind": "KubeVirt", "metadata": {"name": "kubevirt", "namespace": "kubevirt"},
+          "spec": {"configuration": {"developerConfiguration": {"useEmulation": False}}},
+          "status": {"conditions": [{"type": "Available", "status": "True"}]}}
+    api = FakeApi(Clock(), {"KubeVirt": [kv], "CustomResourceDefinition": [crd("kubevirts.kubevirt.io")]})
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": ["kubevirt"], "lab": "existing"}, capsys)
+    assert out["failed"] is True and "KubeVirt kubevirt/kubevirt has no l2bridge network binding" in out["msg"]
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": ["kubevirt"], "lab": "existing",
+                                                         "adopt": ["kubevirt:kubevirt/kubevirt"]}, capsys)
+    assert "l2bridge" not in out.get("msg", ""), out.get("msg")
+    assert out["adopted"] == {"kubevirt": {"namespace": "kubevirt", "name": "kubevirt", "spec": kv["spec"]}}
+    binding = [c for c in out["checks"] if c["check"] == "l2bridge binding"][0]
+    assert binding["ok"] and binding["found"] == "registered by the lab (udn_lab_existing_adopt)"
+    # installing KubeVirt and patching the cluster's own are exclusive
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "lab": "existing", "install": ["kubevirt"],
+                                                         "adopt": ["kubevirt:kubevirt/kubevirt"]}, capsys)
+    assert "udn_lab_existing_adopt names KubeVirt kubevirt/kubevirt, and udn_lab_existing_install names kubevirt" \
+        in out["msg"]
+
+
+def test_a_malformed_adopt_list_is_refused_before_any_read(monkeypatch, capsys):
+    api = FakeApi(Clock(), {})
+    out = run_main(monkeypatch, cluster_preflight, api, {"components": [], "lab": "existing",
+                                                         "adopt": ["ovn-kubernetes", "helm:a/b", "helm:c/d"]}, capsys)
+    assert out["failed"] is True and api.calls == []
+    assert out["msg"] == ("udn_lab_existing_adopt ['ovn-kubernetes', 'helm:a/b', 'helm:c/d']: 'ovn-kubernetes' is "
+                          "neither helm:<namespace>/<release> nor kubevirt:<namespace>/<name>; it names two objects of "
+                          "kind helm; the lab adopts one. Nothing was read or changed.")
