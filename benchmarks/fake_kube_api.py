@@ -5,7 +5,7 @@
 
 Serves discovery (/api, /apis, /api/v1, /apis/<group>/v1), get, list, create (with generateName) and
 watch (resourceVersion, timeoutSeconds, labelSelector k=v, fieldSelector metadata.name=/involvedObject.name=)
-for core v1 pods/nodes/events/namespaces, KubeVirt VMIs, VMIMs and VMs and OVN-Kubernetes UDNs and CUDNs
+for core v1 pods/nodes/events/namespaces/services, KubeVirt VMIs, VMIMs and VMs and OVN-Kubernetes UDNs and CUDNs
 (the ``RESOURCES`` table), over plain HTTP on 127.0.0.1.
 ``compact()`` makes older resourceVersions answer ``410 Gone`` like a compacted etcd.
 
@@ -38,6 +38,7 @@ RESOURCES = {
     "nodes": ("", "v1", "Node", False),
     "events": ("", "v1", "Event", True),
     "namespaces": ("", "v1", "Namespace", False),
+    "services": ("", "v1", "Service", True),
     "virtualmachineinstances": (KUBEVIRT_GROUP, "v1", "VirtualMachineInstance", True),
     "virtualmachineinstancemigrations": (KUBEVIRT_GROUP, "v1", "VirtualMachineInstanceMigration", True),
     "virtualmachines": (KUBEVIRT_GROUP, "v1", "VirtualMachine", True),
@@ -98,6 +99,10 @@ class FakeKubeApi(object):
         """Store ``obj`` (a dict with metadata.name/namespace) and emit ADDED/MODIFIED. Returns the stored copy."""
         with self.lock:
             obj = copy.deepcopy(obj)
+            group, version, kind = RESOURCES[plural][:3]
+            # (the API server answers every object with its apiVersion and kind)
+            obj.setdefault("apiVersion", "{0}/{1}".format(group, version) if group else version)
+            obj.setdefault("kind", kind)
             meta = obj.setdefault("metadata", {})
             key = (plural, meta.get("namespace") or "", meta["name"])
             meta.setdefault("uid", str(uuid.uuid4()))

@@ -1065,11 +1065,14 @@ def foreign_policies(objects, own_labels, namespaces):
 
 
 class KubernetesLookup(object):
-    """Reads pods, services, nodes and namespaces through a ``CoreV1Api`` as plain JSON dicts (camelCase, as
-    kubectl shows them), caching each object until :meth:`forget` drops it. Thread-safe."""
+    """Reads pods, services, nodes and namespaces through ``api`` (a :class:`k8s.KubeApi`, or any object with its
+    ``get`` and ``list``) as plain JSON dicts (camelCase, as kubectl shows them), caching each object until
+    :meth:`forget` drops it. ``logs`` reads a container's log: ``logs(namespace, name, container, since_seconds)``
+    (the pod ``log`` subresource, which the dynamic client does not read). Thread-safe."""
 
-    def __init__(self, core_v1):
-        self.core_v1 = core_v1
+    def __init__(self, api, logs=None):
+        self.api = api
+        self.logs = logs
         self._cache = {}
         self._lock = threading.Lock()
 
@@ -1077,14 +1080,7 @@ class KubernetesLookup(object):
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        try:
-            resp = fn(*args, _preload_content=False, **kwargs)
-            value = json_loads(resp.data)
-        except Exception as exc:
-            if getattr(exc, "status", None) == 404:
-                value = None
-            else:
-                raise
+        value = fn(*args, **kwargs)
         with self._lock:
             self._cache[key] = value
         return value
@@ -1097,27 +1093,26 @@ class KubernetesLookup(object):
             self._cache.pop(("nodes",), None)
 
     def get_pod(self, namespace, name):
-        return self._read(("pod", namespace, name), self.core_v1.read_namespaced_pod, name, namespace)
+        return self._read(("pod", namespace, name), self.api.get, "v1", "Pod", name, namespace)
 
     def get_service(self, namespace, name):
-        return self._read(("service", namespace, name), self.core_v1.read_namespaced_service, name, namespace)
+        return self._read(("service", namespace, name), self.api.get, "v1", "Service", name, namespace)
 
     def get_namespace(self, name):
-        return self._read(("namespace", name), self.core_v1.read_namespace, name)
+        return self._read(("namespace", name), self.api.get, "v1", "Namespace", name)
 
     def list_nodes(self):
-        return (self._read(("nodes",), self.core_v1.list_node) or {}).get("items") or []
+        return self._read(("nodes",), self.api.list, "v1", "Node") or []
 
     def read_log(self, namespace, name, container, since_seconds):
         """The container's log over the last ``since_seconds`` (text; never cached)."""
-        resp = self.core_v1.read_namespaced_pod_log(name, namespace, container=container,
-                                                    since_seconds=max(1, int(since_seconds)), _preload_content=False)
-        data = resp.data
+        if self.logs is None:
+            raise RuntimeError("this lookup reads no container logs")
+        data = self.logs(namespace, name, container, max(1, int(since_seconds)))
         return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
     def list_pods(self, namespace, selector=None):
-        resp = self.core_v1.list_namespaced_pod(namespace, label_selector=selector or "", _preload_content=False)
-        return json_loads(resp.data).get("items") or []
+        return self.api.list("v1", "Pod", namespace, label_selector=selector or None)
 
     def find_pod(self, namespace, selector):
         running = [p for p in self.list_pods(namespace, selector) if (p.get("status") or {}).get("phase") == "Running"

@@ -400,7 +400,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes as P
-from ansible_collections.ovnk.udn_lab.plugins.module_utils.k8s import AUTH_ARG_SPEC, client_from_module
+from ansible_collections.ovnk.udn_lab.plugins.module_utils.k8s import AUTH_ARG_SPEC, KubeApi, client_from_module
 
 try:
     from kubernetes import client as k8s_client
@@ -486,7 +486,15 @@ def build_cluster(module):
         # each exec on its own ApiClient: stream() swaps the transport of the client it is given (see the class)
         return k8s_client.CoreV1Api(k8s_client.ApiClient(configuration))
 
-    return P.KubernetesLookup(core_v1), P.KubernetesExecTransport(core_v1, k8s_stream, new_api=exec_api)
+    def read_log(namespace, name, container, since_seconds):
+        return core_v1.read_namespaced_pod_log(name, namespace, container=container, since_seconds=since_seconds,
+                                               _preload_content=False).data
+
+    api = KubeApi(dyn)
+    # the kinds the probes read, resolved once before the probes' threads share the client
+    for kind in ("Pod", "Service", "Namespace", "Node"):
+        api.resource("v1", kind)
+    return P.KubernetesLookup(api, logs=read_log), P.KubernetesExecTransport(core_v1, k8s_stream, new_api=exec_api)
 
 
 def read_policies(module, namespaces):

@@ -11,6 +11,8 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import clusternet as N
 
+from fake_api import FakeApi
+
 SLICE = {"metadata": {"name": "kubernetes", "namespace": "default",
                       "labels": {"kubernetes.io/service-name": "kubernetes"}},
          "addressType": "IPv4", "endpoints": [{"addresses": ["172.18.0.2"], "conditions": {"ready": True}}],
@@ -93,28 +95,20 @@ def test_a_kubeadm_config_that_does_not_parse_counts_as_absent():
     assert N.kubeadm_networking({}) == {}
 
 
-class Api(object):
-    """Lists and gets of a cluster without the ServiceCIDR API (before Kubernetes 1.33)."""
-
-    def __init__(self):
-        self.calls = []
-
-    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
-        self.calls.append(("list", kind, namespace, label_selector))
-        if kind == "ServiceCIDR":
-            raise RuntimeError("the server could not find the requested resource")
-        return {"EndpointSlice": [SLICE], "Pod": [KCM], "Node": [node("w1", "0")]}[kind]
-
-    def get(self, api_version, kind, name, namespace=None):
-        self.calls.append(("get", kind, namespace, name))
-        return KUBEADM
+def wired_cluster():
+    """The one fake API over a cluster without the ServiceCIDR API (before Kubernetes 1.33)."""
+    kcm = dict(KCM, metadata=dict(KCM["metadata"], labels={"component": "kube-controller-manager", "tier": "control-plane"}))
+    return FakeApi(None, {"EndpointSlice": [SLICE], "Pod": [kcm], "Node": [node("w1", "0")], "ConfigMap": [KUBEADM]},
+                   unserved={"ServiceCIDR": RuntimeError("the server could not find the requested resource")})
 
 
 def test_read_only_lists_and_gets_and_an_unserved_api_is_empty():
-    api = Api()
+    api = wired_cluster()
     got = N.read(api, "ipv4")
     assert got["service_subnets"] == ["10.96.0.0/16"] and got["unknown"] == []
     assert got["use_emulation_recommended"] is True
     assert sorted(set(c[0] for c in api.calls)) == ["get", "list"]
-    assert ("list", "EndpointSlice", "default", "kubernetes.io/service-name=kubernetes") in api.calls
-    assert ("list", "Pod", "kube-system", "component=kube-controller-manager") in api.calls
+    lists = [(c[2], c[3], c[5]) for c in api.calls if c[0] == "list"]
+    assert ("EndpointSlice", "default", "kubernetes.io/service-name=kubernetes") in lists
+    assert ("Pod", "kube-system", "component=kube-controller-manager") in lists
+    assert ("get", "v1", "ConfigMap", "kubeadm-config", "kube-system") in api.calls

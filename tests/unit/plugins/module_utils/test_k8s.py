@@ -1,4 +1,4 @@
-"""Unit tests for plugins/module_utils/k8s.py: watch_until against a fake list/watch API."""
+"""Unit tests for plugins/module_utils/k8s.py: watch_until against the one fake API's list/watch."""
 
 from __future__ import annotations
 
@@ -6,45 +6,18 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 
-from fake_clock import FakeClock
+from fake_api import ApiError, Clock, FakeApi
 
 
 def obj(name, rv, ready=False, ns="ns"):
     return {"metadata": {"name": name, "namespace": ns, "resourceVersion": str(rv)}, "ready": ready}
 
 
-class ApiError(Exception):
-    def __init__(self, status, reason=""):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-class FakeApi:
-    """Scripted API: `lists` are returned by successive list calls; `watches` is a list of scripts,
-    each a list of events or exceptions (raised when reached); an exhausted script = watch expired."""
-
-    def __init__(self, lists, watches, clock=None, step=0.0):
-        self.lists = list(lists)
-        self.watches = list(watches)
-        self.list_calls = 0
-        self.watch_calls = []
-        self.clock = clock
-        self.step = step
-
-    def list_fn(self):
-        self.list_calls += 1
-        return self.lists.pop(0)
-
-    def watch_fn(self, rv, timeout):
-        self.watch_calls.append((rv, timeout))
-        script = self.watches.pop(0) if self.watches else []
-        for item in script:
-            if self.clock is not None:
-                self.clock.now += self.step
-            if isinstance(item, Exception):
-                raise item
-            yield item
+def pods(objects, script, clock=None, event_step=0.0):
+    """``(api, list_fn, watch_fn)``: the one fake API holding ``objects`` as Pods, ``script`` their watch."""
+    api = FakeApi(clock or Clock(0.0), {"Pod": objects}, {"Pod": script}, event_step=event_step)
+    list_fn, watch_fn = api.list_watch("v1", "Pod")
+    return api, list_fn, watch_fn
 
 
 def all_ready(names):
@@ -52,9 +25,9 @@ def all_ready(names):
 
 
 def test_returns_immediately_when_list_already_satisfies():
-    api = FakeApi([([obj("a", 1, True)], "10")], [])
-    res = k8s.watch_until(api.list_fn, api.watch_fn, all_ready(["ns/a"]), deadline=5, clock=lambda: 0)
-    assert res["done"] and api.watch_calls == []
+    api, list_fn, watch_fn = pods([obj("a", 10, True)], [])
+    res = k8s.watch_until(list_fn, watch_fn, all_ready(["ns/a"]), deadline=5, clock=lambda: 0)
+    assert res["done"] and api.watches == []
 
 
 def test_returns_on_the_completing_event_and_tracks_resource_version():
@@ -64,88 +37,87 @@ def test_returns_on_the_completing_event_and_tracks_resource_version():
         {"type": "ADDED", "object": obj("b", 13, True)},
         {"type": "MODIFIED", "object": obj("b", 14, False)},  # must not be consumed
     ]
-    api = FakeApi([([obj("a", 1)], "10")], [events])
-    res = k8s.watch_until(api.list_fn, api.watch_fn, all_ready(["ns/a", "ns/b"]), deadline=100, clock=lambda: 0)
+    api, list_fn, watch_fn = pods([obj("a", 10)], events)
+    res = k8s.watch_until(list_fn, watch_fn, all_ready(["ns/a", "ns/b"]), deadline=100, clock=lambda: 0)
     assert res["done"]
     assert res["objects"]["ns/b"]["ready"] is True
-    assert api.watch_calls == [("10", 55)]
+    assert api.watches == [("Pod", "10", 55)]
     assert res["stats"]["events"] == 3
 
 
 def test_reconnects_from_last_resource_version_after_expiry():
-    scripts = [[{"type": "MODIFIED", "object": obj("a", 11)}], [], [{"type": "MODIFIED", "object": obj("a", 12, True)}]]
-    api = FakeApi([([obj("a", 1)], "10")], scripts)
-    res = k8s.watch_until(api.list_fn, api.watch_fn, all_ready(["ns/a"]), deadline=100, clock=lambda: 0)
+    clock = Clock(0.0)
+    script = [{"type": "MODIFIED", "object": obj("a", 11)}, "expire", "expire",
+              {"type": "MODIFIED", "object": obj("a", 12, True)}]
+    api, list_fn, watch_fn = pods([obj("a", 10)], script, clock)
+    res = k8s.watch_until(list_fn, watch_fn, all_ready(["ns/a"]), deadline=1000, clock=clock)
     assert res["done"]
-    assert [c[0] for c in api.watch_calls] == ["10", "11", "11"]
-    assert res["stats"]["reconnects"] == 2 and api.list_calls == 1
+    assert [c[1] for c in api.watches] == ["10", "11", "11"]
+    assert res["stats"]["reconnects"] == 2 and api.lists == ["Pod"]
 
 
-@pytest.mark.parametrize("gone", [
-    {"type": "ERROR", "object": {"kind": "Status", "code": 410, "message": "too old resource version: 10 (20)"}},
-    ApiError(410, "Gone"),
-])
+@pytest.mark.parametrize("gone", ["gone", ApiError(410, "Gone")])
 def test_relists_on_410_gone(gone):
-    api = FakeApi([([obj("a", 1)], "10"), ([obj("a", 20)], "20")],
-                  [[gone], [{"type": "MODIFIED", "object": obj("a", 21, True)}]])
-    res = k8s.watch_until(api.list_fn, api.watch_fn, all_ready(["ns/a"]), deadline=100, clock=lambda: 0)
+    """The history the watch needs was compacted meanwhile (the store moved on without an event): a relist."""
+    script = [("silent", obj("a", 20)), gone, {"type": "MODIFIED", "object": obj("a", 21, True)}]
+    api, list_fn, watch_fn = pods([obj("a", 10)], script)
+    res = k8s.watch_until(list_fn, watch_fn, all_ready(["ns/a"]), deadline=100, clock=lambda: 0)
     assert res["done"]
-    assert api.list_calls == 2
-    assert [c[0] for c in api.watch_calls] == ["10", "20"]
+    assert api.lists == ["Pod", "Pod"]
+    assert [c[1] for c in api.watches] == ["10", "20"]
     assert res["stats"]["relists"] == 1
     assert "410" in res["last_error"]
 
 
 def test_dropped_connection_backs_off_and_reconnects():
-    clock = FakeClock()
-    api = FakeApi([([obj("a", 1)], "10")],
-                  [[{"type": "MODIFIED", "object": obj("a", 11)}, ConnectionResetError("peer reset")],
-                   [OSError("read timed out")],
-                   [{"type": "MODIFIED", "object": obj("a", 12, True)}]])
-    res = k8s.watch_until(api.list_fn, api.watch_fn, all_ready(["ns/a"]), deadline=100, clock=clock, sleep=clock.sleep)
+    clock = Clock(0.0)
+    script = [{"type": "MODIFIED", "object": obj("a", 11)}, ConnectionResetError("peer reset"),
+              OSError("read timed out"), {"type": "MODIFIED", "object": obj("a", 12, True)}]
+    api, list_fn, watch_fn = pods([obj("a", 10)], script, clock)
+    res = k8s.watch_until(list_fn, watch_fn, all_ready(["ns/a"]), deadline=100, clock=clock, sleep=clock.sleep)
     assert res["done"]
     assert clock.sleeps == [0.1, 0.2]
-    assert [c[0] for c in api.watch_calls] == ["10", "11", "11"]
+    assert [c[1] for c in api.watches] == ["10", "11", "11"]
     assert res["stats"]["errors"] == 2
 
 
 def test_success_resets_backoff():
-    clock = FakeClock()
-    api = FakeApi([([obj("a", 1)], "10")],
-                  [[OSError("x")], [{"type": "MODIFIED", "object": obj("a", 2)}, OSError("y")],
-                   [{"type": "MODIFIED", "object": obj("a", 3, True)}]])
-    k8s.watch_until(api.list_fn, api.watch_fn, all_ready(["ns/a"]), deadline=100, clock=clock, sleep=clock.sleep)
+    clock = Clock(0.0)
+    script = [OSError("x"), {"type": "MODIFIED", "object": obj("a", 2)}, OSError("y"),
+              {"type": "MODIFIED", "object": obj("a", 3, True)}]
+    api, list_fn, watch_fn = pods([obj("a", 1)], script, clock)
+    k8s.watch_until(list_fn, watch_fn, all_ready(["ns/a"]), deadline=100, clock=clock, sleep=clock.sleep)
     assert clock.sleeps == [0.1, 0.1]
 
 
 def test_deadline_returns_not_done_with_last_state():
-    clock = FakeClock()
+    clock = Clock(0.0)
     events = [{"type": "MODIFIED", "object": obj("a", 10 + i)} for i in range(100)]
-    api = FakeApi([([obj("a", 1)], "10")], [events], clock=clock, step=1.0)
-    res = k8s.watch_until(api.list_fn, api.watch_fn, all_ready(["ns/a"]), deadline=30, clock=clock)
+    api, list_fn, watch_fn = pods([obj("a", 1)], events, clock, event_step=1.0)
+    res = k8s.watch_until(list_fn, watch_fn, all_ready(["ns/a"]), deadline=30, clock=clock)
     assert res["done"] is False
     assert clock.now == 30
     assert res["objects"]["ns/a"]["metadata"]["resourceVersion"] == "39"
-    assert api.watch_calls[0][1] == 30  # server-side timeout never beyond the deadline
+    assert api.watches[0][2] == 30  # server-side timeout never beyond the deadline
 
 
 def test_fatal_status_raises_at_once():
-    api = FakeApi([([], "1")], [[ApiError(403, "Forbidden")]])
+    api, list_fn, watch_fn = pods([], [ApiError(403, "Forbidden")])
     with pytest.raises(k8s.WatchFatalError, match="403 Forbidden"):
-        k8s.watch_until(api.list_fn, api.watch_fn, lambda o: False, deadline=100, clock=lambda: 0)
+        k8s.watch_until(list_fn, watch_fn, lambda o: False, deadline=100, clock=lambda: 0)
 
 
 def test_deleted_objects_and_keep_filter():
-    api = FakeApi([([obj("a", 1), obj("x", 1, ns="other")], "10")],
-                  [[{"type": "DELETED", "object": obj("a", 11)}, {"type": "ADDED", "object": obj("y", 12, True, ns="other")},
-                    {"type": "ADDED", "object": obj("a", 13, True)}]])
+    script = [{"type": "DELETED", "object": obj("a", 11)}, {"type": "ADDED", "object": obj("y", 12, True, ns="other")},
+              {"type": "ADDED", "object": obj("a", 13, True)}]
+    api, list_fn, watch_fn = pods([obj("a", 1), obj("x", 1, ns="other")], script)
     seen = []
 
     def done(objects):
         seen.append(sorted(objects))
         return "ns/a" in objects and objects["ns/a"]["ready"]
 
-    res = k8s.watch_until(api.list_fn, api.watch_fn, done, deadline=100, clock=lambda: 0,
+    res = k8s.watch_until(list_fn, watch_fn, done, deadline=100, clock=lambda: 0,
                           keep=lambda o: o["metadata"]["namespace"] == "ns")
     assert res["done"]
     assert seen == [["ns/a"], [], [], ["ns/a"]]
@@ -219,3 +191,31 @@ def test_real_client_get_create_list(live_api):
                           "spec": {"vmiName": "blue"}}, "ns")
     assert made["metadata"]["name"].startswith("kubevirt-migrate-vm-") and made["metadata"]["uid"]
     assert [m["spec"] for m in client.list("kubevirt.io/v1", "VirtualMachineInstanceMigration", "ns")] == [{"vmiName": "blue"}]
+
+
+def test_real_client_reads_what_the_probes_read(live_api):
+    """probes.KubernetesLookup over KubeApi, as connectivity_matrix builds it: get (None on 404), label-selected
+    lists, cluster-scoped nodes and namespaces, each cached until forgotten."""
+    from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes
+
+    server, client = live_api
+    server.put("namespaces", {"metadata": {"name": "blue"}})
+    server.put("nodes", {"metadata": {"name": "lab-worker"}})
+    server.put("services", {"metadata": {"name": "service-blue", "namespace": "blue"}, "spec": {"clusterIP": "10.96.0.9"}})
+    for name, app in (("app-blue-0", "blue"), ("app-blue-1", "other")):
+        server.put("pods", {"metadata": {"name": name, "namespace": "blue", "labels": {"app": app}},
+                            "status": {"phase": "Running"}})
+    lookup = probes.KubernetesLookup(client)
+    assert lookup.get_pod("blue", "app-blue-0")["metadata"]["labels"] == {"app": "blue"}
+    assert lookup.get_pod("blue", "nope") is None and lookup.get_namespace("purple") is None
+    assert lookup.get_namespace("blue")["metadata"]["name"] == "blue"
+    assert lookup.get_service("blue", "service-blue")["spec"]["clusterIP"] == "10.96.0.9"
+    assert [n["metadata"]["name"] for n in lookup.list_nodes()] == ["lab-worker"]
+    assert lookup.find_pod("blue", "app=blue")["metadata"]["name"] == "app-blue-0"
+    assert sorted(p["metadata"]["name"] for p in lookup.list_pods("blue")) == ["app-blue-0", "app-blue-1"]
+    reads = len([r for r in server.requests if r[1].startswith("/api/v1/namespaces/blue/pods/app-blue-0")])
+    lookup.get_pod("blue", "app-blue-0")
+    assert len([r for r in server.requests if r[1].startswith("/api/v1/namespaces/blue/pods/app-blue-0")]) == reads
+    lookup.forget("pod", "blue", "app-blue-0")
+    lookup.get_pod("blue", "app-blue-0")
+    assert len([r for r in server.requests if r[1].startswith("/api/v1/namespaces/blue/pods/app-blue-0")]) == reads + 1

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 
 import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import networks as nw
+
+from fake_api import Clock, FakeApi
 
 INVALID_PRIMARY_MSG = ('invalid primary network state for namespace "blue": a valid primary user defined network or '
                        'network attachment definition custom resource, and required namespace label '
@@ -181,17 +182,6 @@ def test_describe_events_keeps_the_latest_in_order_with_counts():
 # --------------------------------------------------------------------------- the flow against a fake list/watch
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 class Gone(Exception):
     status = 410
     reason = "Gone"
@@ -202,79 +192,25 @@ class Forbidden(Exception):
     reason = "Forbidden"
 
 
-class FakeNetworks:
-    """Objects per kind and one scripted event stream per kind, consumed across watch calls.
+def FakeNetworks(clock, objects, scripts=None, events=None):
+    """The one fake API holding the networks (and ``events``, or an error every Event list raises)."""
+    objects = dict(objects)
+    unserved = {}
+    if isinstance(events, Exception):
+        unserved["Event"] = events
+    else:
+        objects["Event"] = list(events or [])
+    return FakeApi(clock, objects, scripts, unserved=unserved)
 
-    Script items: an event dict (applied to the store, then yielded), ``"expire"`` (the server ends the watch at
-    its timeout: the clock jumps by it), ``("silent", obj)`` (the store changes without an event, as if in a
-    compacted history), ``"gone"`` (an ERROR 410 event), or an exception instance (a dropped connection, raised).
-    An exhausted script behaves like ``"expire"``.
-    """
 
-    def __init__(self, clock, objects, scripts=None, events=None):
-        self.clock = clock
-        self.objects = dict((k, list(v)) for k, v in objects.items())
-        self.scripts = scripts or {}
-        self.events = events or []
-        self.list_watch_calls = []
-        self.list_calls = []
-        self.watch_calls = []
-        self.event_calls = []
-
-    def _store(self, kind, obj, deleted=False):
-        meta = obj["metadata"]
-        items = self.objects.setdefault(kind, [])
-        items[:] = [o for o in items if (o["metadata"].get("namespace"), o["metadata"]["name"])
-                    != (meta.get("namespace"), meta["name"])]
-        if not deleted:
-            items.append(copy.deepcopy(obj))
-
-    def list_watch(self, kind, namespace=None, field_selector=None):
-        self.list_watch_calls.append((kind, namespace, field_selector))
-
-        def match(obj):
-            meta = obj["metadata"]
-            if namespace and meta.get("namespace") != namespace:
-                return False
-            return not field_selector or meta["name"] == field_selector.split("=", 1)[1]
-
-        def list_fn():
-            self.list_calls.append(kind)
-            return [copy.deepcopy(o) for o in self.objects.get(kind, []) if match(o)], "500"
-
-        def watch_fn(rv, timeout):
-            self.watch_calls.append((kind, rv, timeout))
-            script = self.scripts.get(kind) or []
-            while script:
-                item = script.pop(0)
-                if item == "expire":
-                    self.clock.now += timeout
-                    return
-                if item == "gone":
-                    yield {"type": "ERROR", "object": {"kind": "Status", "code": 410, "message": "too old resource version"}}
-                    continue
-                if isinstance(item, tuple):
-                    self._store(kind, item[1])
-                    continue
-                if isinstance(item, Exception):
-                    raise item
-                self._store(kind, item["object"], deleted=item["type"] == "DELETED")
-                if match(item["object"]):
-                    yield copy.deepcopy(item)
-            self.clock.now += timeout
-
-        return list_fn, watch_fn
-
-    def list_events(self, kind, name, namespace=None):
-        self.event_calls.append((kind, name, namespace))
-        if isinstance(self.events, Exception):
-            raise self.events
-        return [copy.deepcopy(e) for e in self.events if e["involvedObject"]["kind"] == kind
-                and e["involvedObject"]["name"] == name and (namespace is None or e["metadata"]["namespace"] == namespace)]
+def event_lists(fake):
+    """``(namespace, field selector)`` of every Event list the flow made."""
+    return [(c[3], c[4]) for c in fake.calls if c[0] == "list" and c[2] == "Event"]
 
 
 def wait(fake, clock, items, timeout=600, condition="NetworkCreated"):
-    return nw.wait_networks(fake.list_watch, fake.list_events, nw.validate_networks(items), condition, timeout, clock,
+    list_watch, list_events = nw.api_callables(fake)
+    return nw.wait_networks(list_watch, list_events, nw.validate_networks(items), condition, timeout, clock,
                             watch=functools.partial(k8s.watch_until, sleep=clock.sleep))
 
 
@@ -308,10 +244,10 @@ def test_waits_through_a_dropped_connection_and_a_410_relist():
     assert res["networks"][2]["namespace"] is None
     assert res["watch"]["relists"] == 1 and res["watch"]["errors"] == 1 and res["watch"]["lists"] == 3
     # two namespaces: one cluster-wide UDN watch; the unrelated UDN "blue/other" is not waited for
-    assert fake.list_watch_calls == [("UserDefinedNetwork", None, None),
-                                     ("ClusterUserDefinedNetwork", None, "metadata.name=colored-enterprise")]
-    assert [c[1] for c in fake.watch_calls] == ["500", "501"]
-    assert fake.event_calls == []  # events are read on timeout only
+    assert fake.watch_args == [("UserDefinedNetwork", None, None, None),
+                               ("ClusterUserDefinedNetwork", None, None, "metadata.name=colored-enterprise")]
+    assert [c[1] for c in fake.watches] == ["100", "501"]
+    assert event_lists(fake) == []  # events are read on timeout only
 
 
 def test_false_condition_does_not_end_the_wait_early():
@@ -324,7 +260,7 @@ def test_false_condition_does_not_end_the_wait_early():
     assert res["networks"][0]["ready_seconds"] == 110.0  # two expired 55 s watches, a relist, then the event
     assert res["elapsed_seconds"] == 110.0
     assert res["watch"]["reconnects"] == 2 and res["watch"]["relists"] == 1 and res["watch"]["lists"] == 2
-    assert fake.list_watch_calls == [("UserDefinedNetwork", "blue", "metadata.name=blue-network")]
+    assert fake.watch_args == [("UserDefinedNetwork", "blue", None, "metadata.name=blue-network")]
 
 
 def test_timeout_names_conditions_events_and_hints_per_network():
@@ -352,9 +288,9 @@ def test_timeout_names_conditions_events_and_hints_per_network():
                      "last events: none; check: " + nw.HINT_NO_STATUS)
     assert colored == ("ClusterUserDefinedNetwork colored-enterprise: not found; last events: Warning ProcessError: "
                        "not found yet; check: " + nw.HINT_NOT_FOUND)
-    assert fake.event_calls == [("UserDefinedNetwork", "blue-network", "blue"),
-                                ("UserDefinedNetwork", "green-network", "green"),
-                                ("ClusterUserDefinedNetwork", "colored-enterprise", None)]
+    assert event_lists(fake) == [("blue", nw.event_field_selector("UserDefinedNetwork", "blue-network")),
+                                 ("green", nw.event_field_selector("UserDefinedNetwork", "green-network")),
+                                 (None, nw.event_field_selector("ClusterUserDefinedNetwork", "colored-enterprise"))]
     details = err.value.details
     assert [d["name"] for d in details["not_ready"]] == ["blue-network", "green-network", "colored-enterprise"]
     assert details["not_ready"][0]["problem"].startswith("NetworkCreated=False (SyncError")
@@ -378,8 +314,8 @@ def test_one_deadline_for_both_kinds_and_ready_seconds_survive_the_failure():
         wait(fake, clock, [WORKSHOP[0], WORKSHOP[2]], timeout=100)
     details = err.value.details
     assert details["elapsed_seconds"] == 100.0  # not 55 + 100: the CUDN watch got what was left
-    assert fake.watch_calls == [("UserDefinedNetwork", "500", 55), ("UserDefinedNetwork", "500", 45),
-                                ("ClusterUserDefinedNetwork", "500", 45)]
+    assert fake.watches == [("UserDefinedNetwork", "100", 55), ("UserDefinedNetwork", "100", 45),
+                            ("ClusterUserDefinedNetwork", "100", 45)]
     assert [(n["name"], n["ready"], n["ready_seconds"]) for n in details["networks"]] == [
         ("blue-network", True, 55.0), ("colored-enterprise", False, None)]
     assert "on 1 of 2 networks: ClusterUserDefinedNetwork colored-enterprise: condition NetworkCreated absent" in str(err.value)
@@ -395,7 +331,7 @@ def test_second_kind_is_still_read_when_the_first_used_the_whole_deadline():
         wait(fake, clock, [WORKSHOP[0], WORKSHOP[2]], timeout=30)
     assert "on 1 of 2 networks: UserDefinedNetwork blue/blue-network" in str(err.value)
     assert err.value.details["networks"][1]["ready"] is True
-    assert fake.list_calls == ["UserDefinedNetwork", "ClusterUserDefinedNetwork"]
+    assert fake.lists == ["UserDefinedNetwork", "ClusterUserDefinedNetwork"]
 
 
 def test_unreadable_events_do_not_hide_the_timeout_and_watch_errors_are_quoted():
@@ -443,21 +379,12 @@ def test_other_client_errors_propagate():
 
 
 def test_api_callables_use_the_ovn_api_and_event_selectors():
-    calls = []
-
-    class Api:
-        def list_watch(self, *args):
-            calls.append(("list_watch",) + args)
-            return "lf", "wf"
-
-        def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
-            calls.append(("list", api_version, kind, namespace, field_selector))
-            return []
-
-    list_watch, list_events = nw.api_callables(Api())
-    assert list_watch("ClusterUserDefinedNetwork", None, "metadata.name=c") == ("lf", "wf")
+    api = FakeApi()
+    list_watch, list_events = nw.api_callables(api)
+    list_watch("ClusterUserDefinedNetwork", None, "metadata.name=c")
     list_events("UserDefinedNetwork", "blue-network", "blue")
-    assert calls == [
-        ("list_watch", "k8s.ovn.org/v1", "ClusterUserDefinedNetwork", None, None, "metadata.name=c"),
-        ("list", "v1", "Event", "blue", "involvedObject.kind=UserDefinedNetwork,involvedObject.name=blue-network"),
+    assert api.watch_args == [("ClusterUserDefinedNetwork", None, None, "metadata.name=c")]
+    assert api.calls == [
+        ("list_watch", "k8s.ovn.org/v1", "ClusterUserDefinedNetwork"),
+        ("list", "v1", "Event", "blue", "involvedObject.kind=UserDefinedNetwork,involvedObject.name=blue-network", None),
     ]

@@ -8,6 +8,8 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import preflight
 
+from fake_api import FakeApi
+
 ALL = list(preflight.COMPONENTS)
 
 
@@ -161,22 +163,12 @@ def test_a_workload_not_rolled_out_says_why():
 
 
 def test_read_cluster_only_reads():
-    calls = []
-
-    class Api:
-        def get(self, *args, **kwargs):
-            calls.append(("get",) + args)
-            return crd(args[2]) if args[2] == "kubevirts.kubevirt.io" else None
-
-        def list(self, *args, **kwargs):
-            calls.append(("list",) + args + tuple(sorted(kwargs.items())))
-            return []
-
-    crds, workloads, kubevirts = preflight.read_cluster(Api(), ["ovn_kubernetes", "kubevirt"])
-    assert set(c[0] for c in calls) == {"get", "list"}
-    assert ("list", "apps/v1", "Deployment", None, ("field_selector", "metadata.name=ovnkube-control-plane")) in calls
-    assert ("list", "kubevirt.io/v1", "KubeVirt") in calls
-    assert ("get", "apiextensions.k8s.io/v1", "CustomResourceDefinition", preflight.IPAMCLAIM_CRD) in calls
+    api = FakeApi(None, {"CustomResourceDefinition": [crd("kubevirts.kubevirt.io")]})
+    crds, workloads, kubevirts = preflight.read_cluster(api, ["ovn_kubernetes", "kubevirt"])
+    assert set(c[0] for c in api.calls) == {"get", "list"}
+    assert ("list", "apps/v1", "Deployment", None, "metadata.name=ovnkube-control-plane", None) in api.calls
+    assert [c[:3] for c in api.calls if c[2] == "KubeVirt"] == [("list", "kubevirt.io/v1", "KubeVirt")]
+    assert ("get", "apiextensions.k8s.io/v1", "CustomResourceDefinition", preflight.IPAMCLAIM_CRD, None) in api.calls
     assert list(crds) == ["kubevirts.kubevirt.io"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes as P
 
-from fake_clock import FakeClock
+from fake_api import Clock, FakeApi
 
 
 def pod(ns, name, networks=None, pod_ips=None, phase="Running", labels=None):
@@ -27,38 +27,13 @@ def udn_pod(ns, name, udn_ip, default_ip, nad):
     })
 
 
-class FakeLookup(object):
-    def __init__(self, pods=(), services=(), nodes=(), namespaces=()):
-        self.pods = dict(((p["metadata"]["namespace"], p["metadata"]["name"]), p) for p in pods)
-        self.services = dict(((s["metadata"]["namespace"], s["metadata"]["name"]), s) for s in services)
-        self.nodes = list(nodes)
-        self.namespaces = set(namespaces) | set(ns for ns, dummy in self.pods) | set(ns for ns, dummy in self.services)
-        self.forgotten = []
-
-    def get_pod(self, ns, name):
-        return self.pods.get((ns, name))
-
-    def get_service(self, ns, name):
-        return self.services.get((ns, name))
-
-    def get_namespace(self, name):
-        return {"metadata": {"name": name}} if name in self.namespaces else None
-
-    def list_nodes(self):
-        return self.nodes
-
-    def list_pods(self, ns, selector=None):
-        return [p for (pns, dummy), p in sorted(self.pods.items()) if pns == ns]
-
-    def find_pod(self, ns, selector):
-        key, value = selector.split("=")
-        for p in self.list_pods(ns):
-            if p["metadata"]["labels"].get(key) == value:
-                return p
-        return None
-
-    def forget(self, kind, ns, name):
-        self.forgotten.append((kind, ns, name))
+def FakeLookup(pods=(), services=(), nodes=(), namespaces=(), logs=None):
+    """The collection's own lookup over the one fake API holding these pods, services, nodes and namespaces (each
+    pod's and service's namespace exists too)."""
+    names = set(namespaces) | set(o["metadata"]["namespace"] for o in list(pods) + list(services))
+    api = FakeApi(None, {"Pod": list(pods), "Service": list(services), "Node": list(nodes),
+                         "Namespace": [{"metadata": {"name": n}} for n in sorted(names)]})
+    return P.KubernetesLookup(api, logs=logs)
 
 
 BLUE0 = udn_pod("blue", "app-blue-0", "103.103.1.4", "10.244.1.4", "blue-network")
@@ -243,7 +218,7 @@ def test_http_answer_splits_body_and_status():
 # ------------------------------------------------------------------ polling
 
 def test_poll_until_match_absorbs_lag():
-    clock = FakeClock()
+    clock = Clock(0.0)
     answers = iter([(P.UNKNOWN, "no address yet"), (P.BLOCKED, "TIMEOUT"), (P.REACHABLE, "ok")])
     out = P.poll_until_match(lambda: next(answers), P.REACHABLE, timeout=30, interval=2, clock=clock,
                              sleep=clock.sleep)
@@ -253,11 +228,11 @@ def test_poll_until_match_absorbs_lag():
 
 def test_poll_needs_the_streak_to_span_min_span():
     """A blocked verdict: several failed attempts over at least min_span seconds, not one 3-second attempt."""
-    clock = FakeClock()
+    clock = Clock(0.0)
     out = P.poll_until_match(lambda: (P.BLOCKED, "TIMEOUT"), P.BLOCKED, timeout=60, interval=2, clock=clock,
                              sleep=clock.sleep, stable=2, min_span=5)
     assert out["attempts"] == 4 and out["span"] == 6  # t = 0, 2, 4, 6
-    clock = FakeClock()
+    clock = Clock(0.0)
     answers = iter([(P.BLOCKED, "TIMEOUT")] * 2 + [(P.REACHABLE, "ok")] + [(P.BLOCKED, "TIMEOUT")] * 9)
     out = P.poll_until_match(lambda: next(answers), P.BLOCKED, timeout=60, interval=2, clock=clock,
                              sleep=clock.sleep, stable=2, min_span=5)
@@ -265,7 +240,7 @@ def test_poll_needs_the_streak_to_span_min_span():
 
 
 def test_poll_gives_up_at_deadline_with_last_observation():
-    clock = FakeClock()
+    clock = Clock(0.0)
     calls = []
 
     def attempt():
@@ -277,7 +252,7 @@ def test_poll_gives_up_at_deadline_with_last_observation():
 
 
 def test_poll_stable_needs_consecutive_matches():
-    clock = FakeClock()
+    clock = Clock(0.0)
     answers = iter([P.BLOCKED, P.REACHABLE, P.BLOCKED, P.BLOCKED])
     out = P.poll_until_match(lambda: (next(answers), ""), P.BLOCKED, timeout=60, interval=1, clock=clock,
                              sleep=clock.sleep, stable=2)
@@ -314,7 +289,7 @@ class FakeHost(object):
 
 
 def run(probes, transport, host=None, timeout=10, **kw):
-    clock = FakeClock()
+    clock = Clock(0.0)
     runner = P.make_runner(LOOKUP, transport, host or FakeHost({"rc": 0}), timeout=timeout, interval=1,
                            clock=clock, sleep=clock.sleep, **kw)
     return P.run_probes(probes, runner, concurrency=3)
@@ -352,16 +327,18 @@ def test_runner_polls_through_cni_lag():
 def test_runner_unknown_when_target_never_resolves():
     lookup_pod = pod("blue", "app-blue-2", networks={})
     lookup = FakeLookup([BLUE0, lookup_pod])
-    clock = FakeClock()
+    clock = Clock(0.0)
     runner = P.make_runner(lookup, FakeExec([]), FakeHost({}), timeout=4, interval=2, clock=clock, sleep=clock.sleep)
     res = runner(probe("late", {"kind": "pod", "namespace": "blue", "name": "app-blue-2"}))
     assert res["status"] == "unknown" and res["observed"] == P.UNKNOWN
-    assert "no ipv4 address" in res["detail"] and ("pod", "blue", "app-blue-2") in lookup.forgotten
+    assert "no ipv4 address" in res["detail"]
+    # forgotten after each attempt: every poll read the pod again
+    assert lookup.api.calls.count(("get", "v1", "Pod", "app-blue-2", "blue")) == res["attempts"] > 1
 
 
 def test_runner_selector_source_and_host_source():
     labelled = dict(BLUE0, metadata=dict(BLUE0["metadata"], labels={"app": "blue"}))
-    clock = FakeClock()
+    clock = Clock(0.0)
     fake = FakeExec(["103.103.2.5:8080"])
     runner = P.make_runner(FakeLookup([labelled, BLUE1], [SVC_BLUE], NODES), fake, FakeHost({"rc": 0, "stdout": "200"}),
                            timeout=0, interval=1, clock=clock, sleep=clock.sleep)
@@ -610,46 +587,28 @@ def test_host_transport_icmp_uses_local_ping():
 
 # ------------------------------------------------------------------ lookups and preflight
 
-class FakeResp(object):
-    def __init__(self, obj):
-        self.data = json.dumps(obj).encode()
-
-
-class FakeCoreV1(object):
-    def __init__(self, pods, namespaces):
-        self.pods, self.namespaces, self.reads = pods, namespaces, 0
-
-    def read_namespaced_pod(self, name, namespace, _preload_content=True):
-        self.reads += 1
-        for p in self.pods:
-            if (p["metadata"]["namespace"], p["metadata"]["name"]) == (namespace, name):
-                return FakeResp(p)
-        raise ApiError(404, "Not Found")
-
-    def read_namespace(self, name, _preload_content=True):
-        if name in self.namespaces:
-            return FakeResp({"metadata": {"name": name}})
-        raise ApiError(404, "Not Found")
-
-    def list_namespaced_pod(self, namespace, label_selector="", _preload_content=True):
-        return FakeResp({"items": [p for p in self.pods if p["metadata"]["namespace"] == namespace]})
-
-
 def test_kubernetes_lookup_caches_and_forgets():
-    core = FakeCoreV1([BLUE0], ["blue"])
-    lookup = P.KubernetesLookup(core)
+    labelled = dict(BLUE0, metadata=dict(BLUE0["metadata"], labels={"x": "y"}))
+    lookup = FakeLookup([labelled, BLUE1])
+
+    def reads():
+        return lookup.api.calls.count(("get", "v1", "Pod", "app-blue-0", "blue"))
+
     assert lookup.get_pod("blue", "app-blue-0")["metadata"]["name"] == "app-blue-0"
     lookup.get_pod("blue", "app-blue-0")
-    assert core.reads == 1
+    assert reads() == 1
     lookup.forget("pod", "blue", "app-blue-0")
     lookup.get_pod("blue", "app-blue-0")
-    assert core.reads == 2
+    assert reads() == 2
     assert lookup.get_pod("blue", "nope") is None
     assert lookup.find_pod("blue", "x=y")["metadata"]["name"] == "app-blue-0"
+    assert lookup.find_pod("blue", "x=z") is None
+    with pytest.raises(RuntimeError, match="reads no container logs"):
+        lookup.read_log("blue", "app-blue-0", None, 5)
 
 
 def test_preflight_names_missing_objects():
-    lookup = P.KubernetesLookup(FakeCoreV1([BLUE0, BLUE1], ["blue"]))
+    lookup = FakeLookup([BLUE0, BLUE1])
     errors = P.preflight([
         probe("typo", {"kind": "pod", "namespace": "blue", "name": "app-blue-9"}),
         probe("nons", {"kind": "pod", "namespace": "blue", "name": "app-blue-1"},
@@ -703,7 +662,7 @@ KUBERNETES_DUAL_CLUSTER = {"metadata": {"name": "kubernetes", "namespace": "defa
 
 def test_an_api_claim_in_the_other_family_of_a_dual_stack_cluster_is_not_applicable():
     lookup = FakeLookup([BLUE0, BLUE1], [KUBERNETES_DUAL_CLUSTER], NODES)
-    clock = FakeClock()
+    clock = Clock(0.0)
     fake = FakeExec(["10.96.0.1:443"])
     runner = P.make_runner(lookup, fake, FakeHost({}), timeout=30, interval=2, clock=clock, sleep=clock.sleep)
     api = probe("blue-to-api", {"kind": "kubernetes_api"}, port=None)
@@ -796,24 +755,27 @@ YELLOW_NO_UDP = netexec_pod(udn_pod("yellow", "app-yellow-1", "192.168.0.7", "10
     {"name": "agnhost-container-9090", "args": ["netexec", "--http-port=9090", "--udp-port=-1"]}])
 
 
-class WitnessLookup(FakeLookup):
-    """The target's container logs: what ``logged`` holds for a (ns, pod, container), as the API returns it."""
+class Logs(object):
+    """The target containers' logs: what ``logged`` holds for a (ns, pod, container), as the API returns it."""
 
-    def __init__(self, pods, logged=None, broken=False):
-        super(WitnessLookup, self).__init__(pods)
+    def __init__(self, logged=None, broken=False):
         self.logged = logged or {}
         self.reads = []
         self.broken = broken
 
-    def read_log(self, ns, name, container, since_seconds):
+    def __call__(self, ns, name, container, since_seconds):
         self.reads.append((ns, name, container, since_seconds))
         if self.broken:
             raise RuntimeError("logs unavailable")
         return self.logged.get((ns, name, container), "")
 
 
+def WitnessLookup(pods, logged=None, broken=False):
+    return FakeLookup(pods, logs=Logs(logged, broken))
+
+
 def witnessed_run(lookup, transport, probes):
-    clock = FakeClock()
+    clock = Clock(0.0)
     runner = P.make_runner(lookup, transport, FakeHost({}), timeout=10, interval=1, clock=clock, sleep=clock.sleep,
                            new_nonce=lambda: "udnlabfeedface01", wall_clock=clock)
     return P.run_probes(probes, runner, concurrency=1)
@@ -831,7 +793,7 @@ def test_a_blocked_ping_is_followed_by_a_udp_witness_and_the_targets_log_is_read
     assert res["receiver"]["seconds"] >= 5 + 5  # the whole window (>= 5 s of failures) and a margin
     assert transport.calls[-1] == ("blue", "app-blue-0", None, (
         "sh", "-c", "echo 'echo udnlabfeedface01' | nc -u -w1 203.203.2.6 8081 >/dev/null 2>&1; true"))
-    assert lookup.reads == [("green", "app-green-1", "agnhost-container", res["receiver"]["seconds"])]
+    assert lookup.logs.reads == [("green", "app-green-1", "agnhost-container", res["receiver"]["seconds"])]
     assert P.summarize([res])["line"].endswith("; 1 blocked claims confirmed at the receiver")
     assert "[receiver: nothing of this probe in green/app-green-1:agnhost-container's log" in P.probe_lines([res])[0]
 
@@ -876,7 +838,7 @@ def test_without_a_witness_the_claim_says_why_and_stands_on_the_source_alone():
     assert res["status"] == "correct"
     assert res["receiver"] == {"verdict": "no witness",
                                "why": "the target's netexec has no UDP server (--udp-port=-1) to log a witness"}
-    assert lookup.reads == []
+    assert lookup.logs.reads == []
     broken = WitnessLookup([BLUE0, GREEN_NETEXEC], broken=True)
     (res,) = witnessed_run(broken, FakeExec([]), [{
         "id": "blue-to-green", "from": {"namespace": "blue", "pod": "app-blue-0"},
@@ -890,7 +852,7 @@ def test_reachable_claims_and_host_probes_carry_no_witness():
     (res,) = witnessed_run(lookup, FakeExec(["103.103.2.5"]), [{
         "id": "blue-to-blue", "from": {"namespace": "blue", "pod": "app-blue-0"},
         "to": {"kind": "pod", "namespace": "blue", "name": "app-blue-1"}, "protocol": "icmp", "expect": "reachable"}])
-    assert "receiver" not in res and lookup.reads == []
+    assert "receiver" not in res and lookup.logs.reads == []
 
 
 def test_netexec_servers_follow_agnhost_flags_and_defaults():

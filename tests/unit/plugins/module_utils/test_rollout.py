@@ -11,7 +11,7 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import rollout
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError
 
-from fake_clock import FakeClock
+from fake_api import Clock, FakeApi
 
 
 def ds(name="ovnkube-node", generation=1, observed=1, desired=3, updated=3, available=3):
@@ -139,49 +139,36 @@ def test_condition_kinds():
 # --------------------------------------------------------------------------- the wait
 
 
-class Scripted:
-    """list_watch(target) over objects per kind, with watch events scripted per kind (applied when reached)."""
+def sandbox_events(kind, name, namespace=None):
+    """Seven FailedCreatePodSandBox Events about one object, oldest first."""
+    return [{"type": "Warning", "reason": "FailedCreatePodSandBox", "message": "network not ready ",
+             "lastTimestamp": "2026-12-06T10:00:0%d Z" % i, "metadata": {"namespace": namespace or "default"},
+             "involvedObject": {"kind": kind, "name": name, "namespace": namespace or ""}} for i in range(7)]
 
-    def __init__(self, clock, objects, scripts=None):
-        self.clock, self.objects, self.scripts = clock, objects, scripts or {}
-        self.events = []
 
-    def matching(self, target):
-        return [o for o in self.objects.get(target["kind"], [])
-                if not target.get("name") or o["metadata"]["name"] == target["name"]]
+def Scripted(clock, objects, scripts=None):
+    """The one fake API: ``objects`` per kind, Events about every object, watch scripts per kind."""
+    objects = dict(objects)
+    objects["Event"] = [e for kind, items in sorted(objects.items()) for o in items
+                        for e in sandbox_events(kind, o["metadata"]["name"], o["metadata"].get("namespace"))]
+    return FakeApi(clock, objects, scripts)
 
-    def list_watch(self, target):
-        def list_fn():
-            return self.matching(target), "1"
 
-        def watch_fn(rv, timeout):
-            script = self.scripts.get(target["kind"]) or []
-            while script:
-                step = script.pop(0)
-                self.clock.now += step.get("after", 0)
-                obj = step["object"]
-                items = self.objects.setdefault(target["kind"], [])
-                items[:] = [o for o in items if o["metadata"]["name"] != obj["metadata"]["name"]] + [obj]
-                yield {"type": "MODIFIED", "object": obj}
-            self.clock.now += timeout
-        return list_fn, watch_fn
-
-    def list_events(self, kind, name, namespace=None):
-        self.events.append((kind, name, namespace))
-        return [{"type": "Warning", "reason": "FailedCreatePodSandBox", "message": "network not ready ",
-                 "lastTimestamp": "2026-12-06T10:00:0%d Z" % i} for i in range(7)]
+def event_lists(api):
+    return [(c[3], c[4]) for c in api.calls if c[0] == "list" and c[2] == "Event"]
 
 
 def wait(api, targets, timeout, clock):
     watch = functools.partial(k8s.watch_until, sleep=clock.sleep)
-    return rollout.wait_ready(api.list_watch, api.list_events, rollout.validate_targets(targets), timeout, clock,
-                              watch)
+    list_watch, list_events = rollout.api_callables(api)
+    return rollout.wait_ready(list_watch, list_events, rollout.validate_targets(targets), timeout, clock, watch)
 
 
 def test_returns_on_the_event_that_completes_the_rollout():
-    clock = FakeClock(100.0)
+    clock = Clock(100.0)
     api = Scripted(clock, {"DaemonSet": [ds(available=1)], "Node": [node("a"), node("b")]},
-                   {"DaemonSet": [{"after": 3, "object": ds(available=2)}, {"after": 4, "object": ds()}]})
+                   {"DaemonSet": [("wait", 3), {"type": "MODIFIED", "object": ds(available=2)},
+                                  ("wait", 4), {"type": "MODIFIED", "object": ds()}]})
     out = wait(api, [TARGET_DS, TARGET_NODES], 60, clock)
     assert [(r["kind"], r["name"], r["ready"]) for r in out["resources"]] == [
         ("DaemonSet", "ovnkube-node", True), ("Node", "a", True), ("Node", "b", True)]
@@ -190,7 +177,7 @@ def test_returns_on_the_event_that_completes_the_rollout():
 
 
 def test_timeout_names_each_object_not_ready_with_events_and_a_pending_line():
-    clock = FakeClock(0.0)
+    clock = Clock(0.0)
     api = Scripted(clock, {"DaemonSet": [ds(available=1)], "Node": [node("a"), node("b", "False", "KubeletNotReady",
                                                                                     "cni not initialized")]})
     with pytest.raises(FlowError) as err:
@@ -204,11 +191,12 @@ def test_timeout_names_each_object_not_ready_with_events_and_a_pending_line():
     assert [d["what"] for d in details["not_ready"]] == ["DaemonSet ovn-kubernetes/ovnkube-node", "Node b"]
     assert len(details["not_ready"][0]["events"]) == rollout.EVENTS_SHOWN
     assert details["not_ready"][0]["events"][-1] == "Warning FailedCreatePodSandBox: network not ready"
-    assert api.events == [("DaemonSet", "ovnkube-node", "ovn-kubernetes"), ("Node", "b", None)]
+    assert event_lists(api) == [("ovn-kubernetes", rollout.event_field_selector("DaemonSet", "ovnkube-node")),
+                                (None, rollout.event_field_selector("Node", "b"))]
 
 
 def test_a_scope_that_matches_nothing_is_not_ready():
-    clock = FakeClock(0.0)
+    clock = Clock(0.0)
     with pytest.raises(FlowError) as err:
         wait(Scripted(clock, {}), [{"api_version": "v1", "kind": "Pod", "namespace": "kube-system"},
                                    TARGET_KV], 10, clock)
@@ -231,27 +219,21 @@ def test_a_kind_the_server_does_not_serve_says_so():
         raise ResourceNotFoundError("No matches found for {'kind': 'KubeVirt'}")
 
     with pytest.raises(FlowError) as err:
-        rollout.wait_ready(list_watch, None, rollout.validate_targets([TARGET_KV]), 10, FakeClock(), k8s.watch_until)
+        rollout.wait_ready(list_watch, None, rollout.validate_targets([TARGET_KV]), 10, Clock(0.0), k8s.watch_until)
     assert str(err.value) == ("the API server does not serve kubevirt.io/v1 KubeVirt: is its "
                               "CustomResourceDefinition installed?")
 
 
 def test_api_callables_select_by_name_and_events_by_object():
-    calls = []
-
-    class Api:
-        def list_watch(self, *args):
-            calls.append(("list_watch",) + args)
-
-        def list(self, *args, **kwargs):
-            calls.append(("list",) + args + (kwargs,))
-
-    list_watch, list_events = rollout.api_callables(Api())
+    api = FakeApi()
+    list_watch, list_events = rollout.api_callables(api)
     list_watch(rollout.validate_targets([TARGET_DS])[0])
     list_watch(rollout.validate_targets([{"api_version": "v1", "kind": "Pod", "namespace": "kube-system",
                                           "label_selector": "k8s-app=kube-dns"}])[0])
     list_events("Node", "b")
-    assert calls == [
-        ("list_watch", "apps/v1", "DaemonSet", "ovn-kubernetes", None, "metadata.name=ovnkube-node"),
-        ("list_watch", "v1", "Pod", "kube-system", "k8s-app=kube-dns", None),
-        ("list", "v1", "Event", None, {"field_selector": "involvedObject.kind=Node,involvedObject.name=b"})]
+    assert api.watch_args == [("DaemonSet", "ovn-kubernetes", None, "metadata.name=ovnkube-node"),
+                              ("Pod", "kube-system", "k8s-app=kube-dns", None)]
+    assert [c[:3] for c in api.calls if c[0] == "list_watch"] == [("list_watch", "apps/v1", "DaemonSet"),
+                                                                  ("list_watch", "v1", "Pod")]
+    assert [c for c in api.calls if c[0] == "list"] == [
+        ("list", "v1", "Event", None, "involvedObject.kind=Node,involvedObject.name=b", None)]

@@ -6,7 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import json
 import re
 import types
@@ -15,6 +14,8 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import state as S
+
+from fake_api import FakeApi
 
 NAME = "multus-daemonset"
 SECRET = "s3cr3t-Passw0rd-do-not-store"
@@ -82,72 +83,14 @@ class NotServed(Exception):
     """What a client raises for a kind the cluster does not serve (its message says "not found")."""
 
 
-class StateApi:
-    """The part of k8s.KubeApi the state flows use, over objects kept per (kind, namespace, name).
-
-    ``writes`` lists every create/patch/delete; kinds in ``unserved`` raise ``unserved[kind]`` on get/list.
-    """
+class StateApi(FakeApi):
+    """The one fake API holding ``objects`` (each with its ``kind``), and where the state record is read."""
 
     def __init__(self, objects=(), unserved=None):
-        self.objects = {}
-        self.unserved = dict(unserved or {})
-        self.writes = []
-        for item in objects:
-            self.put(item)
-
-    def put(self, item):
-        meta = item["metadata"]
-        self.objects[(item["kind"], meta.get("namespace"), meta["name"])] = copy.deepcopy(item)
-
-    def remove(self, kind, name, namespace=None):
-        del self.objects[(kind, namespace, name)]
-
-    def _served(self, kind):
-        if kind in self.unserved:
-            raise self.unserved[kind]
-
-    def get(self, api_version, kind, name, namespace=None):
-        self._served(kind)
-        return copy.deepcopy(self.objects.get((kind, namespace, name)))
-
-    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
-        self._served(kind)
-        want = dict(part.split("=", 1) for part in label_selector.split(",")) if label_selector else {}
-        out = []
-        for (okind, ons, _name), item in self.objects.items():
-            labels = item["metadata"].get("labels") or {}
-            if okind == kind and (namespace is None or ons == namespace) and all(labels.get(k) == v for k, v in want.items()):
-                out.append(copy.deepcopy(item))
-        return out
-
-    def create(self, api_version, kind, body, namespace=None):
-        self.writes.append(("create", api_version, kind, namespace, copy.deepcopy(body)))
-        key = (kind, namespace, body["metadata"]["name"])
-        assert key not in self.objects, "create of an existing object"
-        self.objects[key] = copy.deepcopy(body)
-        return copy.deepcopy(body)
-
-    def patch(self, api_version, kind, name, body, namespace=None, content_type=None):
-        self.writes.append(("patch", api_version, kind, name, namespace, content_type, copy.deepcopy(body)))
-        target = self.objects[(kind, namespace, name)]
-
-        def merge(into, patch):
-            for key, value in patch.items():
-                if value is None:
-                    into.pop(key, None)
-                elif isinstance(value, dict) and isinstance(into.get(key), dict):
-                    merge(into[key], value)
-                else:
-                    into[key] = copy.deepcopy(value)
-        merge(target, body)
-        return copy.deepcopy(target)
-
-    def delete(self, api_version, kind, name, namespace=None):
-        self.writes.append(("delete", api_version, kind, name, namespace))
-        return self.objects.pop((kind, namespace, name), None) is not None
+        super(StateApi, self).__init__(None, list(objects), unserved=unserved)
 
     def configmap(self):
-        return self.objects.get(("ConfigMap", S.STATE_NAMESPACE, S.STATE_CONFIGMAP))
+        return self.find("ConfigMap", S.STATE_CONFIGMAP, S.STATE_NAMESPACE)
 
     def entry(self, name):
         return json.loads(self.configmap()["data"][name])
@@ -611,7 +554,7 @@ def test_record_creates_the_configmap_with_labels_the_first_time():
     entry = api.entry(NAME)
     assert result == {"changed": True, "recorded": True, "reasons": [], "value": entry["value"]}
     assert [w[0] for w in api.writes] == ["create"]
-    configmap = api.configmap()
+    configmap = api.writes[0][4]  # what was sent (the server adds a uid)
     assert configmap["apiVersion"] == "v1" and configmap["kind"] == "ConfigMap"
     assert configmap["metadata"] == {"name": S.STATE_CONFIGMAP, "namespace": S.STATE_NAMESPACE, "labels": labels}
     assert entry["observed"] == {"DaemonSet kube-system/kube-multus-ds": "uid-ds gen=1", "file /k": "abc",
@@ -784,7 +727,7 @@ def test_forget_removes_one_entry_by_patch_then_the_configmap_with_the_last():
     api = StateApi([daemonset(), node()])
     record(api, name="kind_cluster", specs=[{"api_version": "v1", "kind": "Node", "names": ["kind-worker"]}])
     record(api)
-    del api.writes[:]
+    del api.calls[:]
     assert S.forget(api, [NAME]) == {"changed": True, "forgotten": [NAME]}
     assert api.writes == [("patch", "v1", "ConfigMap", S.STATE_CONFIGMAP, S.STATE_NAMESPACE, S.MERGE_PATCH,
                            {"data": {NAME: None}})]
@@ -798,7 +741,7 @@ def test_forget_several_entries_at_once_deletes_the_configmap_when_none_is_left(
     api = StateApi([daemonset()])
     record(api, name="a")
     record(api, name="b")
-    del api.writes[:]
+    del api.calls[:]
     assert S.forget(api, ["b", "a"]) == {"changed": True, "forgotten": ["a", "b"]}
     assert [w[0] for w in api.writes] == ["delete"]
 
@@ -807,7 +750,7 @@ def test_forget_a_missing_entry_changes_nothing():
     api = StateApi([daemonset()])
     assert S.forget(api, [NAME]) == {"changed": False, "forgotten": []}
     record(api, name="other")
-    del api.writes[:]
+    del api.calls[:]
     assert S.forget(api, [NAME]) == {"changed": False, "forgotten": []}
     assert api.writes == []
 
@@ -815,7 +758,7 @@ def test_forget_a_missing_entry_changes_nothing():
 def test_forget_in_check_mode_writes_nothing():
     api = StateApi([daemonset()])
     record(api)
-    del api.writes[:]
+    del api.calls[:]
     assert S.forget(api, [NAME], check_mode=True) == {"changed": True, "forgotten": [NAME]}
     assert api.writes == []
     assert NAME in api.configmap()["data"]

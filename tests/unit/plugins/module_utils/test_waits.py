@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s, waits
 
-from fake_clock import FakeClock
+from fake_api import Clock
 
 
 class Flags(waits.ReadyTracker):
@@ -17,7 +17,7 @@ class Flags(waits.ReadyTracker):
 
 
 def test_first_ready_time_is_kept_while_ready_and_reset_when_it_drops():
-    clock = FakeClock(10.0)
+    clock = Clock(10.0)
     tracker = Flags(["a", "b"], clock, started=10.0)
     clock.now = 11.5
     assert not tracker({"a": {"ready": True}})
@@ -35,12 +35,12 @@ def test_first_ready_time_is_kept_while_ready_and_reset_when_it_drops():
 
 
 def test_nothing_wanted_is_never_all_ready():
-    assert not Flags([], FakeClock(), 0.0)({"a": {"ready": True}})
+    assert not Flags([], Clock(0.0), 0.0)({"a": {"ready": True}})
 
 
 def test_assess_must_be_given_by_the_wait():
     with pytest.raises(NotImplementedError):
-        waits.ReadyTracker(["a"], FakeClock(), 0.0)({})
+        waits.ReadyTracker(["a"], Clock(0.0), 0.0)({})
 
 
 class Module:

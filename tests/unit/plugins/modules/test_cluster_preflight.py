@@ -6,7 +6,7 @@ __metaclass__ = type
 
 from ansible_collections.ovnk.udn_lab.plugins.modules import cluster_preflight
 
-from fake_module_api import Clock, FakeApi, run_main
+from fake_api import Clock, FakeApi, run_main
 
 
 def crd(name):
@@ -28,7 +28,7 @@ def test_multus_present_passes_and_nothing_is_written(monkeypatch, capsys):
     out = run_main(monkeypatch, cluster_preflight, api, {"components": ["multus"]}, capsys, check_mode=True)
     assert not out.get("failed") and out["changed"] is False and out["missing"] == 0
     assert [c["found"] for c in out["checks"]] == ["established", "established", "kube-system/kube-multus-ds"]
-    assert all(call[0] in ("client", "list") for call in api.calls), api.calls
+    assert api.writes == [] and all(call[0] in ("client", "list", "get") for call in api.calls), api.calls
 
 
 def test_a_cluster_without_ovn_kubernetes_fails_in_one_message(monkeypatch, capsys):
@@ -60,7 +60,7 @@ def test_network_reads_how_the_cluster_is_wired_and_reports_it_even_without_comp
     # no KubeVirt on this cluster: whether it should emulate is not known, and the variable that says it is named
     assert out["wiring"]["use_emulation_recommended"] is None
     assert out["wiring"]["unknown"] == [{"what": "use_emulation_recommended", "variable": "kubevirt_use_emulation"}]
-    assert all(call[0] in ("client", "list") for call in api.calls), api.calls
+    assert api.writes == [] and all(call[0] in ("client", "list", "get") for call in api.calls), api.calls
     # without the option nothing of it is read
     api = FakeApi(Clock(), {})
     out = run_main(monkeypatch, cluster_preflight, api, {"components": []}, capsys)
@@ -93,7 +93,7 @@ def test_look_first_refuses_to_install_over_what_the_cluster_already_runs(monkey
                                  "ovnk-user/ovnkube-node), which this lab did not install")
     assert "udn_lab_existing_install names kubevirt, and the cluster already runs cert-manager" in out["msg"]
     assert "drop ovn_kubernetes from udn_lab_existing_install; the lab then checks the cluster's own" in out["msg"]
-    assert all(call[0] in ("client", "list", "get") for call in api.calls), api.calls
+    assert api.writes == [] and all(call[0] in ("client", "list", "get") for call in api.calls), api.calls
 
 
 def test_look_first_lets_the_lab_finish_what_it_installed_itself(monkeypatch, capsys):

@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""connectivity_matrix through its module entry: a fake cluster (lookup + exec endpoint) and a fake clock."""
+"""connectivity_matrix through its module entry: the one fake API (read through the module's lookup), a fake exec
+endpoint and the fake clock."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,6 +15,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import probes as P
 from ansible_collections.ovnk.udn_lab.plugins.modules import connectivity_matrix as M
+
+from fake_api import Clock, FakeApi
 
 
 class Exit(Exception):
@@ -39,17 +42,6 @@ def _no_exit(monkeypatch):
     monkeypatch.setattr(AnsibleModule, "fail_json", _fail)
 
 
-class Clock(object):
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 def udn_pod(ns, name, udn_ip, nad):
     nets = {"default": {"ip_addresses": ["10.244.9.9/24"], "role": "infrastructure-locked"},
             "{0}/{1}".format(ns, nad): {"ip_addresses": [udn_ip + "/16"], "role": "primary"}}
@@ -59,35 +51,16 @@ def udn_pod(ns, name, udn_ip, nad):
 
 
 class Cluster(object):
-    """Pods red/app-red-0 and yellow/app-yellow-1 on one CUDN; the data plane answers from ``open_ports``."""
+    """Pods red/app-red-0 and yellow/app-yellow-1 on one CUDN, read through the collection's lookup over the one
+    fake API; the data plane answers from ``open_ports``."""
 
     def __init__(self, open_ports):
-        self.pods = {("red", "app-red-0"): udn_pod("red", "app-red-0", "192.168.0.3", "colored-enterprise"),
-                     ("yellow", "app-yellow-1"): udn_pod("yellow", "app-yellow-1", "192.168.0.5", "colored-enterprise")}
+        pods = [udn_pod("red", "app-red-0", "192.168.0.3", "colored-enterprise"),
+                udn_pod("yellow", "app-yellow-1", "192.168.0.5", "colored-enterprise")]
+        self.lookup = P.KubernetesLookup(FakeApi(None, {
+            "Pod": pods, "Namespace": [{"metadata": {"name": n}} for n in ("red", "yellow")]}))
         self.open_ports = open_ports
         self.execs = []
-
-    # lookup
-    def get_pod(self, ns, name):
-        return self.pods.get((ns, name))
-
-    def get_service(self, ns, name):
-        return None
-
-    def get_namespace(self, name):
-        return {"metadata": {"name": name}} if name in ("red", "yellow") else None
-
-    def list_nodes(self):
-        return []
-
-    def list_pods(self, ns, selector=None):
-        return [p for (pns, dummy), p in sorted(self.pods.items()) if pns == ns]
-
-    def find_pod(self, ns, selector):
-        return None
-
-    def forget(self, kind, ns, name):
-        pass
 
     # exec endpoint
     def run(self, namespace, pod, container, command, timeout):
@@ -109,12 +82,12 @@ def policy_probes():
 
 
 def run(args, cluster, check_mode=False, policies=None):
-    clock = Clock()
+    clock = Clock(0.0)
     if check_mode:
         args = dict(args, _ansible_check_mode=True)
     with patch_module_args(args):
         module = AnsibleModule(argument_spec=M.argument_spec(), supports_check_mode=True)
-        M.run_module(module, build=lambda m: (cluster, cluster), clock=clock, sleep=clock.sleep,
+        M.run_module(module, build=lambda m: (cluster.lookup, cluster), clock=clock, sleep=clock.sleep,
                      **({"policies": policies} if policies else {}))
 
 

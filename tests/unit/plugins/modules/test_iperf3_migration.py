@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.modules import iperf3_migration
 
-from fake_module_api import main_result
+from fake_api import main_result
 
 FIXTURES = pathlib.Path(__file__).parent.parent / "module_utils" / "fixtures" / "iperf3"
 BLACKHOLE = str(FIXTURES / "blackhole_2s.json")

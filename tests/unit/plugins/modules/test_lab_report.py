@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import iperf3
 from ansible_collections.ovnk.udn_lab.plugins.modules import lab_report
 
-from fake_module_api import main_result
+from fake_api import main_result
 
 FIXTURES = pathlib.Path(__file__).parent.parent / "module_utils" / "fixtures" / "iperf3"
 WINDOW = (1795757300.485, 1795757302.509)

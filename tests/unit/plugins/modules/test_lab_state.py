@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Apache License 2.0 (see LICENSE)
-"""lab_state through its main() against the in-memory FakeApi of fake_module_api."""
+"""lab_state through its main() against the one in-memory FakeApi (tests/unit/fake_api.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,7 +20,7 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils.state import (
 )
 from ansible_collections.ovnk.udn_lab.plugins.modules import lab_state
 
-from fake_module_api import Clock, FakeApi, main_result, run_main
+from fake_api import Clock, FakeApi, main_result, run_main
 
 NAME = "multus-daemonset"
 LABELS = {"app.kubernetes.io/managed-by": "ovnk.udn_lab"}

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.modules import network_wait
 
-from fake_module_api import FakeApi, patch_clock, run_main
+from fake_api import FakeApi, patch_clock, run_main
 
 INVALID_PRIMARY_MSG = ('invalid primary network state for namespace "blue": a valid primary user defined network or '
                        'network attachment definition custom resource, and required namespace label '
@@ -104,7 +104,7 @@ def test_timeout_names_conditions_events_and_what_to_check(monkeypatch, capsys, 
     assert [(d["kind"], d["name"]) for d in out["not_ready"]] == [(UDN, "blue-network"), (CUDN, "colored-enterprise")]
     assert [n["ready"] for n in out["networks"]] == [False, True, False]
     assert out["elapsed_seconds"] == 120.0
-    event_lists = [c for c in api.calls if c[0] == "list"]
+    event_lists = [c[:5] for c in api.calls if c[0] == "list"]
     assert event_lists == [
         ("list", "v1", "Event", "blue", "involvedObject.kind=UserDefinedNetwork,involvedObject.name=blue-network"),
         ("list", "v1", "Event", None, "involvedObject.kind=ClusterUserDefinedNetwork,involvedObject.name=colored-enterprise"),

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.modules import node_zone_labels
 
-from fake_module_api import Clock, FakeApi, run_main
+from fake_api import Clock, FakeApi, run_main
 
 LABEL = "k8s.ovn.org/zone-name"
 CP = "kind-control-plane"

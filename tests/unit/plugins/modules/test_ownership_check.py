@@ -6,7 +6,7 @@ __metaclass__ = type
 
 from ansible_collections.ovnk.udn_lab.plugins.modules import ownership_check
 
-from fake_module_api import Clock, FakeApi, run_main
+from fake_api import Clock, FakeApi, run_main
 
 LABELS = {"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": "existing"}
 CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",

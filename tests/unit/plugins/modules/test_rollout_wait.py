@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.modules import rollout_wait
 
-from fake_module_api import FakeApi, patch_clock, run_main
+from fake_api import FakeApi, patch_clock, run_main
 
 
 def kubevirt(status, reason="", message="", rv="10"):

@@ -12,7 +12,7 @@ import sys
 
 from ansible_collections.ovnk.udn_lab.plugins.modules import vm_console
 
-from fake_module_api import main_result
+from fake_api import main_result
 
 PASSWORD = "pw-Secret-42"
 GETTY = r'''#!{python}

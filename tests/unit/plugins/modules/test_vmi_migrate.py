@@ -15,7 +15,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.modules import vmi_migrate
 
-from fake_module_api import FakeApi, load, patch_clock, run_main
+from fake_api import FakeApi, load, patch_clock, run_main
 
 VMIM = "VirtualMachineInstanceMigration"
 VMI = "VirtualMachineInstance"

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.ovnk.udn_lab.plugins.modules import vmi_wait
 
-from fake_module_api import FakeApi, load, patch_clock, run_main
+from fake_api import FakeApi, load, patch_clock, run_main
 
 
 @pytest.fixture
