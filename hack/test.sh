@@ -20,12 +20,9 @@ step() { printf '\n==== %s (at %dm%02ds) ====\n' "$*" $((SECONDS / 60)) $((SECON
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/udn-lab-test.XXXXXX")
 sim_build_pid=
-machine_lane_pid=
 cleanup() {
   # a background build still running when an earlier stage failed: stop it and its Go compilers
   [[ -n $sim_build_pid ]] && kill -- "-$sim_build_pid" 2>/dev/null
-  # an interrupted run: the background pytest lane stops like on Ctrl-C (its fixtures tear the lab down)
-  [[ -n $machine_lane_pid ]] && kill -INT "$machine_lane_pid" 2>/dev/null && wait "$machine_lane_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -192,37 +189,25 @@ sim_build_wait() {
   fi
 }
 
-# Tests that use what the simulated lab uses too (marker `machine`: its cluster name, the /agnhost link, the data
-# plane; the molecule scenarios), and those that start control planes or time outages in network namespaces
-# (`sim`, `netns`): beside the end-to-end lab they slowed it more than they gained (measured: cold run 38m53s
-# with them in this lane, 43m20s beside it).
-MACHINE_WIDE='machine or sim or netns'
-
+# pytest-xdist runs the tests on one worker per core (`UDN_LAB_TEST_WORKERS` overrides): the tests that use what
+# the simulated lab uses too (markers machine, sim, netns; see pytest.ini) form one group that one worker runs one
+# after another, first (tests/conftest.py); the other workers take every other test module by module. (Beside the
+# end-to-end lab, control-plane and network-namespace tests slowed it more than they gained: measured cold 38m53s
+# with them in its group, 43m20s beside it.)
 stage_pytest() {
   step "pytest"
   # The simulated-cluster tests build what is missing instead of skipping.
   export UDN_LAB_SIM_BUILD=1
   # pytest's own exit code: 5 (nothing collected) fails the run like any other failure.
-  if [[ $# -gt 0 || ${UDN_LAB_TEST_LANES:-2} == 1 ]]; then
+  if [[ $# -gt 0 ]]; then
     python -m pytest tests "$@"
     return
   fi
   # pytest-ansible links this checkout under ./collections when a pytest starts, unless the links exist: one
-  # pytest makes them first, or the two lanes below race creating the same links (FileExistsError).
+  # pytest makes them first, or the workers race creating the same links (FileExistsError).
   python -m pytest -p no:cacheprovider --collect-only -q tests/unit/test_repository.py >"$work/pytest-links.log" 2>&1 ||
     { cat "$work/pytest-links.log"; return 1; }
-  # Two lanes, one per core: the machine-wide tests (the end-to-end lab first) one after another in the
-  # background (their output follows the other lane's), every other test in the foreground.
-  python -m pytest tests -m "$MACHINE_WIDE" -p no:cacheprovider >"$work/pytest-machine.log" 2>&1 &
-  machine_lane_pid=$!
-  local rc=0 machine_rc=0
-  python -m pytest tests -m "not ($MACHINE_WIDE)" || rc=$?
-  step "pytest, machine-wide lane ($MACHINE_WIDE)"
-  wait "$machine_lane_pid" || machine_rc=$?
-  machine_lane_pid=
-  cat "$work/pytest-machine.log"
-  step "pytest done: other tests exit $rc, machine-wide tests exit $machine_rc"
-  [[ $rc == 0 && $machine_rc == 0 ]]
+  python -m pytest tests -p no:cacheprovider -n "${UDN_LAB_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder
 }
 
 stage=${1:-all}

@@ -18,6 +18,29 @@ if COLLECTIONS_DIR.is_dir() and str(COLLECTIONS_DIR) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_DIR))
 
 
+# Markers of the tests that use what a simulated lab on this machine uses too, or start control planes or time
+# outages in network namespaces (pytest.ini): under pytest-xdist they run one after another on one worker.
+MACHINE_WIDE = ("machine", "sim", "netns")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist's ``--dist loadgroup`` (how ``make test`` runs): the machine-wide tests form one group,
+    first in the queue (the end-to-end labs are the longest path), so one worker runs them one after another while
+    the other workers take every other test, a test module at a time (its module fixtures are set up once)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    machine, other = [], []
+    for item in items:
+        if any(item.get_closest_marker(name) for name in MACHINE_WIDE):
+            item.add_marker(pytest.mark.xdist_group("machine-wide"))
+            machine.append(item)
+        else:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+            other.append(item)
+    items[:] = machine + other
+
+
 def _upstream_candidates():
     env = os.environ.get("UDN_LAB_UPSTREAM_DIR")
     if env:
