@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import k8s
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import networks as nw
 
-from fake_api import Clock, FakeApi
+from fake_api import ApiError, Clock, FakeApi
 
 INVALID_PRIMARY_MSG = ('invalid primary network state for namespace "blue": a valid primary user defined network or '
                        'network attachment definition custom resource, and required namespace label '
@@ -182,16 +182,6 @@ def test_describe_events_keeps_the_latest_in_order_with_counts():
 # --------------------------------------------------------------------------- the flow against a fake list/watch
 
 
-class Gone(Exception):
-    status = 410
-    reason = "Gone"
-
-
-class Forbidden(Exception):
-    status = 403
-    reason = "Forbidden"
-
-
 def FakeNetworks(clock, objects, scripts=None, events=None):
     """The one fake API holding the networks (and ``events``, or an error every Event list raises)."""
     objects = dict(objects)
@@ -253,7 +243,7 @@ def test_waits_through_a_dropped_connection_and_a_410_relist():
 def test_false_condition_does_not_end_the_wait_early():
     clock = Clock()
     fake = FakeNetworks(clock, {"UserDefinedNetwork": [udn("blue-network", "blue", INVALID)]},
-                        {"UserDefinedNetwork": ["expire", "expire", Gone(),
+                        {"UserDefinedNetwork": ["expire", "expire", ApiError(410, "Gone"),
                                                 {"type": "MODIFIED", "object": udn("blue-network", "blue", CREATED, rv="7")}]})
     res = wait(fake, clock, WORKSHOP[:1], timeout=300)
     assert res["networks"][0]["ready"] is True
@@ -337,7 +327,7 @@ def test_second_kind_is_still_read_when_the_first_used_the_whole_deadline():
 def test_unreadable_events_do_not_hide_the_timeout_and_watch_errors_are_quoted():
     clock = Clock()
     fake = FakeNetworks(clock, {"ClusterUserDefinedNetwork": [cudn("colored-enterprise")]},
-                        {"ClusterUserDefinedNetwork": [OSError("read timed out")] + ["expire"] * 5}, events=Forbidden())
+                        {"ClusterUserDefinedNetwork": [OSError("read timed out")] + ["expire"] * 5}, events=ApiError(403, "Forbidden"))
     with pytest.raises(nw.FlowError) as err:
         wait(fake, clock, [WORKSHOP[2]], timeout=60)
     msg = str(err.value)
@@ -371,9 +361,9 @@ def test_missing_crd_is_explained():
 
 def test_other_client_errors_propagate():
     def list_watch(kind, namespace=None, field_selector=None):
-        raise Forbidden()
+        raise ApiError(403, "Forbidden")
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(ApiError, match="Forbidden"):
         nw.wait_networks(list_watch, None, nw.validate_networks(WORKSHOP[:1]), "NetworkCreated", 10, Clock(),
                          watch=k8s.watch_until)
 
