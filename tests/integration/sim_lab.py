@@ -8,8 +8,10 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -20,6 +22,28 @@ if str(SIM_DIR) not in sys.path:
 import build  # noqa: E402  (where the sim cache is)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 STEP_TIMEOUT = 1800
+
+
+def run_logged(cmd, name, timeout=STEP_TIMEOUT, **kwargs):
+    """``(returncode, output)`` of ``cmd`` (stdout and stderr together), written while it runs to a temporary file
+    named after ``name`` (udn-lab-<name>-*.log), so a run that stalls can be followed with ``tail -f``. On ``timeout`` the whole process
+    group (ansible's forks too) is killed and the test fails with the last lines: the task that did not finish."""
+    handle, log = tempfile.mkstemp(prefix="udn-lab-%s-" % re.sub(r"[^A-Za-z0-9_.]+", "-", name), suffix=".log")
+    os.close(handle)
+    log = pathlib.Path(log)
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, **kwargs)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise AssertionError("%s did not finish in %d s (log %s); its last lines:\n%s" % (
+                " ".join(str(c) for c in cmd[:4]), timeout, log, ANSI.sub("", log.read_text())[-8000:]))
+    out = log.read_text()
+    log.unlink()
+    return proc.returncode, out
 
 
 def flat(text):
@@ -64,23 +88,21 @@ class Lab(object):
         self.config = repo_root / "molecule" / "sim" / "simulation.yml"
 
     def molecule(self, step):
-        proc = subprocess.run(["molecule", step, "-s", "sim"], cwd=str(self.root), env=self.env, check=False,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                              timeout=STEP_TIMEOUT)
-        out = ANSI.sub("", proc.stdout)
+        rc, out = run_logged(["molecule", step, "-s", "sim"], "molecule-" + step, cwd=str(self.root),
+                             env=self.env)
+        out = ANSI.sub("", out)
         sys.stdout.write(out[-20000:])
-        return proc.returncode, out
+        return rc, out
 
     def playbook_cmd(self, playbook, *extra):
         inventory = self.ephemeral / "inventory" / "ansible_inventory.yml"
         return ["ansible-playbook", "-i", str(inventory), str(self.root / playbook)] + list(extra)
 
     def playbook(self, playbook, *extra):
-        proc = subprocess.run(self.playbook_cmd(playbook, *extra), cwd=str(self.root), env=self.play_env,
-                              check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                              timeout=STEP_TIMEOUT)
-        sys.stdout.write(proc.stdout[-20000:])
-        return proc.returncode, proc.stdout
+        rc, out = run_logged(self.playbook_cmd(playbook, *extra), pathlib.Path(playbook).stem, cwd=str(self.root),
+                             env=self.play_env)
+        sys.stdout.write(out[-20000:])
+        return rc, out
 
     def restart_sim(self, **faults):
         """Restart the simulators and data plane with the scenario's settings plus ``faults`` (run_sim keys)."""

@@ -90,13 +90,12 @@ def test_existing_mode_reads_the_lab_cluster_and_changes_nothing(lab, tmp_path):
     KubeVirt CR, kube-system ConfigMaps and helm release Secrets keep their resourceVersions, nodes their labels."""
     before = sim_lab.cluster_snapshot(lab.kubectl)
     env = dict(lab.play_env, KUBECONFIG=str(lab.ephemeral / "lab" / "kubeconfig"), HOME=str(tmp_path))
-    proc = subprocess.run(sim_lab.existing_mode_cmd(lab.root, "playbooks/cluster.yml"), cwd=str(lab.root), env=env,
-                          check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          timeout=900)
-    out = flat(proc.stdout)
-    assert proc.returncode == 0, proc.stdout[-12000:]
+    rc, stdout = sim_lab.run_logged(sim_lab.existing_mode_cmd(lab.root, "playbooks/cluster.yml"), "existing-cluster",
+                                    timeout=900, cwd=str(lab.root), env=env)
+    out = flat(stdout)
+    assert rc == 0, stdout[-12000:]
     assert ("Read what the cluster must already run, how it is wired, and that nobody else installed what the lab "
-            "would (nothing is changed)") in out, proc.stdout[-6000:]
+            "would (nothing is changed)") in out, stdout[-6000:]
     for what in ("multus", "OVN-Kubernetes", "KubeVirt"):
         assert "Read that the cluster runs %s as the lab needs (nothing is changed)" % what in out, what
     for word in ("helm", "Apply", "Patch the KubeVirt CR", "Label the nodes"):
@@ -223,9 +222,8 @@ def test_a_users_cluster_keeps_all_but_the_labs_own_objects_and_teardown_gives_i
     env = dict(lab.play_env, KUBECONFIG=str(lab.ephemeral / "lab" / "kubeconfig"), HOME=str(tmp_path))
 
     def existing(playbook):
-        proc = subprocess.run(sim_lab.existing_mode_cmd(lab.root, playbook), cwd=str(lab.root), env=env, check=False,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=1800)
-        return proc.returncode, proc.stdout
+        return sim_lab.run_logged(sim_lab.existing_mode_cmd(lab.root, playbook), "existing-" + playbook,
+                                  cwd=str(lab.root), env=env)
 
     rc, out = existing("site.yml")
     assert rc == 0, "site.yml in existing mode failed:\n" + out[-12000:]
