@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: ovnk.udn_lab contributors
 # Apache License 2.0 (see LICENSE)
-"""The lab report (entry point `report`) from recorded results, with migration data from real iperf3 streams.
+"""The lab report (role lab_report, playbooks/report.yml) from recorded results, with migration data from real iperf3 streams.
 
 Two network namespaces joined by a veth carry one paced iperf3 stream per family (IPv4 and IPv6, concurrently,
 0.2 s intervals, as the migrate entry point runs them); a 1.5 s blackhole on both veth ends stands in for the
 migration window. The reports are judged by module_utils iperf3 (what iperf3_migration runs), recorded like
-migrate.yml records them, and the report entry point writes report.md, report.json, junit.xml and migration.png.
+migrate.yml records them, and playbooks/report.yml writes report.md, report.json, junit.xml and migration.png.
 Needs root, iperf3 and iproute2 (ip, tc).
 """
 
@@ -34,7 +34,7 @@ PORT = 9300
 SECONDS = 8
 RATE = "50M"
 BLACKHOLE_AT, BLACKHOLE_FOR = 3.0, 1.5
-PLAYBOOK = os.path.join("tests", "integration", "playbooks", "vms_entry.yml")
+PLAYBOOK = os.path.join("playbooks", "report.yml")
 PASSWORD = "Participants-Pw-7"
 
 require_netns()
@@ -83,7 +83,12 @@ def records(streams):
     return out
 
 
-POD_RESULTS = {"results": [
+# what the pod workshop records in pods.json: its networks (as given) and its claims
+POD_RESULTS = {"networks": [
+    {"name": "blue-network", "kind": "UserDefinedNetwork", "namespace": "blue", "topology": "Layer3", "role": "Primary",
+     "subnets": {"ipv4": {"cidr": "103.103.0.0/16", "host_subnet": 24}, "ipv6": {"cidr": "fd00:103:103::/48",
+                                                                                "host_subnet": 64}}}],
+               "results": [
     {"id": "blue-blue", "claim": "pods of one UDN reach each other", "phase": "udn", "from": "blue/app-blue-0",
      "to": "blue/app-blue-1", "family": "ipv4", "expected": ".", "observed": ".", "status": "correct",
      "detail": "HTTP 200", "attempts": 1, "reproduce": "kubectl exec -n blue app-blue-0 -- curl ..."},
@@ -123,9 +128,9 @@ def run_report(repo_root, tmp_path, **extra):
     for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
         env.pop(name, None)
     (tmp_path / "home").mkdir(exist_ok=True)
-    variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local", vms_entry_point="report",
+    variables = dict(ansible_python_interpreter=sys.executable, ansible_connection="local",
                      udn_lab_dir=str(tmp_path / "lab"), udn_lab_kubeconfig=str(tmp_path / "no-cluster"),
-                     udn_lab_ip_family="dual", workloads_vm_console_password=PASSWORD)
+                     udn_lab_ip_family="dual", lab_report_console_password=PASSWORD)
     variables.update(extra)
     cmd = ["ansible-playbook", "-i", "localhost,", PLAYBOOK, "-e", json.dumps(variables), "-v"]
     return subprocess.run(cmd, cwd=str(repo_root), env=env, capture_output=True, text=True, check=False)
@@ -138,7 +143,7 @@ def written(repo_root, streams, tmp_path_factory):
     data.mkdir(parents=True)
     observations, vms, networks, accesses = vm_data()
     (data / "pods.json").write_text(json.dumps(POD_RESULTS))
-    (data / "vms.json").write_text(json.dumps({"ip_family": "dual", "vms": vms, "networks": networks,
+    (data / "vms.json").write_text(json.dumps({"ip_family": "dual", "vms": vms, "networks": networks, "user": "fedora",
                                                "access": accesses}))
     (data / "vm-checks.json").write_text(json.dumps({"ip_family": "dual", "observations": observations}))
     (data / "migrations.json").write_text(json.dumps({"ip_family": "dual", "records": records(streams)}))
@@ -166,6 +171,8 @@ def test_report_markdown_sections(written):
     assert "**Result: PASS**" in text
     assert "| kubevirt | v1.8.4 |" in text
     assert "| happy-tenant | ClusterUserDefinedNetwork | Layer2 | Primary | 192.168.0.0/16, fd00:192:168::/64 |" in text
+    # the pod workshop's networks come from pods.json
+    assert "| blue-network | UserDefinedNetwork | Layer3 | Primary | 103.103.0.0/16, fd00:103:103::/48 |" in text
     assert "connectivity: 2 probes, 2 correct, 0 wrong, 0 unknown" in text
     assert text.count("observed (. reachable, X blocked, ? no answer, - not applicable)") == 3  # pods + one per VM family
     assert "| 1 | blue-namespace/blue | ipv4 | ovn-k-helm-worker → ovn-k-helm-worker2 |" in text
