@@ -55,6 +55,13 @@ options:
     description: A ProxyCommand to use instead of the bastion (C(%h) the VM's address, C(%p) the port).
     type: str
     default: ''
+  control_path_dir:
+    description:
+      - Ansible's configured C(control_path_dir) of the ssh connection, expanded. When the control sockets ssh makes
+        there would not fit a Unix socket address (107 bytes), the result names a short directory under C(/tmp)
+        instead (a long C(HOME) would otherwise make every SSH connection fail).
+    type: str
+    default: ''
 """
 
 EXAMPLES = r"""
@@ -63,13 +70,18 @@ EXAMPLES = r"""
     name: red.red-namespace
     ansible_host: "{{ (vm | ovnk.udn_lab.vm_access({'namespace': 'red-namespace', 'name': 'udn-lab-bastion'})).address }}"
     ansible_ssh_common_args: "{{ (vm | ovnk.udn_lab.vm_access({'namespace': 'red-namespace', 'name': 'udn-lab-bastion'})).ssh_args }}"
+    ansible_control_path_dir: >-
+      {{ (vm | ovnk.udn_lab.vm_access({'namespace': 'red-namespace', 'name': 'udn-lab-bastion'},
+      control_path_dir=lookup('ansible.builtin.config', 'control_path_dir', plugin_type='connection',
+      plugin_name='ssh') | expanduser)).control_path_dir }}
 """
 
 RETURN = r"""
 _value:
   description:
     - C(address) (the VM's IPv4 address, else its IPv6 one), C(proxy_command), C(ssh_args) (for
-      C(ansible_ssh_common_args)), C(ssh_command) and C(console_command) (for a person at a shell).
+      C(ansible_ssh_common_args)), C(control_path_dir) (for C(ansible_control_path_dir)), C(ssh_command) and
+      C(console_command) (for a person at a shell).
   type: dict
 """
 
@@ -79,11 +91,12 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils.access import vm_acce
 
 
 def vm_access(vm, bastion=None, kubectl="kubectl", kubeconfig="", virtctl="virtctl", user="fedora", key="",
-              known_hosts="", proxy_command=""):
+              known_hosts="", proxy_command="", control_path_dir=""):
     """Filter entry point: see DOCUMENTATION."""
     try:
         return _vm_access(vm, bastion=bastion or None, kubectl=kubectl, kubeconfig=kubeconfig, virtctl=virtctl,
-                          user=user, key=key, known_hosts=known_hosts, proxy_command=proxy_command)
+                          user=user, key=key, known_hosts=known_hosts, proxy_command=proxy_command,
+                          control_path_dir=control_path_dir)
     except AccessError as exc:
         raise AnsibleFilterError(str(exc))
 

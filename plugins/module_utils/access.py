@@ -21,10 +21,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import os.path
+
 try:
     from shlex import quote
 except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
     from pipes import quote
+
+# Ansible's ssh connection names a control socket ``<control_path_dir>/<10 hex digits>`` (ssh.py
+# _create_control_path), and ssh's master first listens on that path plus ``.`` and 16 random characters
+# (OpenSSH mux.c muxserver_listen), which must fit a Unix socket address: 107 bytes and the NUL (sun_path).
+# A longer one makes every connection fail ("unix_listener: path ... too long for Unix domain socket", exit 255):
+# a lab under a long HOME would wait out its whole timeout for SSH that can never answer.
+UNIX_SOCKET_PATH_MAX = 107
+SSH_CONTROL_SOCKET_TAIL = len("/0123456789") + len(".0123456789abcdef")
+SHORT_CONTROL_PATH_PARENT = "/tmp"
 
 
 class AccessError(ValueError):
@@ -54,14 +66,27 @@ def bastion_proxy_command(kubectl, kubeconfig, namespace, deployment):
     return " ".join(quote(part) if part not in ("%h", "%p") else part for part in cmd)
 
 
+def ssh_control_path_dir(configured):
+    """The directory for Ansible's SSH control sockets to the VMs: ``configured`` (Ansible's ``control_path_dir``,
+    expanded) when the sockets ssh makes there fit a Unix socket address, else ``/tmp/udn-lab-cp-<hash of
+    configured>`` (Ansible creates it, mode 0700; the hash keeps two labs with different directories apart)."""
+    configured = (configured or "").rstrip("/")
+    if configured and len(configured.encode("utf-8")) + SSH_CONTROL_SOCKET_TAIL <= UNIX_SOCKET_PATH_MAX:
+        return configured
+    digest = hashlib.sha1(configured.encode("utf-8")).hexdigest()[:10]
+    return os.path.join(SHORT_CONTROL_PATH_PARENT, "udn-lab-cp-" + digest)
+
+
 def vm_access(vm, bastion=None, kubectl="kubectl", kubeconfig="", virtctl="virtctl", user="fedora", key="",
-              known_hosts="", proxy_command=""):
+              known_hosts="", proxy_command="", control_path_dir=""):
     """Everything needed to reach one VM.
 
     ``vm``: ``{name, namespace, ipv4, ipv6, ...}``; ``bastion``: ``{namespace, name}`` of the bastion Deployment on
-    the VM's network (ignored when ``proxy_command`` is given). Returns ``{address, proxy_command, ssh_args,
-    ssh_command, console_command}``: ``ssh_args`` for Ansible's ``ansible_ssh_common_args``, ``ssh_command`` and
-    ``console_command`` for a person at a shell (they work on a real cluster).
+    the VM's network (ignored when ``proxy_command`` is given); ``control_path_dir``: Ansible's configured one
+    (expanded). Returns ``{address, proxy_command, ssh_args, control_path_dir, ssh_command, console_command}``:
+    ``ssh_args`` for Ansible's ``ansible_ssh_common_args``, ``control_path_dir`` for ``ansible_control_path_dir``
+    (:func:`ssh_control_path_dir`), ``ssh_command`` and ``console_command`` for a person at a shell (they work on a
+    real cluster).
     """
     if not (vm or {}).get("name") or not (vm or {}).get("namespace"):
         raise AccessError("a VM needs a name and a namespace, got {0!r}".format(vm))
@@ -91,6 +116,7 @@ def vm_access(vm, bastion=None, kubectl="kubectl", kubeconfig="", virtctl="virtc
         "address": address,
         "proxy_command": proxy,
         "ssh_args": ssh_args,
+        "control_path_dir": ssh_control_path_dir(control_path_dir),
         "ssh_command": " ".join(quote(part) for part in ssh),
         "console_command": " ".join(quote(part) for part in console),
     }

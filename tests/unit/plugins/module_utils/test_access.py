@@ -65,3 +65,56 @@ def test_paths_with_spaces_are_quoted():
 def test_unusable_inputs_are_refused(vm, bastion, message):
     with pytest.raises(access.AccessError, match=message):
         access.vm_access(vm, bastion)
+
+
+def _socket_fits(path):
+    """Whether a Unix socket can listen on ``path`` (what ssh's control master does)."""
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
+def _dir_of_length(base, length):
+    """A directory under ``base`` whose path is exactly ``length`` characters."""
+    import os
+
+    path = os.path.join(str(base), "d" * (length - len(str(base)) - 1))
+    os.makedirs(path)
+    return path
+
+
+@pytest.mark.parametrize("length", [60, 79, 80, 95])
+def test_control_sockets_fit_a_unix_socket_address_or_move_to_a_short_directory(length):
+    """Ansible's control socket is <dir>/<10 hex digits>; ssh's master first listens on it plus . and 16 random
+    characters. Under a directory of 79 characters that fits a Unix socket address, at 80 it does not (the lab's
+    VM workshop under pytest-xdist's longer tmp path waited out its whole timeout on exactly this)."""
+    import shutil
+    import tempfile
+
+    base = tempfile.mkdtemp(prefix="cp", dir="/tmp")
+    try:
+        configured = _dir_of_length(base, length)
+        chosen = access.ssh_control_path_dir(configured)
+        master = "/0123456789.abcdefghijklmnop"  # what ssh binds first (muxserver_listen)
+        assert _socket_fits(configured + master) == (length <= 79)
+        if length <= 79:
+            assert chosen == configured
+        else:
+            assert chosen.startswith("/tmp/udn-lab-cp-") and len(chosen) == len("/tmp/udn-lab-cp-") + 10
+            assert len(chosen + master) <= access.UNIX_SOCKET_PATH_MAX < len(configured + master)
+            assert access.ssh_control_path_dir(configured) == chosen  # the same lab, the same directory
+            assert access.ssh_control_path_dir(configured + "x") != chosen  # another lab, another one
+    finally:
+        shutil.rmtree(base)
+
+
+def test_vm_access_names_the_control_path_directory():
+    assert access.vm_access(RED, BASTION, control_path_dir="/root/.ansible/cp/")["control_path_dir"] == "/root/.ansible/cp"
+    assert access.vm_access(RED, BASTION)["control_path_dir"].startswith("/tmp/udn-lab-cp-")
