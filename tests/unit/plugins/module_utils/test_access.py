@@ -116,5 +116,5 @@ def test_control_sockets_fit_a_unix_socket_address_or_move_to_a_short_directory(
 
 
 def test_vm_access_names_the_control_path_directory():
-    assert access.vm_access(RED, BASTION, control_path_dir="/root/.ansible/cp/")["control_path_dir"] == "/root/.ansible/cp"
+    assert access.vm_access(RED, BASTION, control_path_dir="/home/lab/.ansible/cp/")["control_path_dir"] == "/home/lab/.ansible/cp"
     assert access.vm_access(RED, BASTION)["control_path_dir"].startswith("/tmp/udn-lab-cp-")
