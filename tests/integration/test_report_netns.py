@@ -84,11 +84,10 @@ def records(streams):
 
 
 # what the pod workshop records in pods.json: its networks (as given) and its claims
-POD_RESULTS = {"networks": [
-    {"name": "blue-network", "kind": "UserDefinedNetwork", "namespace": "blue", "topology": "Layer3", "role": "Primary",
-     "subnets": {"ipv4": {"cidr": "103.103.0.0/16", "host_subnet": 24}, "ipv6": {"cidr": "fd00:103:103::/48",
-                                                                                "host_subnet": 64}}}],
-               "results": [
+BLUE_NETWORK = {"name": "blue-network", "kind": "UserDefinedNetwork", "namespace": "blue", "topology": "Layer3",
+                "role": "Primary", "subnets": {"ipv4": {"cidr": "103.103.0.0/16", "host_subnet": 24},
+                                               "ipv6": {"cidr": "fd00:103:103::/48", "host_subnet": 64}}}
+POD_RESULTS = {"networks": [BLUE_NETWORK], "results": [
     {"id": "blue-blue", "claim": "pods of one UDN reach each other", "phase": "udn", "from": "blue/app-blue-0",
      "to": "blue/app-blue-1", "family": "ipv4", "expected": ".", "observed": ".", "status": "correct",
      "detail": "HTTP 200", "attempts": 1, "reproduce": "kubectl exec -n blue app-blue-0 -- curl ..."},
