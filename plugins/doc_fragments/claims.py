@@ -27,11 +27,11 @@ options:
     type: dict
     required: true
   check:
-    description: The entry of C(workloads_overlapping_networks) (C(id), C(networks)).
+    description: The entry of C(pod_workshop_overlapping_networks) (C(id), C(networks)).
     type: dict
     required: true
   networks:
-    description: The declared networks (C(workloads_networks)).
+    description: The declared networks (C(pod_workshop_networks)).
     type: list
     elements: dict
     required: true

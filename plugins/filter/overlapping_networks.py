@@ -29,7 +29,7 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     claims: >-
       {{ {'blue': blue_pods, 'overlapping-with-blue': overlapping_pods}
-         | ovnk.udn_lab.overlapping_networks(check, workloads_networks, ['ipv4']) }}
+         | ovnk.udn_lab.overlapping_networks(check, pod_workshop_networks, ['ipv4']) }}
   vars:
     check: {id: overlapping-subnets, networks: [blue-network, overlapping-with-blue-network]}
 """

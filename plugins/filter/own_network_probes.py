@@ -12,7 +12,7 @@ short_description: Probes that an address held in two overlapping UDNs reaches t
 version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
-  - For each network of a C(workloads_overlapping_networks) entry and each address family, a probe for
+  - For each network of a C(pod_workshop_overlapping_networks) entry and each address family, a probe for
     M(ovnk.udn_lab.connectivity_matrix) - from a pod of the network, an HTTP C(/hostname) to the lowest address that
     both networks hold, which only the network's own pod holding it may answer (C(to.answered_by)).
   - Where no address is shared this time (OVN-Kubernetes does not guarantee one), or the network has no second pod,
@@ -31,7 +31,7 @@ options:
 EXAMPLES = r"""
 - name: Probe blue's and overlapping-with-blue's shared addresses
   ansible.builtin.set_fact:
-    shared: "{{ pods_by_namespace | ovnk.udn_lab.own_network_probes(check, workloads_networks, ['ipv4']) }}"
+    shared: "{{ pods_by_namespace | ovnk.udn_lab.own_network_probes(check, pod_workshop_networks, ['ipv4']) }}"
   vars:
     check: {id: overlapping-subnets, networks: [blue-network, overlapping-with-blue-network]}
 """

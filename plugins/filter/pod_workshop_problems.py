@@ -12,7 +12,7 @@ short_description: Every problem of the pod workshop's inputs, one message each 
 version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
-  - Checks the C(workloads_*) inputs of the pod workshop before anything is written or applied - namespaces,
+  - Checks the C(pod_workshop_*) inputs of the pod workshop before anything is written or applied - namespaces,
     networks (kind, topology, role, one primary network per namespace, subnets per family as strict CIDRs of that
     family, host subnets, ranges OVN-Kubernetes v1.3.0 refuses), apps, Services, NetworkPolicies and probes.
   - Returns the list of messages (empty when the inputs are fine); the role asserts once.
@@ -32,9 +32,9 @@ EXAMPLES = r"""
 - name: Collect every problem of the pod workshop inputs
   ansible.builtin.set_fact:
     __problems: >-
-      {{ {'operation': workloads_operation, 'ip_family': workloads_ip_family, 'namespaces': workloads_namespaces,
-          'networks': workloads_networks, 'apps': workloads_apps, 'services': workloads_services,
-          'policies': workloads_network_policies, 'probes': workloads_probes} | ovnk.udn_lab.pod_workshop_problems }}
+      {{ {'operation': pod_workshop_operation, 'ip_family': pod_workshop_ip_family, 'namespaces': pod_workshop_namespaces,
+          'networks': pod_workshop_networks, 'apps': pod_workshop_apps, 'services': pod_workshop_services,
+          'policies': pod_workshop_network_policies, 'probes': pod_workshop_probes} | ovnk.udn_lab.pod_workshop_problems }}
 """
 
 RETURN = r"""

@@ -25,7 +25,7 @@ options:
     elements: dict
     required: true
   check:
-    description: The entry of C(workloads_endpoint_slices) (C(id), C(namespace), C(service)).
+    description: The entry of C(pod_workshop_endpoint_slices) (C(id), C(namespace), C(service)).
     type: dict
     required: true
   pods:

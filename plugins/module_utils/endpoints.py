@@ -115,7 +115,7 @@ def judge(check, slices, pods, family):
 
 
 def service_endpoints(check, slices, pods, families):
-    """The claims of one entry of ``workloads_endpoint_slices`` (``{id, namespace, service}``): one per family."""
+    """The claims of one entry of ``pod_workshop_endpoint_slices`` (``{id, namespace, service}``): one per family."""
     families = [f for f in families if f in ovn.FAMILIES] or ["ipv4"]
     results = []
     for family in families:

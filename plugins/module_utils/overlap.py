@@ -17,7 +17,7 @@ domain: ``docs/okeps/okep-5193-user-defined-networks.md``). :func:`own_network_p
 network and family, an HTTP ``/hostname`` that only the caller's own holder may answer.
 
 Pure functions over the pods (``k8s.ovn.org/pod-networks``) and the networks as the role declares them
-(``workloads_networks``); results have the fields of :mod:`probes` results.
+(``pod_workshop_networks``); results have the fields of :mod:`probes` results.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,7 +40,7 @@ REPRODUCE = ("kubectl get pods -n {0} -o jsonpath='{{range .items[*]}}{{.metadat
 
 
 def network_namespaces(network):
-    """The namespaces a declared network (``workloads_networks`` entry) covers."""
+    """The namespaces a declared network (``pod_workshop_networks`` entry) covers."""
     if network.get("kind") == "ClusterUserDefinedNetwork":
         return list(network.get("namespaces") or [])
     return [network.get("namespace")]
@@ -100,8 +100,8 @@ def judge(networks, pods_by_namespace, family):
 
 
 def overlapping_networks(check, declared, pods_by_namespace, families):
-    """The claims of one ``workloads_overlapping_networks`` entry (``{id, networks: [names]}``), one per family.
-    ``declared``: ``workloads_networks``; ``pods_by_namespace``: ``{namespace: [pod]}``."""
+    """The claims of one ``pod_workshop_overlapping_networks`` entry (``{id, networks: [names]}``), one per family.
+    ``declared``: ``pod_workshop_networks``; ``pods_by_namespace``: ``{namespace: [pod]}``."""
     families = [f for f in families if f in ovn.FAMILIES] or ["ipv4"]
     by_name = dict((n.get("name"), n) for n in declared or [])
     networks = [by_name[name] for name in check.get("networks") or [] if name in by_name]

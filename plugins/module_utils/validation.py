@@ -183,7 +183,7 @@ def _subnet_problems(where, net, fams, ip_family, cluster_ranges):
         cidr = (sub.get("cidr", "") if isinstance(sub, dict) else (sub or ""))
         swhere = "{0}: subnets.{1}".format(where, fam)
         if sub is None:
-            out.append("{0} is missing: workloads_ip_family {1} needs a subnet per family".format(swhere, ip_family))
+            out.append("{0} is missing: pod_workshop_ip_family {1} needs a subnet per family".format(swhere, ip_family))
             continue
         network, reason = parse_cidr(cidr, fam)
         if network is None:
@@ -225,13 +225,13 @@ def _claim_id_problems(where, claim_id, ids_here, others, reported):
 
 def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, services, policies, probes,
                           cluster_ranges=(), inspections=(), endpoint_slices=(), overlapping=()):
-    """Every problem of the pod workshop's inputs (``workloads_*``), in a stable order. ``cluster_ranges``:
+    """Every problem of the pod workshop's inputs (``pod_workshop_*``), in a stable order. ``cluster_ranges``:
     ``(cidr, what)`` pairs a user-defined network may not overlap (the cluster's pod and service subnets)."""
     p = []
     if operation not in ("create", "render", "delete", "verify"):
-        p.append("workloads_operation is {0}: use create, render, delete or verify".format(_json(operation)))
+        p.append("pod_workshop_operation is {0}: use create, render, delete or verify".format(_json(operation)))
     if ip_family not in FAMILIES_BY_IP_FAMILY:
-        p.append("workloads_ip_family is {0}: use ipv4, ipv6 or dual (usually through udn_lab_ip_family)".format(
+        p.append("pod_workshop_ip_family is {0}: use ipv4, ipv6 or dual (usually through udn_lab_ip_family)".format(
             _json(ip_family)))
     fams = FAMILIES_BY_IP_FAMILY.get(ip_family, ["ipv4"])
     namespaces, networks, apps = list(namespaces or []), list(networks or []), list(apps or [])
@@ -245,14 +245,14 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
             continue
         seen.add(name)
         if ns_names.count(name) > 1:
-            p.append("workloads_namespaces: namespace {0} is declared twice: declare each namespace once".format(name))
+            p.append("pod_workshop_namespaces: namespace {0} is declared twice: declare each namespace once".format(name))
         if not _dns(name):
-            p.append("workloads_namespaces: {0} is not a valid namespace name (lowercase DNS label)".format(_json(name)))
+            p.append("pod_workshop_namespaces: {0} is not a valid namespace name (lowercase DNS label)".format(_json(name)))
 
     net_names = [n.get("name") for n in networks]
     primary_of, reported_dups = {}, set()
     for net in networks:
-        where = "workloads_networks {0}".format(net.get("name", "?"))
+        where = "pod_workshop_networks {0}".format(net.get("name", "?"))
         if net_names.count(net.get("name")) > 1 and net.get("name") not in reported_dups:
             p.append("{0}: two networks are named {1}: network names must be unique (a cluster UDN creates a "
                      "network attachment of that name in every namespace it selects)".format(where, net.get("name")))
@@ -276,7 +276,7 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
         if role == "Primary":
             for target in [t for t in targets if t]:
                 if target not in primary_ns:
-                    p.append("{0}: namespace {1} has a primary network but is not in workloads_namespaces with "
+                    p.append("{0}: namespace {1} has a primary network but is not in pod_workshop_namespaces with "
                              "primary_udn: true (the label k8s.ovn.org/primary-user-defined-network can only be set "
                              "at creation)".format(where, target))
                 elif target in primary_of:
@@ -290,13 +290,13 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
         p += _subnet_problems(where, net, fams, ip_family, cluster_ranges)
     for name in primary_ns:
         if name not in primary_of:
-            p.append("workloads_namespaces: {0} has primary_udn: true but no Primary network in workloads_networks "
+            p.append("pod_workshop_namespaces: {0} has primary_udn: true but no Primary network in pod_workshop_networks "
                      "selects it (its pods could not start)".format(name))
 
     pods, app_ns = {}, []
     secondary = [n for n in networks if n.get("role") == "Secondary"]
     for app in apps:
-        where = "workloads_apps {0}".format(app.get("name", "?"))
+        where = "pod_workshop_apps {0}".format(app.get("name", "?"))
         if not _dns(app.get("name", "")) or not _dns(app.get("namespace", "")):
             p.append(where + ": name and namespace must be lowercase DNS labels")
         if not app.get("containers"):
@@ -315,7 +315,7 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
         for ref in app.get("networks") or []:
             matches = [n for n in secondary if n.get("name") == ref]
             if not matches:
-                p.append("{0}: networks names {1}, which is not a Secondary network of workloads_networks".format(
+                p.append("{0}: networks names {1}, which is not a Secondary network of pod_workshop_networks".format(
                     where, ref))
                 continue
             selects = [matches[0].get("namespace")] if matches[0].get("kind") == "UserDefinedNetwork" else list(
@@ -326,20 +326,20 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
 
     for svc in services:
         if not _dns(svc.get("name", "")) or not svc.get("namespace") or not svc.get("ports"):
-            p.append("workloads_services {0}: needs a DNS-label name, a namespace and at least one port".format(
+            p.append("pod_workshop_services {0}: needs a DNS-label name, a namespace and at least one port".format(
                 svc.get("name", "?")))
         if svc.get("type", "ClusterIP") not in ("ClusterIP", "NodePort", "LoadBalancer"):
-            p.append("workloads_services {0}: type must be ClusterIP, NodePort or LoadBalancer".format(svc.get("name")))
+            p.append("pod_workshop_services {0}: type must be ClusterIP, NodePort or LoadBalancer".format(svc.get("name")))
     for policy in policies:
         if not _dns(policy.get("name", "")) or not policy.get("namespace") or not isinstance(policy.get("spec"), dict):
-            p.append("workloads_network_policies {0}: needs a DNS-label name, a namespace and a spec (mapping)".format(
+            p.append("pod_workshop_network_policies {0}: needs a DNS-label name, a namespace and a spec (mapping)".format(
                 policy.get("name", "?")))
 
     known_ns = ns_names + app_ns + [s.get("namespace") for s in services]
     svc_keys = ["{0}/{1}".format(s.get("namespace"), s.get("name")) for s in services]
     ids = [pr.get("id") for pr in probes]
     for probe in probes:
-        where = "workloads_probes {0}".format(probe.get("id", "?"))
+        where = "pod_workshop_probes {0}".format(probe.get("id", "?"))
         if ids.count(probe.get("id")) > 1:
             p.append(where + ": id used twice: probe ids must be unique")
         if probe.get("phase", "always") not in ("always", "before_policy", "after_policy"):
@@ -354,22 +354,22 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
             ends.append(("target", dst.get("namespace", ""), dst.get("name", "")))
         for end, namespace, name in ends:
             if namespace not in known_ns:
-                p.append("{0}: {1} namespace {2} is not a namespace of this workshop (workloads_namespaces or "
-                         "workloads_apps)".format(where, end, _json(namespace)))
+                p.append("{0}: {1} namespace {2} is not a namespace of this workshop (pod_workshop_namespaces or "
+                         "pod_workshop_apps)".format(where, end, _json(namespace)))
             elif name and "{0}/{1}".format(namespace, name) not in pods:
                 there = sorted(k.split("/", 1)[1] for k in pods if k.startswith(namespace + "/"))
-                p.append("{0}: {1} pod {2}/{3} is not a pod of workloads_apps (pods in {2}: {4})".format(
+                p.append("{0}: {1} pod {2}/{3} is not a pod of pod_workshop_apps (pods in {2}: {4})".format(
                     where, end, namespace, name, ", ".join(there) or "none"))
             elif end == "source" and not name and not src.get("selector"):
                 p.append(where + ": from needs pod (or selector), or host: true")
         if dst.get("kind", "pod") in ("service", "nodeport") and "{0}/{1}".format(
                 dst.get("namespace", ""), dst.get("name", "")) not in svc_keys:
-            p.append("{0}: target service {1}/{2} is not in workloads_services".format(
+            p.append("{0}: target service {1}/{2} is not in pod_workshop_services".format(
                 where, dst.get("namespace", ""), dst.get("name", "")))
 
     inspection_ids, reported = [i.get("id") for i in inspections or []], set()
     for inspection in inspections or []:
-        where = "workloads_pod_inspections {0}".format(inspection.get("id", "?"))
+        where = "pod_workshop_pod_inspections {0}".format(inspection.get("id", "?"))
         if not _dns(inspection.get("id", "")):
             p.append(where + ": id must be a lowercase DNS label (it names the claims)")
         elif (inspection_ids.count(inspection.get("id")) > 1 or inspection.get("id") in ids) \
@@ -383,31 +383,31 @@ def pod_workshop_problems(operation, ip_family, namespaces, networks, apps, serv
         key = "{0}/{1}".format(inspection.get("namespace", ""), inspection.get("pod", ""))
         if key not in pods:
             there = sorted(k for k in pods if k.startswith(inspection.get("namespace", "") + "/"))
-            p.append("{0}: pod {1} is not a pod of workloads_apps (pods there: {2})".format(
+            p.append("{0}: pod {1} is not a pod of pod_workshop_apps (pods there: {2})".format(
                 where, key, ", ".join(there) or "none"))
 
     others, reported = set(ids) | set(inspection_ids), set()
     slice_ids = [c.get("id") for c in endpoint_slices or []]
     for check in endpoint_slices or []:
-        where = "workloads_endpoint_slices {0}".format(check.get("id", "?"))
+        where = "pod_workshop_endpoint_slices {0}".format(check.get("id", "?"))
         p.extend(_claim_id_problems(where, check.get("id"), slice_ids, others, reported))
         key = "{0}/{1}".format(check.get("namespace", ""), check.get("service", ""))
         if key not in svc_keys:
-            p.append("{0}: service {1} is not in workloads_services".format(where, key))
+            p.append("{0}: service {1} is not in pod_workshop_services".format(where, key))
         elif check.get("namespace") not in primary_ns:
-            p.append("{0}: namespace {1} has no primary UDN (primary_udn in workloads_namespaces): OVN-Kubernetes "
+            p.append("{0}: namespace {1} has no primary UDN (primary_udn in pod_workshop_namespaces): OVN-Kubernetes "
                      "mirrors EndpointSlices only there".format(where, check.get("namespace")))
 
     others |= set(slice_ids)
     by_name = dict((n.get("name"), n) for n in networks)
     overlap_ids = [c.get("id") for c in overlapping or []]
     for check in overlapping or []:
-        where = "workloads_overlapping_networks {0}".format(check.get("id", "?"))
+        where = "pod_workshop_overlapping_networks {0}".format(check.get("id", "?"))
         p.extend(_claim_id_problems(where, check.get("id"), overlap_ids, others, reported))
         names = check.get("networks") if isinstance(check.get("networks"), list) else []
         unknown = [n for n in names if n not in by_name]
         if len(names) < 2 or unknown:
-            p.append("{0}: networks must name two or more networks of workloads_networks{1}".format(
+            p.append("{0}: networks must name two or more networks of pod_workshop_networks{1}".format(
                 where, " (unknown: {0})".format(", ".join(str(n) for n in unknown)) if unknown else ""))
             continue
         if any(str(by_name[n].get("role", "")).lower() != "primary" for n in names):

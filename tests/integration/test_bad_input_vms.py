@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ovnk.udn_lab contributors
 # Apache License 2.0 (see LICENSE)
-"""workloads entry points vms/migrate: bad input fails with one clear message before anything changes.
+"""vm_workshop entry points main/migrate: bad input fails with one clear message before anything changes.
 
 The runs use operation create with a kubeconfig that does not exist: validation must stop the play before any
 file is written and before the cluster is contacted.
@@ -26,7 +26,7 @@ SEED_VMS = [
 ]
 
 
-def run(repo_root, tmp_path, entry_point="vms", **extra):
+def run(repo_root, tmp_path, entry_point="main", **extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(repo_root / "ansible.cfg"), HOME=str(tmp_path / "home"),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_CALLBACK_RESULT_FORMAT="json")
@@ -49,17 +49,17 @@ def vm(**changes):
 
 CASES = {
     "one-worker": (dict(kind_cluster_workers=1, migrations=1), ["kind_cluster_workers", "at least 2 worker"]),
-    "memory": (dict(workloads_vm_vms=vm(memory="two gigs")), ["memory", "two gigs", "Kubernetes quantity"]),
-    "family": (dict(udn_lab_ip_family="ipv5"), ["workloads_ip_family", "ipv5", "unknown address family"]),
-    "network": (dict(workloads_vm_vms=vm(network="sad-tenant")), ["workloads_vm_networks", "sad-tenant is not defined"]),
+    "memory": (dict(vm_workshop_vms=vm(memory="two gigs")), ["memory", "two gigs", "Kubernetes quantity"]),
+    "family": (dict(udn_lab_ip_family="ipv5"), ["vm_workshop_ip_family", "ipv5", "unknown address family"]),
+    "network": (dict(vm_workshop_vms=vm(network="sad-tenant")), ["vm_workshop_networks", "sad-tenant is not defined"]),
     # a Primary Layer2 network over OVN-K's masquerade subnet: OVN-K would refuse it (SubnetOverlapCheck)
-    "reserved-range": (dict(workloads_vm_networks=[{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
+    "reserved-range": (dict(vm_workshop_networks=[{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
                                                     "role": "Primary", "subnets": {"ipv4": "169.254.169.0/24"}}]),
-                       ["workloads_vm_networks happy-tenant: subnets.ipv4 169.254.169.0/24 overlaps 169.254.169.0/29",
+                       ["vm_workshop_networks happy-tenant: subnets.ipv4 169.254.169.0/24 overlaps 169.254.169.0/29",
                         "pick a range outside it"]),
-    "host-bits": (dict(workloads_vm_networks=[{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
+    "host-bits": (dict(vm_workshop_networks=[{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
                                                "role": "Primary", "subnets": {"ipv4": "192.168.1.0/16"}}]),
-                  ["workloads_vm_networks happy-tenant: subnets.ipv4 192.168.1.0/16 is not a network",
+                  ["vm_workshop_networks happy-tenant: subnets.ipv4 192.168.1.0/16 is not a network",
                    "(use 192.168.0.0/16)"]),
 }
 
@@ -79,7 +79,7 @@ def test_bad_input_fails_before_any_change(repo_root, tmp_path, case):
     lines = out.splitlines()
     first_failure = next(i for i, line in enumerate(lines) if line.startswith(("fatal: [", "failed: [")))
     task = [line for line in lines[:first_failure] if line.startswith("TASK [")][-1]
-    assert task.startswith("TASK [ovnk.udn_lab.workloads : Check"), task
+    assert task.startswith("TASK [ovnk.udn_lab.vm_workshop : Check"), task
 
 
 def test_migration_with_enough_workers_passes_validation(repo_root, tmp_path):
@@ -97,5 +97,5 @@ def test_migrate_with_zero_migrations_does_nothing(repo_root, tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "changed=0" in out and "failed=0" in out
-    assert "Nothing to do: migrations (workloads_migration_count) is 0. Pass -e migrations=N" in " ".join(out.split())
+    assert "Nothing to do: migrations (vm_workshop_migration_count) is 0. Pass -e migrations=N" in " ".join(out.split())
     assert not (tmp_path / "lab").exists()

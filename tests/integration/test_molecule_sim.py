@@ -67,14 +67,14 @@ def test_a_re_run_repairs_what_changed_and_skips_the_rest(lab):
     rc, out = lab.playbook("site.yml")
     assert rc == 0, "site.yml after a deleted NetworkPolicy failed:\n" + out[-12000:]
     text = flat(out)
-    assert "workloads-pods: runs in full (NetworkPolicy red/allow-to-devconf-demo-pods is gone)" in text, out[-8000:]
-    for part in ("kind_cluster", "multus-crds", "ovn_kubernetes", "multus-daemonset", "kubevirt", "workloads-vms"):
+    assert "pod-workshop: runs in full (NetworkPolicy red/allow-to-devconf-demo-pods is gone)" in text, out[-8000:]
+    for part in ("kind_cluster", "multus-crds", "ovn_kubernetes", "multus-daemonset", "kubevirt", "vm-workshop"):
         assert re.search(part + r": unchanged since the complete run of \S+, nothing to do", text), (part, out[-8000:])
     assert re.search(r"connectivity: \d+ probes, \d+ correct, 0 wrong, 0 unknown", text), out[-6000:]
     assert lab.kubectl("get", "networkpolicy", "-n", "red", "allow-to-devconf-demo-pods").returncode == 0
     rc, out = lab.playbook("playbooks/pod_workshop.yml")
     assert rc == 0 and re.search(r"changed=0\b", out), out[-6000:]
-    assert re.search(r"workloads-pods: unchanged since the complete run of \S+, nothing to do", flat(out)), out[-6000:]
+    assert re.search(r"pod-workshop: unchanged since the complete run of \S+, nothing to do", flat(out)), out[-6000:]
 
 
 def test_verify_proves_every_claim_and_the_migration(lab):
@@ -127,7 +127,7 @@ def pods_junit_failures(lab):
 def test_a_leak_between_blue_and_green_fails_verification_naming_the_pair(lab):
     lab.restart_sim(leak=[["blue", "green"]])
     try:
-        rc, out = lab.playbook("playbooks/verify.yml", "-e", "workloads_probe_timeout=20")
+        rc, out = lab.playbook("playbooks/verify.yml", "-e", "pod_workshop_probe_timeout=20")
     finally:
         lab.restart_sim()
     failing_junit = pods_junit_failures(lab)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ovnk.udn_lab contributors
 # Apache License 2.0 (see LICENSE)
-"""workloads entry point `pods`, operation render: the seed's objects, schema-valid, per family."""
+"""pod_workshop, operation render: the seed's objects, schema-valid, per family."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -200,9 +200,9 @@ def test_claims_touched_by_a_network_policy_are_tied_to_a_phase(ipv4, repo_root)
     """A reachable claim whose source a policy restricts (egress) or whose target it protects (ingress) cannot be phase
     ``always``: a re-run, or verify.yml, finds the policy already in place, so the claim flips. (Found by the
     simulated cluster: red's egress policy blocks red's ping to yellow and its Kubernetes API access.)"""
-    defaults = yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / "pods.yml").read_text())
+    defaults = yaml.safe_load((repo_root / "roles" / "pod_workshop" / "defaults" / "main.yml").read_text())
     restricted = {"Egress": set(), "Ingress": set()}
-    for policy in defaults["workloads_network_policies"]:
+    for policy in defaults["pod_workshop_network_policies"]:
         spec = policy["spec"]
         for kind in spec.get("policyTypes") or ["Ingress"]:
             restricted[kind].add(policy["namespace"])
@@ -217,7 +217,7 @@ def test_claims_touched_by_a_network_policy_are_tied_to_a_phase(ipv4, repo_root)
 
 
 def test_offline_lab_drops_egress_probes(repo_root, tmp_path):
-    docs = render(repo_root, tmp_path, workloads_probe_egress=False)
+    docs = render(repo_root, tmp_path, pod_workshop_probe_egress=False)
     ids = [p["id"] for p in docs["probes"][0]["probes"]]
     assert "blue-egress" not in ids and "overlapping-egress" not in ids and "blue-to-blue" in ids
     assert "green-egress-by-name" not in ids
@@ -537,11 +537,11 @@ def _changed(stdout):
 
 def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, tmp_path, fake_api):
     api, kubeconfig = fake_api
-    common = dict(entry="pods", udn_lab_kubeconfig=str(kubeconfig), workloads_verify=False, workloads_wait_timeout=10)
+    common = dict(entry="main", udn_lab_kubeconfig=str(kubeconfig), pod_workshop_verify=False, pod_workshop_wait_timeout=10)
     predicted = run_playbook(repo_root, tmp_path, "pods_entry.yml", check=True, **common)
     assert predicted.returncode == 0, predicted.stdout + predicted.stderr
     assert _changed(predicted.stdout) > 0 and api.writes == [], "check mode predicts changes and writes nothing"
-    first = run_playbook(repo_root, tmp_path, "pods_entry.yml", workloads_guided=True, **common)
+    first = run_playbook(repo_root, tmp_path, "pods_entry.yml", pod_workshop_guided=True, **common)
     assert first.returncode == 0, first.stdout + first.stderr
     # guided mode: each step says what it shows and the command a participant would type
     assert "STEP: Namespaces with the primary-UDN label" in first.stdout
@@ -578,7 +578,7 @@ def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, 
     }
     api.objects.update(copy.deepcopy(foreign))
     down = run_playbook(repo_root, tmp_path, "pods_entry.yml", entry="teardown", udn_lab_kubeconfig=str(kubeconfig),
-                        workloads_wait_timeout=10)
+                        pod_workshop_wait_timeout=10)
     assert down.returncode == 0, down.stdout + down.stderr
     deleted = [path for method, path in api.writes[writes:] if method == "DELETE"]
     kinds = [path.split("/")[-2] for path in deleted]

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ovnk.udn_lab contributors
 # Apache License 2.0 (see LICENSE)
-"""workloads entry point `vms`, operation render: the seed's VMs and CUDN, schema-valid, per family; cloud-init."""
+"""vm_workshop, operation render: the seed's VMs and CUDN, schema-valid, per family; cloud-init."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -37,7 +37,7 @@ def run_playbook(repo_root, tmp_path, playbook, verbosity=0, **extra):
 
 
 def render(repo_root, tmp_path, **extra):
-    result = run_playbook(repo_root, tmp_path, "vms_entry.yml", workloads_operation="render", **extra)
+    result = run_playbook(repo_root, tmp_path, "vms_entry.yml", vm_workshop_operation="render", **extra)
     assert result.returncode == 0, result.stdout + result.stderr
     out = {}
     for name in ("namespaces", "cudn", "bastions", "cloud-init", "virtualmachines"):
@@ -179,8 +179,8 @@ def test_ipv6_only_and_more_vms_and_tenants(repo_root, tmp_path):
         {"name": "green", "namespace": "green-namespace", "network": "other-tenant", "interface": "green",
          "memory": "1Gi", "cpu_cores": 2},
     ]
-    docs, dummy = render(repo_root, tmp_path, udn_lab_ip_family="ipv6", workloads_vm_networks=networks,
-                         workloads_vm_vms=vms)
+    docs, dummy = render(repo_root, tmp_path, udn_lab_ip_family="ipv6", vm_workshop_networks=networks,
+                         vm_workshop_vms=vms)
     cudns = dict((c["metadata"]["name"], c) for c in docs["cudn"])
     assert cudns["happy-tenant"]["spec"]["network"]["layer2"]["subnets"] == ["fd00:192:168::/64"]
     assert cudns["other-tenant"]["spec"]["network"]["layer2"]["subnets"] == ["fd00:10:20::/64"]
@@ -237,18 +237,18 @@ def test_bastions_follow_the_networks(repo_root, tmp_path):
             "memory": "1Gi"},
            {"name": "green", "namespace": "green-namespace", "network": "other-tenant", "interface": "green",
             "memory": "1Gi"}]
-    docs, dummy = render(repo_root, tmp_path, workloads_vm_networks=networks, workloads_vm_vms=vms, migrations=0,
-                         workloads_vm_bastion_name="jump", workloads_vm_bastion_image="example.org/tools:1")
+    docs, dummy = render(repo_root, tmp_path, vm_workshop_networks=networks, vm_workshop_vms=vms, migrations=0,
+                         vm_workshop_bastion_name="jump", vm_workshop_bastion_image="example.org/tools:1")
     got = sorted((b["metadata"]["namespace"], b["metadata"]["name"],
                   b["spec"]["template"]["spec"]["containers"][0]["image"]) for b in docs["bastions"])
     assert got == [("green-namespace", "jump", "example.org/tools:1"), ("red-namespace", "jump", "example.org/tools:1")]
 
 
 def test_bad_bastion_name_is_refused_naming_the_variable(repo_root, tmp_path):
-    result = run_playbook(repo_root, tmp_path, "vms_entry.yml", workloads_operation="render",
-                          workloads_vm_bastion_name="Not_A_Label")
+    result = run_playbook(repo_root, tmp_path, "vms_entry.yml", vm_workshop_operation="render",
+                          vm_workshop_bastion_name="Not_A_Label")
     assert result.returncode != 0
-    assert "workloads_vm_bastion_name" in result.stdout and "DNS label" in result.stdout
+    assert "vm_workshop_bastion_name" in result.stdout and "DNS label" in result.stdout
 
 
 # --------------------------------------------------------------------------- credentials and cloud-init
@@ -296,7 +296,7 @@ def test_credentials_generated_once_private_and_rendered_masked(repo_root, tmp_p
 def test_cloud_init_with_the_real_password_and_no_leak_in_verbose_output(repo_root, tmp_path):
     password = "Pa55-word-" + os.urandom(4).hex()
     out_file = tmp_path / "cloud-init.yaml"
-    result = run_playbook(repo_root, tmp_path, "vms_cloud_init.yml", verbosity=3, workloads_vm_console_password=password,
+    result = run_playbook(repo_root, tmp_path, "vms_cloud_init.yml", verbosity=3, vm_workshop_console_password=password,
                           vms_cloud_init_dest=str(out_file))
     assert result.returncode == 0, result.stdout + result.stderr
     secrets = [d for d in yaml.safe_load_all(out_file.read_text()) if d]

@@ -109,7 +109,7 @@ def vm_data():
             observations.append(dict(base, check="default-route", target="gateway", rc=0, stdout=out))
             observations.append(dict(base, check="east-west", target=peer, rc=0, stdout=""))
             observations.append(dict(base, check="egress", target="8.8.8.8", skipped=True,
-                                     reason="workloads_vm_check_egress is false"))
+                                     reason="vm_workshop_check_egress is false"))
     vms = {"red-namespace/red": {"name": "red", "namespace": "red-namespace", "ips": ["192.168.0.3", "fd00:192:168::3"]},
            "blue-namespace/blue": {"name": "blue", "namespace": "blue-namespace", "ips": ["192.168.0.4", "fd00:192:168::4"]}}
     networks = [{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"], "role": "Primary",

@@ -24,12 +24,12 @@ with open(os.environ["STUB_LOG"], "a") as log:
 '''
 
 
-def _defaults(repo_root, name):
-    return yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / name).read_text())
+def _defaults(repo_root, role):
+    return yaml.safe_load((repo_root / "roles" / role / "defaults" / "main.yml").read_text())
 
 
 def _networks_with(repo_root, index, family, cidr):
-    networks = copy.deepcopy(_defaults(repo_root, "pods.yml")["workloads_networks"])
+    networks = copy.deepcopy(_defaults(repo_root, "pod_workshop")["pod_workshop_networks"])
     sub = networks[index]["subnets"][family]
     if isinstance(sub, dict):
         sub["cidr"] = cidr
@@ -39,18 +39,18 @@ def _networks_with(repo_root, index, family, cidr):
 
 
 def _vms_with(repo_root, **changes):
-    vms = copy.deepcopy(_defaults(repo_root, "vms.yml")["workloads_vm_vms"])
+    vms = copy.deepcopy(_defaults(repo_root, "vm_workshop")["vm_workshop_vms"])
     vms[0].update(changes)
     return vms
 
 
 CASES = {
     "too few workers for the migration": (lambda r: {"kind_cluster_workers": 1}, "kind_cluster_workers"),
-    "a UDN CIDR with host bits": (lambda r: {"workloads_networks": _networks_with(r, 0, "ipv4", "103.103.1.0/16")},
+    "a UDN CIDR with host bits": (lambda r: {"pod_workshop_networks": _networks_with(r, 0, "ipv4", "103.103.1.0/16")},
                                   "subnets.ipv4 103.103.1.0/16 is not a network"),
-    "a UDN over OVN-K's join subnet": (lambda r: {"workloads_networks": _networks_with(r, 0, "ipv4", "100.64.0.0/16")},
+    "a UDN over OVN-K's join subnet": (lambda r: {"pod_workshop_networks": _networks_with(r, 0, "ipv4", "100.64.0.0/16")},
                                        "overlaps 100.64.0.0/16, the default network's join subnet"),
-    "a VM's memory": (lambda r: {"workloads_vm_vms": _vms_with(r, memory="lots")}, 'memory is "lots"'),
+    "a VM's memory": (lambda r: {"vm_workshop_vms": _vms_with(r, memory="lots")}, 'memory is "lots"'),
     "a KubeVirt version": (lambda r: {"kubevirt_version": "1.8"}, "kubevirt_version"),
     "an OVN-K host prefix": (lambda r: {"ovn_kubernetes_host_prefix_ipv4": 16}, "ovn_kubernetes_host_prefix_ipv4"),
     "pod and service subnets overlapping": (lambda r: {"kind_cluster_pod_subnet": "10.96.0.0/12"},
@@ -59,8 +59,8 @@ CASES = {
                                                "udn_lab_versions_override.kubevirt.versoin is not a field of kubevirt"),
     "a zero API timeout": (lambda r: {"kind_cluster_api_timeout": 0},
                            "kind_cluster_api_timeout is 0: it must be a whole number >= 1"),
-    "a negative probe timeout": (lambda r: {"workloads_probe_timeout": -1}, "workloads_probe_timeout is -1"),
-    "a zero VM wait": (lambda r: {"workloads_vm_wait_timeout": 0}, "workloads_vm_wait_timeout is 0"),
+    "a negative probe timeout": (lambda r: {"pod_workshop_probe_timeout": -1}, "pod_workshop_probe_timeout is -1"),
+    "a zero VM wait": (lambda r: {"vm_workshop_wait_timeout": 0}, "vm_workshop_wait_timeout is 0"),
     "a mirror directory that does not exist": (lambda r: {"udn_lab_mirror_dir": "/nonexistent/udn-lab-mirror"},
                                                "udn_lab_mirror_dir '/nonexistent/udn-lab-mirror' does not exist"),
     "a checksum that is not one": (lambda r: {"udn_lab_versions_override": {"virtctl": {"sha256": "deadbeef"}}},
@@ -177,5 +177,5 @@ def test_the_vm_workshop_left_out_runs_nothing_of_it_and_says_so(repo_root, tmp_
     out = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode == 0, out[-3000:]
     assert 'The VM workshop is not run: udn_lab_workshops is ["pods"] (the report says so).' in out, out[-3000:]
-    assert "ovnk.udn_lab.workloads :" not in out, out[-3000:]
+    assert "ovnk.udn_lab.vm_workshop :" not in out, out[-3000:]
     assert not (tmp_path / "labs").exists()

@@ -11,7 +11,8 @@ LEFT_OUT = ("tests/sim/", "tests/integration/", "tests/unit/sim/", "benchmarks/"
             ".ci/", ".venv/", ".collections/", "collections/", "Makefile", "BENCHMARKS.md")
 KEPT = ("MANIFEST.json", "FILES.json", "README.md", "LICENSE", "versions.yml", "meta/runtime.yml",
         "site.yml", "playbooks/teardown.yml", "inventories/existing_cluster/group_vars/all.yml",
-        "roles/workloads/meta/argument_specs.yml", "plugins/modules/rollout_wait.py",
+        "roles/pod_workshop/meta/argument_specs.yml", "roles/vm_workshop/meta/argument_specs.yml",
+        "roles/lab_report/meta/argument_specs.yml", "plugins/modules/rollout_wait.py",
         "plugins/module_utils/preflight.py", "plugins/action/rollout_wait.py", "plugins/filter/kubeconfig_merge.py",
         "tests/sanity/ignore-2.19.txt", "tests/unit/plugins/module_utils/test_state.py", "changelogs/config.yaml")
 

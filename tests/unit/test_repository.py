@@ -138,7 +138,7 @@ def _read_variables():
 
 def test_every_variable_the_docs_name_exists():
     """Docs that run: a variable the README or docs tell users to set is a real one (the README once offered
-    -e workloads_probe_external=false, which nothing reads: an offline lab still probed the internet)."""
+    -e pod_workshop_probe_external=false, which nothing reads: an offline lab still probed the internet)."""
     known = _read_variables()
     missing = dict((name, files) for name, files in _documented_variables().items() if name not in known)
     assert not missing, "variables named in the docs that nothing reads: %s" % missing

@@ -40,14 +40,14 @@ def workshop_dir(upstream_dir):
 def claim_ids(repo_root):
     """Every claim the lab can report: the pod workshop's probe, inspection, EndpointSlice and overlapping-network
     ids (with the probes of a shared address), the VM checks, the migration."""
-    defaults = yaml.safe_load((repo_root / "roles" / "workloads" / "defaults" / "main" / "pods.yml").read_text())
-    inspections = {"{0}-{1}".format(i["id"], check) for i in defaults["workloads_pod_inspections"]
+    defaults = yaml.safe_load((repo_root / "roles" / "pod_workshop" / "defaults" / "main.yml").read_text())
+    inspections = {"{0}-{1}".format(i["id"], check) for i in defaults["pod_workshop_pod_inspections"]
                    for check in i.get("checks") or podcheck.CHECKS}
-    slices = {c["id"] for c in defaults["workloads_endpoint_slices"] + defaults["workloads_overlapping_networks"]}
-    networks = dict((n["name"], n) for n in defaults["workloads_networks"])
-    own = {overlap.own_network_claim_id(c["id"], networks[name]) for c in defaults["workloads_overlapping_networks"]
+    slices = {c["id"] for c in defaults["pod_workshop_endpoint_slices"] + defaults["pod_workshop_overlapping_networks"]}
+    networks = dict((n["name"], n) for n in defaults["pod_workshop_networks"])
+    own = {overlap.own_network_claim_id(c["id"], networks[name]) for c in defaults["pod_workshop_overlapping_networks"]
            for name in c["networks"]}
-    return ({p["id"] for p in defaults["workloads_probes"]} | inspections | slices | own
+    return ({p["id"] for p in defaults["pod_workshop_probes"]} | inspections | slices | own
             | {"vm:" + c for c in report.VM_CHECKS} | {"migration"})
 
 
@@ -102,7 +102,7 @@ def test_rows_name_only_claims_and_tasks_that_exist(coverage, table, repo_root):
     ({"step": "s", "status": "asserted"}, "asserted without claims"),
     ({"step": "s", "status": "not_asserted"}, "not_asserted needs a why"),
     ({"step": "s", "status": "done"}, "status 'done'"),
-    ({"step": "s", "status": "performed", "by": "roles/workloads/tasks/pods_create.yml: No such task"}, "no task"),
+    ({"step": "s", "status": "performed", "by": "roles/pod_workshop/tasks/create.yml: No such task"}, "no task"),
     ({"step": "s", "status": "performed", "by": "roles/nothing.yml: Create"}, "no task"),
 ])
 def test_a_bad_row_is_caught(coverage, repo_root, row, problem):

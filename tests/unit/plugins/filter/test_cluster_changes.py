@@ -12,7 +12,7 @@ from ansible_collections.ovnk.udn_lab.plugins.filter.cluster_changes import Filt
 def test_reads_the_configmap_markers_and_nothing_else():
     f = FilterModule().filters()["cluster_changes"]
     configmap = {"metadata": {"name": "ovnk-udn-lab-state-existing"},
-                 "data": {"existing-install-multus": json.dumps({"facts": {}}), "workloads-pods": json.dumps({}),
+                 "data": {"existing-install-multus": json.dumps({"facts": {}}), "pod-workshop": json.dumps({}),
                           "broken": "{not json"}}
     assert f(configmap) == ["installed multus; a cluster teardown removes it"]
     assert f(None) == []

@@ -16,5 +16,5 @@ def test_filter_is_registered_and_builds_the_selector():
 
 def test_filter_error_names_the_variable():
     ownership = FilterModule().filters()["ownership"]
-    with pytest.raises(AnsibleFilterError, match="^workloads_labels lacks"):
-        ownership({}, "lab", variable="workloads_labels")
+    with pytest.raises(AnsibleFilterError, match="^pod_workshop_labels lacks"):
+        ownership({}, "lab", variable="pod_workshop_labels")

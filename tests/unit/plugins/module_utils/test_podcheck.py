@@ -228,8 +228,8 @@ def test_the_annotation_as_ovn_kubernetes_writes_it_is_correct_and_each_differen
 
 def test_inspection_commands_the_role_runs_only_where_a_check_needs_them(repo_root):
     import yaml
-    role_vars = yaml.safe_load((repo_root / "roles" / "workloads" / "vars" / "main.yml").read_text())
-    assert tuple(role_vars["__workloads_inspect_exec_checks"]) == C.EXEC_CHECKS
+    role_vars = yaml.safe_load((repo_root / "roles" / "pod_workshop" / "vars" / "main.yml").read_text())
+    assert tuple(role_vars["__pod_workshop_inspect_exec_checks"]) == C.EXEC_CHECKS
 
 
 def test_primary_interface_comes_from_network_status_else_the_pod_networks_roles():
@@ -243,5 +243,5 @@ def test_the_role_runs_exactly_the_command_podcheck_reads(repo_root):
     import shlex
 
     import yaml
-    role_vars = yaml.safe_load((repo_root / "roles" / "workloads" / "vars" / "main.yml").read_text())
-    assert shlex.split(role_vars["__workloads_inspect_command"]) == C.INSPECT_COMMAND
+    role_vars = yaml.safe_load((repo_root / "roles" / "pod_workshop" / "vars" / "main.yml").read_text())
+    assert shlex.split(role_vars["__pod_workshop_inspect_command"]) == C.INSPECT_COMMAND

@@ -206,7 +206,7 @@ def test_describe_changes_says_what_the_lab_changed_and_what_teardown_restores()
                "existing-install-ovn_kubernetes": {"facts": {"zone_labelled": ["a", "b"], "adopted": {
                    "namespace": "default", "name": "ovnk-user", "revision": 1}}},
                "existing-adopt-kubevirt": {"facts": {"namespace": "kubevirt", "name": "kubevirt", "spec": {}}},
-               "workloads-pods": {"facts": {}}}
+               "pod-workshop": {"facts": {}}}
     assert preflight.describe_changes(entries) == [
         "installed multus; a cluster teardown removes it",
         "upgraded helm release default/ovnk-user (revision 1) with the lab's OVN-Kubernetes values; a cluster teardown "
@@ -214,7 +214,7 @@ def test_describe_changes_says_what_the_lab_changed_and_what_teardown_restores()
         "set the zone label on node(s) a, b; a cluster teardown removes it",
         "patched KubeVirt kubevirt/kubevirt (emulation, the l2bridge binding, feature gates); a cluster teardown gives "
         "it back its spec"]
-    assert preflight.describe_changes({"workloads-pods": {}}) == []
+    assert preflight.describe_changes({"pod-workshop": {}}) == []
     assert preflight.describe_changes(None) == []
 
 

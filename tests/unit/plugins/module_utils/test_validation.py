@@ -17,11 +17,11 @@ import yaml
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import validation as V
 
-_PRIVATE_OR_PUBLIC = re.compile(r"^\{\{ '([^']+)' if workloads_private_subnets \| bool else '([^']+)' \}\}$")
+_PRIVATE_OR_PUBLIC = re.compile(r"^\{\{ '([^']+)' if pod_workshop_private_subnets \| bool else '([^']+)' \}\}$")
 
 
 def _as_ansible_renders(value, private=False):
-    """The defaults as Ansible renders them: the workshop subnets follow workloads_private_subnets."""
+    """The defaults as Ansible renders them: the workshop subnets follow pod_workshop_private_subnets."""
     if isinstance(value, dict):
         return dict((k, _as_ansible_renders(v, private)) for k, v in value.items())
     if isinstance(value, list):
@@ -30,8 +30,8 @@ def _as_ansible_renders(value, private=False):
     return match.group(1 if private else 2) if match else value
 
 
-DEFAULTS = _as_ansible_renders(yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "workloads"
-                                               / "defaults" / "main" / "pods.yml").read_text()))
+DEFAULTS = _as_ansible_renders(yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "pod_workshop"
+                                               / "defaults" / "main.yml").read_text()))
 
 
 @pytest.mark.parametrize("text,family,ok", [
@@ -100,10 +100,10 @@ def test_cluster_ranges_count_too():
 
 
 def inputs(**changes):
-    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["workloads_namespaces"],
-                networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
-                services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
-                probes=DEFAULTS["workloads_probes"])
+    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["pod_workshop_namespaces"],
+                networks=DEFAULTS["pod_workshop_networks"], apps=DEFAULTS["pod_workshop_apps"],
+                services=DEFAULTS["pod_workshop_services"], policies=DEFAULTS["pod_workshop_network_policies"],
+                probes=DEFAULTS["pod_workshop_probes"])
     base.update(changes)
     return copy.deepcopy(base)
 
@@ -120,10 +120,10 @@ def test_a_network_over_a_reserved_or_cluster_range_is_refused_naming_it():
     got = V.pod_workshop_problems(cluster_ranges=[("fd00:10:96::/112", "the cluster's service subnet")], **args)
     name0, name1 = args["networks"][0]["name"], args["networks"][1]["name"]
     assert got == [
-        "workloads_networks %s: subnets.ipv4 100.65.0.0/16 overlaps 100.65.0.0/16, a primary network's join subnet "
+        "pod_workshop_networks %s: subnets.ipv4 100.65.0.0/16 overlaps 100.65.0.0/16, a primary network's join subnet "
         "(OVN-K v1.3.0 UserDefinedPrimaryNetworkJoinSubnetV4): OVN-Kubernetes refuses it; pick a range outside it"
         % name0,
-        "workloads_networks %s: subnets.ipv6 fd00:10:96::/48 overlaps fd00:10:96::/112, the cluster's service subnet: "
+        "pod_workshop_networks %s: subnets.ipv6 fd00:10:96::/48 overlaps fd00:10:96::/112, the cluster's service subnet: "
         "OVN-Kubernetes refuses it; pick a range outside it" % name1]
 
 
@@ -135,19 +135,19 @@ def test_many_problems_in_one_list():
     args["apps"][0]["replicas"] = "two"
     args["probes"][0]["expect"] = "maybe"
     got = V.pod_workshop_problems(**args)
-    assert got[0] == 'workloads_operation is "apply": use create, render, delete or verify'
+    assert got[0] == 'pod_workshop_operation is "apply": use create, render, delete or verify'
     assert any("is declared twice" in m for m in got)
     assert any("103.103.1.0/16 is not a network" in m and "(use 103.103.0.0/16)" in m for m in got)
     assert any(m.endswith(": replicas must be a number") for m in got)
     assert any(m.endswith(": expect must be reachable or blocked") for m in got)
     # (the replicas that are not a number give no pods, so the probes naming them are reported too)
-    assert any("is not a pod of workloads_apps" in m for m in got)
+    assert any("is not a pod of pod_workshop_apps" in m for m in got)
 
 
 def test_cidr_list_of_a_network_reports_the_ranges_ovnk_refuses():
-    got = V.cidr_list_problems("workloads_vm_networks tenant: subnets.ipv4", ["169.254.169.0/24"], ["ipv4"],
+    got = V.cidr_list_problems("vm_workshop_networks tenant: subnets.ipv4", ["169.254.169.0/24"], ["ipv4"],
                                udn_topology="Layer2")
-    assert got == ["workloads_vm_networks tenant: subnets.ipv4 169.254.169.0/24 overlaps 169.254.169.0/29, the "
+    assert got == ["vm_workshop_networks tenant: subnets.ipv4 169.254.169.0/24 overlaps 169.254.169.0/29, the "
                    "masquerade subnet (OVN-K v1.3.0 Gateway.V4MasqueradeSubnet): OVN-Kubernetes refuses it; pick a "
                    "range outside it"]
     assert V.cidr_list_problems("x", ["10.96.0.0/24"], ["ipv4"], udn_topology="Layer2",
@@ -218,61 +218,61 @@ def test_checksums_are_checked_at_any_depth_and_the_sim_mirror_override_passes()
     (True, 1, False), (None, 1, False), (0, 0, True), (-1, 0, False),
 ])
 def test_number_problems(value, minimum, ok):
-    got = V.number_problems({"workloads_probe_timeout": value}, minimum)
+    got = V.number_problems({"pod_workshop_probe_timeout": value}, minimum)
     assert (got == []) == ok
     if not ok:
-        assert got[0].startswith("workloads_probe_timeout is ") and got[0].endswith(
+        assert got[0].startswith("pod_workshop_probe_timeout is ") and got[0].endswith(
             "it must be a whole number >= %d" % minimum)
 
 
 def test_pod_inspections_must_name_pods_of_the_workshop_with_unique_ids():
-    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["workloads_namespaces"],
-                networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
-                services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
-                probes=DEFAULTS["workloads_probes"])
-    assert V.pod_workshop_problems(inspections=DEFAULTS["workloads_pod_inspections"], **base) == []
+    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["pod_workshop_namespaces"],
+                networks=DEFAULTS["pod_workshop_networks"], apps=DEFAULTS["pod_workshop_apps"],
+                services=DEFAULTS["pod_workshop_services"], policies=DEFAULTS["pod_workshop_network_policies"],
+                probes=DEFAULTS["pod_workshop_probes"])
+    assert V.pod_workshop_problems(inspections=DEFAULTS["pod_workshop_pod_inspections"], **base) == []
     bad = [{"id": "x", "namespace": "blue", "pod": "app-blue-7"},
            {"id": "x", "namespace": "blue", "pod": "app-blue-0"},
            {"id": "blue-to-blue", "namespace": "blue", "pod": "app-blue-0"},
            {"id": "Not_DNS", "namespace": "red", "pod": "app-red-0", "checks": ["ping"]}]
     problems = V.pod_workshop_problems(inspections=bad, **base)
     assert problems == [
-        "workloads_pod_inspections x: id used twice (or by a probe): inspection ids must be unique",
-        "workloads_pod_inspections x: pod blue/app-blue-7 is not a pod of workloads_apps (pods there: "
+        "pod_workshop_pod_inspections x: id used twice (or by a probe): inspection ids must be unique",
+        "pod_workshop_pod_inspections x: pod blue/app-blue-7 is not a pod of pod_workshop_apps (pods there: "
         "blue/app-blue-0, blue/app-blue-1, blue/app-multihomed-blue-0)",
-        "workloads_pod_inspections blue-to-blue: id used twice (or by a probe): inspection ids must be unique",
-        "workloads_pod_inspections Not_DNS: id must be a lowercase DNS label (it names the claims)",
-        'workloads_pod_inspections Not_DNS: checks "ping" unknown: use interfaces, default-route, mtu, annotation, liveness']
+        "pod_workshop_pod_inspections blue-to-blue: id used twice (or by a probe): inspection ids must be unique",
+        "pod_workshop_pod_inspections Not_DNS: id must be a lowercase DNS label (it names the claims)",
+        'pod_workshop_pod_inspections Not_DNS: checks "ping" unknown: use interfaces, default-route, mtu, annotation, liveness']
 
 
 def test_endpoint_slice_checks_name_services_on_primary_udns_with_unique_ids():
-    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["workloads_namespaces"],
-                networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
-                policies=DEFAULTS["workloads_network_policies"], probes=DEFAULTS["workloads_probes"],
-                inspections=DEFAULTS["workloads_pod_inspections"])
-    assert V.pod_workshop_problems(endpoint_slices=DEFAULTS["workloads_endpoint_slices"],
-                                   services=DEFAULTS["workloads_services"], **base) == []
-    services = DEFAULTS["workloads_services"] + [{"name": "plain", "namespace": "default", "selector": {"a": "b"},
+    base = dict(operation="create", ip_family="ipv4", namespaces=DEFAULTS["pod_workshop_namespaces"],
+                networks=DEFAULTS["pod_workshop_networks"], apps=DEFAULTS["pod_workshop_apps"],
+                policies=DEFAULTS["pod_workshop_network_policies"], probes=DEFAULTS["pod_workshop_probes"],
+                inspections=DEFAULTS["pod_workshop_pod_inspections"])
+    assert V.pod_workshop_problems(endpoint_slices=DEFAULTS["pod_workshop_endpoint_slices"],
+                                   services=DEFAULTS["pod_workshop_services"], **base) == []
+    services = DEFAULTS["pod_workshop_services"] + [{"name": "plain", "namespace": "default", "selector": {"a": "b"},
                                                   "ports": [{"port": 80}]}]
     bad = [{"id": "e", "namespace": "blue", "service": "service-blue"},
            {"id": "e", "namespace": "blue", "service": "service-nope"},
            {"id": "inspect-app-blue-0", "namespace": "green", "service": "service-green"},
            {"id": "p", "namespace": "default", "service": "plain"}]
     assert V.pod_workshop_problems(endpoint_slices=bad, services=services, **base) == [
-        "workloads_endpoint_slices e: id used twice (or by another claim): ids must be unique",
-        "workloads_endpoint_slices e: service blue/service-nope is not in workloads_services",
-        "workloads_endpoint_slices inspect-app-blue-0: id used twice (or by another claim): ids must be unique",
-        "workloads_endpoint_slices p: namespace default has no primary UDN (primary_udn in workloads_namespaces): "
+        "pod_workshop_endpoint_slices e: id used twice (or by another claim): ids must be unique",
+        "pod_workshop_endpoint_slices e: service blue/service-nope is not in pod_workshop_services",
+        "pod_workshop_endpoint_slices inspect-app-blue-0: id used twice (or by another claim): ids must be unique",
+        "pod_workshop_endpoint_slices p: namespace default has no primary UDN (primary_udn in pod_workshop_namespaces): "
         "OVN-Kubernetes mirrors EndpointSlices only there"]
 
 
 def test_overlapping_network_checks_name_primary_networks_with_one_subnet():
-    base = dict(operation="create", ip_family="dual", namespaces=DEFAULTS["workloads_namespaces"],
-                networks=DEFAULTS["workloads_networks"], apps=DEFAULTS["workloads_apps"],
-                services=DEFAULTS["workloads_services"], policies=DEFAULTS["workloads_network_policies"],
-                probes=DEFAULTS["workloads_probes"], inspections=DEFAULTS["workloads_pod_inspections"],
-                endpoint_slices=DEFAULTS["workloads_endpoint_slices"])
-    assert V.pod_workshop_problems(overlapping=DEFAULTS["workloads_overlapping_networks"], **base) == []
+    base = dict(operation="create", ip_family="dual", namespaces=DEFAULTS["pod_workshop_namespaces"],
+                networks=DEFAULTS["pod_workshop_networks"], apps=DEFAULTS["pod_workshop_apps"],
+                services=DEFAULTS["pod_workshop_services"], policies=DEFAULTS["pod_workshop_network_policies"],
+                probes=DEFAULTS["pod_workshop_probes"], inspections=DEFAULTS["pod_workshop_pod_inspections"],
+                endpoint_slices=DEFAULTS["pod_workshop_endpoint_slices"])
+    assert V.pod_workshop_problems(overlapping=DEFAULTS["pod_workshop_overlapping_networks"], **base) == []
     bad = [{"id": "endpoints-service-blue", "networks": ["blue-network", "overlapping-with-blue-network"]},
            {"id": "o", "networks": ["blue-network"]},
            {"id": "p", "networks": ["blue-network", "nope"]},
@@ -280,23 +280,23 @@ def test_overlapping_network_checks_name_primary_networks_with_one_subnet():
            {"id": "r", "networks": ["blue-network", "blue-green-secondary"]}]
     problems = V.pod_workshop_problems(overlapping=bad, **base)
     assert problems[:3] == [
-        "workloads_overlapping_networks endpoints-service-blue: id used twice (or by another claim): ids must be unique",
-        "workloads_overlapping_networks o: networks must name two or more networks of workloads_networks",
-        "workloads_overlapping_networks p: networks must name two or more networks of workloads_networks (unknown: nope)"]
-    assert "workloads_overlapping_networks q: the networks have different ipv4 subnets (103.103.0.0/16, " \
+        "pod_workshop_overlapping_networks endpoints-service-blue: id used twice (or by another claim): ids must be unique",
+        "pod_workshop_overlapping_networks o: networks must name two or more networks of pod_workshop_networks",
+        "pod_workshop_overlapping_networks p: networks must name two or more networks of pod_workshop_networks (unknown: nope)"]
+    assert "pod_workshop_overlapping_networks q: the networks have different ipv4 subnets (103.103.0.0/16, " \
         "203.203.0.0/16): give them the same one" in problems
-    assert "workloads_overlapping_networks r: every network must be a Primary one (the claim reads the pods' primary " \
+    assert "pod_workshop_overlapping_networks r: every network must be a Primary one (the claim reads the pods' primary " \
         "addresses)" in problems
 
 
 def test_the_private_subnets_pass_the_same_checks_as_the_workshop_ones():
-    raw = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "workloads" / "defaults" / "main"
-                          / "pods.yml").read_text())
+    raw = yaml.safe_load((pathlib.Path(__file__).resolve().parents[4] / "roles" / "pod_workshop" / "defaults"
+                          / "main.yml").read_text())
     private = _as_ansible_renders(raw, private=True)
-    cidrs = [n["subnets"]["ipv4"]["cidr"] for n in private["workloads_networks"] if n["topology"] == "Layer3"]
+    cidrs = [n["subnets"]["ipv4"]["cidr"] for n in private["pod_workshop_networks"] if n["topology"] == "Layer3"]
     assert cidrs == ["10.103.0.0/16", "10.203.0.0/16", "10.103.0.0/16"]
     ranges = [("10.244.0.0/16", "the cluster's pod subnet"), ("10.96.0.0/16", "the cluster's service subnet")]
-    assert V.pod_workshop_problems("create", "dual", private["workloads_namespaces"], private["workloads_networks"],
-                                   private["workloads_apps"], private["workloads_services"],
-                                   private["workloads_network_policies"], private["workloads_probes"],
+    assert V.pod_workshop_problems("create", "dual", private["pod_workshop_namespaces"], private["pod_workshop_networks"],
+                                   private["pod_workshop_apps"], private["pod_workshop_services"],
+                                   private["pod_workshop_network_policies"], private["pod_workshop_probes"],
                                    cluster_ranges=ranges) == []
