@@ -54,11 +54,11 @@ CASES = {
     "network": (dict(vm_workshop_vms=vm(network="sad-tenant")), ["vm_workshop_networks", "sad-tenant is not defined"]),
     # a Primary Layer2 network over OVN-K's masquerade subnet: OVN-K would refuse it (SubnetOverlapCheck)
     "reserved-range": (dict(vm_workshop_networks=[{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
-                                                    "role": "Primary", "subnets": {"ipv4": "169.254.169.0/24"}}]),
+                                                   "role": "Primary", "subnets": {"ipv4": "169.254.169.0/24"}}]),
                        ["vm_workshop_networks happy-tenant: subnets.ipv4 169.254.169.0/24 overlaps 169.254.169.0/29",
                         "pick a range outside it"]),
     "host-bits": (dict(vm_workshop_networks=[{"name": "happy-tenant", "namespaces": ["red-namespace", "blue-namespace"],
-                                               "role": "Primary", "subnets": {"ipv4": "192.168.1.0/16"}}]),
+                                              "role": "Primary", "subnets": {"ipv4": "192.168.1.0/16"}}]),
                   ["vm_workshop_networks happy-tenant: subnets.ipv4 192.168.1.0/16 is not a network",
                    "(use 192.168.0.0/16)"]),
 }

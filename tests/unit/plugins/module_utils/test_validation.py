@@ -253,7 +253,7 @@ def test_endpoint_slice_checks_name_services_on_primary_udns_with_unique_ids():
     assert V.pod_workshop_problems(endpoint_slices=DEFAULTS["pod_workshop_endpoint_slices"],
                                    services=DEFAULTS["pod_workshop_services"], **base) == []
     services = DEFAULTS["pod_workshop_services"] + [{"name": "plain", "namespace": "default", "selector": {"a": "b"},
-                                                  "ports": [{"port": 80}]}]
+                                                     "ports": [{"port": 80}]}]
     bad = [{"id": "e", "namespace": "blue", "service": "service-blue"},
            {"id": "e", "namespace": "blue", "service": "service-nope"},
            {"id": "inspect-app-blue-0", "namespace": "green", "service": "service-green"},
