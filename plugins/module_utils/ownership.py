@@ -101,3 +101,23 @@ def foreign(definitions, stored, labels):
             out.append({"object": object_ref(definition),
                         "labels": dict((k, have[k]) for k in sorted(have) if k in (labels or {}))})
     return out
+
+
+def missing_creation_labels(definitions, stored, creation_only):
+    """The objects of ``definitions`` that exist without a label their manifest sets and that only counts when set
+    at creation (``k8s.ovn.org/primary-user-defined-network`` on a namespace: OVN-Kubernetes reads it once, and
+    refuses to add it later). Applying the manifest would add the label, and nothing would use it.
+
+    :param creation_only: label keys that must be there from the object's creation.
+    :returns: ``[{"object": "Kind ns/name", "missing": [label keys]}]`` in manifest order.
+    """
+    out = []
+    for definition, obj in zip(definitions, stored):
+        if obj is None:
+            continue
+        wanted = ((definition.get("metadata") or {}).get("labels") or {})
+        have = (obj.get("metadata") or {}).get("labels") or {}
+        missing = [key for key in (creation_only or []) if key in wanted and key not in have]
+        if missing:
+            out.append({"object": object_ref(definition), "missing": missing})
+    return out

@@ -19,6 +19,9 @@ description:
     C(force_conflicts) would take it over; the module then fails naming every such object and O(fix), before
     anything is applied.
   - A kind the cluster does not serve yet (its CRD is in the same manifests) has no object to take over.
+  - An object of the lab that exists without a label of O(creation_only_labels) its manifest sets is refused too;
+    such a label only counts when the object is created with it (a namespace's
+    C(k8s.ovn.org/primary-user-defined-network)), so applying the manifest would add it to no effect.
   - Read-only (gets only); never reports a change; supports check mode.
 author:
   - ovnk.udn_lab maintainers (@ovnk)
@@ -43,6 +46,11 @@ options:
     description: What the user can do instead, appended to the failure message.
     type: str
     default: ""
+  creation_only_labels:
+    description: Label keys that only count when an object is created with them (see above).
+    type: list
+    elements: str
+    default: []
 requirements:
   - kubernetes >= 24.2.0 (Python client)
 """
@@ -68,6 +76,12 @@ foreign:
   type: list
   elements: dict
   sample: [{"object": "CustomResourceDefinition network-attachment-definitions.k8s.cni.cncf.io", "labels": {}}]
+missing_creation_labels:
+  description: The lab's objects that exist without a label of O(creation_only_labels) their manifest sets.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"object": "Namespace blue", "missing": ["k8s.ovn.org/primary-user-defined-network"]}]
 """
 
 from ansible.module_utils.common.yaml import yaml_load_all
@@ -82,7 +96,8 @@ def argument_spec():
     spec.update(definitions=dict(type="list", elements="dict", default=[]),
                 src=dict(type="list", elements="path", default=[]),
                 labels=dict(type="dict", required=True),
-                fix=dict(type="str", default=""))
+                fix=dict(type="str", default=""),
+                creation_only_labels=dict(type="list", elements="str", default=[]))
     return spec
 
 
@@ -108,13 +123,20 @@ def main():
                     raise
                 stored.append(None)
         found = ownership.foreign(definitions, stored, module.params["labels"])
-        result = {"checked": len(definitions), "foreign": found}
+        missing = ownership.missing_creation_labels(definitions, stored, module.params["creation_only_labels"])
+        missing = [m for m in missing if m["object"] not in [f["object"] for f in found]]
+        result = {"checked": len(definitions), "foreign": found, "missing_creation_labels": missing}
+        fix = " Fix: {0}.".format(module.params["fix"]) if module.params["fix"] else ""
         if found:
             raise FlowError("{0} object(s) exist that this lab did not make (they lack its labels {1}): {2}. The lab "
                             "never takes over an object it does not own (nothing was applied).{3}".format(
                                 len(found), ", ".join("{0}={1}".format(k, v) for k, v in sorted(module.params["labels"].items())),
-                                ", ".join(f["object"] for f in found),
-                                " Fix: {0}.".format(module.params["fix"]) if module.params["fix"] else ""), **result)
+                                ", ".join(f["object"] for f in found), fix), **result)
+        if missing:
+            raise FlowError("{0} object(s) of this lab exist without a label that only counts when set at creation: "
+                            "{1}. Applying would add it to no effect (nothing was applied).{2}".format(
+                                len(missing), ", ".join("{0} (no {1})".format(m["object"], ", ".join(m["missing"]))
+                                                        for m in missing), fix), **result)
         return result
 
     k8s.exit_flow(module, flow, "read the objects about to be applied")

@@ -592,6 +592,29 @@ def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, 
     assert remaining == sorted(list(foreign) + [("v1", "namespaces", None, "blue")]), remaining
 
 
+@pytest.mark.parametrize("labels,refusal", [
+    ({}, "1 object(s) exist that this lab did not make (they lack its labels app.kubernetes.io/managed-by=ovnk.udn_lab, "
+         "udn-lab.ovnk.io/lab=pods-test-lab): Namespace blue. The lab never takes over an object it does not own"),
+    # the lab's own namespace made without the primary-UDN label: a primary UDN needs it, set only at creation
+    (dict(OWNERSHIP), "1 object(s) of this lab exist without a label that only counts when set at creation: Namespace "
+                      "blue (no k8s.ovn.org/primary-user-defined-network)"),
+])
+def test_a_namespace_the_lab_cannot_use_is_refused_before_any_change(repo_root, tmp_path, fake_api, labels, refusal):
+    """A workshop namespace that already exists without the lab's labels (someone else's), or without the
+    primary-UDN label its network needs: create refuses it, names the variables that choose the names, and writes
+    nothing."""
+    api, kubeconfig = fake_api
+    api.objects[("v1", "namespaces", None, "blue")] = {"apiVersion": "v1", "kind": "Namespace",
+                                                       "metadata": {"name": "blue", "labels": labels}}
+    result = run_playbook(repo_root, tmp_path, "pods_entry.yml", entry="main", udn_lab_kubeconfig=str(kubeconfig),
+                          pod_workshop_verify=False, pod_workshop_wait_timeout=10)
+    out = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, out[-3000:]
+    assert refusal in out, out[-3000:]
+    assert "(nothing was applied). Fix: delete them, or choose other names in pod_workshop_namespaces" in out
+    assert api.writes == [], api.writes
+
+
 def test_private_subnets_move_every_public_workshop_subnet_consistently(repo_root, tmp_path, ipv4):
     """udn_lab_private_subnets: the workshop's public IPv4 ranges become private ones; overlapping-with-blue still
     overlaps blue; the defaults stay upstream's (public) ranges."""

@@ -64,3 +64,16 @@ def test_foreign_names_existing_objects_that_lack_a_lab_label():
     other = [{"metadata": {"labels": dict(labels, **{"udn-lab.ovnk.io/lab": "another"})}}]
     assert [f["object"] for f in ownership.foreign([ds], other, labels)] == ["DaemonSet kube-system/kube-multus-ds"]
     assert ownership.foreign([ds], [{"metadata": {}}], labels)[0]["labels"] == {}
+
+
+def test_missing_creation_labels_names_the_labs_objects_made_without_them():
+    primary = "k8s.ovn.org/primary-user-defined-network"
+    blue = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "blue", "labels": {primary: "", "x": "y"}}}
+    plain = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "plain", "labels": {"x": "y"}}}
+    stored = [{"metadata": {"labels": {"x": "y"}}},   # made without the label its manifest sets
+              {"metadata": {"labels": {"x": "y"}}}]   # its manifest does not ask for it
+    assert ownership.missing_creation_labels([blue, plain], stored, [primary]) == [
+        {"object": "Namespace blue", "missing": [primary]}]
+    assert ownership.missing_creation_labels([blue], [{"metadata": {"labels": {primary: ""}}}], [primary]) == []
+    assert ownership.missing_creation_labels([blue], [None], [primary]) == []  # not there yet: created with it
+    assert ownership.missing_creation_labels([blue], stored[:1], []) == []

@@ -47,3 +47,21 @@ def test_manifests_are_read_from_files_on_the_target(monkeypatch, capsys, tmp_pa
     assert [f["object"] for f in out["foreign"]] == ["DaemonSet kube-system/kube-multus-ds"]
     out = run_main(monkeypatch, ownership_check, api, {"src": [str(tmp_path / "missing.yml")], "labels": LABELS}, capsys)
     assert out["failed"] is True and out["msg"].startswith("cannot read the manifests in ")
+
+
+def test_the_labs_namespace_made_without_the_primary_udn_label_is_refused(monkeypatch, capsys):
+    primary = "k8s.ovn.org/primary-user-defined-network"
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "blue", "labels": dict(LABELS, **{primary: ""})}}
+    api = FakeApi(Clock(), {"Namespace": [{"apiVersion": "v1", "kind": "Namespace",
+                                           "metadata": {"name": "blue", "labels": dict(LABELS)}}]})
+    args = {"definitions": [ns], "labels": LABELS, "creation_only_labels": [primary], "fix": "choose another name"}
+    out = run_main(monkeypatch, ownership_check, api, args, capsys)
+    assert out["failed"] is True and out["foreign"] == []
+    assert out["missing_creation_labels"] == [{"object": "Namespace blue", "missing": [primary]}]
+    assert out["msg"] == ("1 object(s) of this lab exist without a label that only counts when set at creation: "
+                          "Namespace blue (no k8s.ovn.org/primary-user-defined-network). Applying would add it to no "
+                          "effect (nothing was applied). Fix: choose another name.")
+    # someone else's namespace is refused as foreign, once
+    api = FakeApi(Clock(), {"Namespace": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "blue"}}]})
+    out = run_main(monkeypatch, ownership_check, api, args, capsys)
+    assert [f["object"] for f in out["foreign"]] == ["Namespace blue"] and out["missing_creation_labels"] == []
