@@ -57,9 +57,12 @@ options:
     default: ''
   control_path_dir:
     description:
-      - Ansible's configured C(control_path_dir) of the ssh connection, expanded. When the control sockets ssh makes
-        there would not fit a Unix socket address (107 bytes), the result names a short directory under C(/tmp)
-        instead (a long C(HOME) would otherwise make every SSH connection fail).
+      - Ansible's configured C(control_path_dir) of the ssh connection, expanded. The result is a directory of this
+        VM's own under it (from the kubeconfig and the VM's namespace and name), since Ansible names a control socket
+        after host, port and user only, and two labs on one machine, or two VMs on overlapping networks, reach
+        their VMs at the same address. When the control sockets ssh makes there would not fit a Unix socket address
+        (107 bytes), the result names a short directory under C(/tmp) instead (a long C(HOME) would otherwise make
+        every SSH connection fail).
     type: str
     default: ''
 """

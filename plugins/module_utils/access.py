@@ -66,14 +66,22 @@ def bastion_proxy_command(kubectl, kubeconfig, namespace, deployment):
     return " ".join(quote(part) if part not in ("%h", "%p") else part for part in cmd)
 
 
-def ssh_control_path_dir(configured):
-    """The directory for Ansible's SSH control sockets to the VMs: ``configured`` (Ansible's ``control_path_dir``,
-    expanded) when the sockets ssh makes there fit a Unix socket address, else ``/tmp/udn-lab-cp-<hash of
-    configured>`` (Ansible creates it, mode 0700; the hash keeps two labs with different directories apart)."""
+def ssh_control_path_dir(configured, lab=""):
+    """The directory for Ansible's SSH control sockets to one VM.
+
+    Ansible names a control socket after the host, port and user only, so two VMs at the same address share a
+    master connection: the VMs of two labs on one machine (every lab uses the workshop's subnets), or two VMs of
+    one lab on overlapping networks. ``lab`` (the lab's kubeconfig and the VM's namespace/name) gives each VM a
+    directory of its own, ``<configured>/udn-lab-<hash of lab>`` (Ansible creates it, mode 0700), when the sockets
+    ssh makes there fit a Unix socket address; else ``/tmp/udn-lab-cp-<hash of configured and lab>`` (a long
+    HOME). Without ``lab``: ``configured`` itself when it fits."""
     configured = (configured or "").rstrip("/")
-    if configured and len(configured.encode("utf-8")) + SSH_CONTROL_SOCKET_TAIL <= UNIX_SOCKET_PATH_MAX:
-        return configured
-    digest = hashlib.sha1(configured.encode("utf-8")).hexdigest()[:10]
+    own = configured
+    if lab and configured:
+        own = configured + "/udn-lab-" + hashlib.sha1(lab.encode("utf-8")).hexdigest()[:10]
+    if own and len(own.encode("utf-8")) + SSH_CONTROL_SOCKET_TAIL <= UNIX_SOCKET_PATH_MAX:
+        return own
+    digest = hashlib.sha1((configured + "\0" + lab if lab else configured).encode("utf-8")).hexdigest()[:10]
     return os.path.join(SHORT_CONTROL_PATH_PARENT, "udn-lab-cp-" + digest)
 
 
@@ -116,7 +124,8 @@ def vm_access(vm, bastion=None, kubectl="kubectl", kubeconfig="", virtctl="virtc
         "address": address,
         "proxy_command": proxy,
         "ssh_args": ssh_args,
-        "control_path_dir": ssh_control_path_dir(control_path_dir),
+        "control_path_dir": ssh_control_path_dir(control_path_dir, "{0}\0{1}/{2}".format(
+            kubeconfig or "", vm["namespace"], vm["name"])),
         "ssh_command": " ".join(quote(part) for part in ssh),
         "console_command": " ".join(quote(part) for part in console),
     }

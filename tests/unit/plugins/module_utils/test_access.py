@@ -115,6 +115,36 @@ def test_control_sockets_fit_a_unix_socket_address_or_move_to_a_short_directory(
         shutil.rmtree(base)
 
 
-def test_vm_access_names_the_control_path_directory():
-    assert access.vm_access(RED, BASTION, control_path_dir="/home/lab/.ansible/cp/")["control_path_dir"] == "/home/lab/.ansible/cp"
-    assert access.vm_access(RED, BASTION)["control_path_dir"].startswith("/tmp/udn-lab-cp-")
+def test_vm_access_gives_each_vm_of_each_lab_its_own_control_path_directory():
+    """Ansible names a control socket after host, port and user only: two labs on one machine reach their VMs at
+    the same addresses (the workshop's subnets), and would share one master connection, each reaching the other
+    lab's VM."""
+    red_b = dict(RED, namespace="red-b")  # the same address on another, overlapping network
+    dirs = {}
+    for kubeconfig in ("/labs/a/kubeconfig", "/labs/b/kubeconfig"):
+        for vm in (RED, red_b):
+            chosen = access.vm_access(vm, BASTION, kubeconfig=kubeconfig,
+                                      control_path_dir="/home/lab/.ansible/cp/")["control_path_dir"]
+            assert chosen.startswith("/home/lab/.ansible/cp/udn-lab-") and len(chosen) == len(
+                "/home/lab/.ansible/cp/udn-lab-") + 10, chosen
+            dirs[(kubeconfig, vm["namespace"])] = chosen
+    assert len(set(dirs.values())) == 4, dirs
+    # the same lab and VM on a re-run: the same directory (its master connection is reused)
+    assert access.vm_access(RED, BASTION, kubeconfig="/labs/a/kubeconfig", control_path_dir="/home/lab/.ansible/cp")[
+        "control_path_dir"] == dirs[("/labs/a/kubeconfig", RED["namespace"])]
+    short = access.vm_access(RED, BASTION)["control_path_dir"]
+    assert short.startswith("/tmp/udn-lab-cp-")
+    assert access.vm_access(red_b, BASTION)["control_path_dir"] not in (short, "")
+
+
+@pytest.mark.parametrize("length", [59, 60, 61])
+def test_a_vms_own_directory_falls_back_to_tmp_when_its_sockets_would_not_fit(length):
+    configured = "/" + "d" * (length - 1)
+    own = access.ssh_control_path_dir(configured, "lab-a")
+    other = access.ssh_control_path_dir(configured, "lab-b")
+    master = "/0123456789.abcdefghijklmnop"
+    if length <= 60:  # 60 + /udn-lab-<10> = 79
+        assert own.startswith(configured + "/udn-lab-") and len(own + master) <= access.UNIX_SOCKET_PATH_MAX
+    else:
+        assert own.startswith("/tmp/udn-lab-cp-") and len(own + master) <= access.UNIX_SOCKET_PATH_MAX
+    assert own != other
