@@ -189,11 +189,9 @@ sim_build_wait() {
   fi
 }
 
-# pytest-xdist runs the tests on one worker per core (`UDN_LAB_TEST_WORKERS` overrides): the tests that use what
-# the simulated lab uses too (markers machine, sim, netns; see pytest.ini) form one group that one worker runs one
-# after another, first (tests/conftest.py); the other workers take every other test module by module. (Beside the
-# end-to-end lab, control-plane and network-namespace tests slowed it more than they gained: measured cold 38m53s
-# with them in its group, 43m20s beside it.)
+# pytest-xdist runs the tests on one worker per core (`UDN_LAB_TEST_WORKERS` overrides), each worker in a
+# simulated-lab slot of its own (tests/conftest.py, tests/sim/slot.py): each test module is a group one worker runs
+# (the IP families' labs are a group each), the longest labs first, so two labs run at once.
 stage_pytest() {
   step "pytest"
   # The simulated-cluster tests build what is missing instead of skipping.

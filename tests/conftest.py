@@ -19,26 +19,59 @@ if COLLECTIONS_DIR.is_dir() and str(COLLECTIONS_DIR) not in sys.path:
 
 
 # Markers of the tests that use what a simulated lab on this machine uses too, or start control planes or time
-# outages in network namespaces (pytest.ini): under pytest-xdist they run one after another on one worker.
+# outages in network namespaces (pytest.ini): under pytest-xdist each worker has a slot of its own (tests/sim/slot.py:
+# node addresses, namespace prefix, state and cluster directories), so two workers run two labs at once; the tests
+# of one lab (a module, or one parameter of a module-scoped lab fixture marked with its own xdist_group) stay on
+# one worker, one after another.
 MACHINE_WIDE = ("machine", "sim", "netns")
+# The longest machine-wide groups, measured (BENCHMARKS.md): they go first, so the worker that takes the longest
+# is not the one that starts last.
+LONGEST_FIRST = ("test_molecule_sim.py", "test_teardown_ownership_sim.py", "test_molecule_sim_families.py")
+SLOT_ENV = "UDN_LAB_SIM_SLOT"
+
+
+def worker_slot(worker_id, environ):
+    """The simulated-lab slot of pytest-xdist worker ``gw<n>``: the slot set for the run (``UDN_LAB_SIM_SLOT``,
+    default 0) plus n + 1, so no worker shares a slot with another, or with a lab run outside the tests."""
+    base = int((environ.get(SLOT_ENV) or "0").strip() or 0)
+    return base + int(worker_id[2:]) + 1
+
+
+def pytest_configure(config):
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and str(workerinput.get("workerid", "")).startswith("gw"):
+        # for the whole worker: every simulated lab it starts (launcher, data plane, virtctl and kind stand-ins,
+        # molecule) inherits it
+        os.environ[SLOT_ENV] = str(worker_slot(workerinput["workerid"], os.environ))
+
+
+def xdist_group_of(item):
+    """``(machine_wide, group)``: the xdist group of ``item`` (an explicit xdist_group mark wins)."""
+    machine = any(item.get_closest_marker(name) for name in MACHINE_WIDE)
+    mark = item.get_closest_marker("xdist_group")
+    module = item.nodeid.split("::", 1)[0]
+    if mark:
+        return machine, mark.args[0] if mark.args else mark.kwargs.get("name", "default")
+    return machine, module
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist's ``--dist loadgroup`` (how ``make test`` runs): the machine-wide tests form one group,
-    first in the queue (the end-to-end labs are the longest path), so one worker runs them one after another while
-    the other workers take every other test, a test module at a time (its module fixtures are set up once)."""
+    """Under pytest-xdist's ``--dist loadgroup`` (how ``make test`` runs): each test module is a group (a lab
+    fixture's parameter marked with its own xdist_group splits its module), the longest machine-wide groups first,
+    then the other machine-wide ones, then the rest in collection order."""
     if not getattr(config.option, "loadgroup", False):
         return
-    machine, other = [], []
-    for item in items:
-        if any(item.get_closest_marker(name) for name in MACHINE_WIDE):
-            item.add_marker(pytest.mark.xdist_group("machine-wide"))
-            machine.append(item)
-        else:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
-            other.append(item)
-    items[:] = machine + other
+    keyed = []
+    for index, item in enumerate(items):
+        machine, group = xdist_group_of(item)
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
+        module = item.nodeid.split("::", 1)[0]
+        name = module.rsplit("/", 1)[-1]
+        rank = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        keyed.append(((0 if machine else 1, rank), index, item))
+    items[:] = [item for dummy, dummy2, item in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
 def _upstream_candidates():

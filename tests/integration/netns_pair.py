@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -22,7 +23,7 @@ import uuid
 
 import pytest
 
-RESERVED_PREFIX = "udnsim-"  # namespaces of the simulated cluster, owned by another process: never touch them
+RESERVED_PREFIX = re.compile(r"^udnsim[0-9]*-")  # the simulated labs' namespaces (every slot): never touch them
 LISTEN_TRIES, LISTEN_PAUSE = 100, 0.05  # up to ~5 s for an iperf3 server to listen
 
 
@@ -58,7 +59,7 @@ class NetnsPair(object):
         tag = uuid.uuid4().hex[:8]
         self.server_ns, self.client_ns = prefix + "S" + tag, prefix + "C" + tag
         for name in (self.server_ns, self.client_ns):
-            if name.startswith(RESERVED_PREFIX) or len(name) > 15:
+            if RESERVED_PREFIX.match(name) or len(name) > 15:
                 raise ValueError("unusable namespace/interface name {0!r}".format(name))
         self.server_if, self.client_if = self.server_ns, self.client_ns
         self.addresses = list(addresses)

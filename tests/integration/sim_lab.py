@@ -1,6 +1,6 @@
 """The `sim` molecule scenario as a lab the scenario tests drive: molecule steps, playbooks against the lab with the
-scenario's inventory, simulator restarts with injected faults. One lab at a time on a machine (the data plane's
-namespace prefix and the workers' addresses are shared)."""
+scenario's inventory, simulator restarts with injected faults. One lab per slot (UDN_LAB_SIM_SLOT, tests/sim/slot.py:
+its node addresses, namespace prefix and directories), which every process of the lab inherits."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ class Lab(object):
                         PY_COLORS="0")
         self.env.pop("ANSIBLE_COLLECTIONS_PATH", None)
         self.env["UDN_LAB_SIM_IP_FAMILY"] = family  # molecule/sim/group_vars: the lab's udn_lab_ip_family
-        self.env.pop("UDNSIM_PREFIX", None)  # this lab is a user's lab: the default namespace prefix
+        self.env.pop("UDNSIM_PREFIX", None)  # this lab is a user's lab: its slot's namespace prefix
         # what molecule's provisioner sets, for playbooks run directly against the lab
         self.play_env = dict(self.env, MOLECULE_PROJECT_DIRECTORY=str(repo_root),
                              MOLECULE_SCENARIO_DIRECTORY=str(repo_root / "molecule" / "sim"),

@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.scenario, pytest.mark.sim, pytest.mark.machine]
 FAMILIES = {"ipv6": ["ipv6"], "dual": ["ipv4", "ipv6"]}
 
 
-@pytest.fixture(scope="module", params=sorted(FAMILIES))
+# one lab per family, each its own xdist group: under make test two workers may run them at once (tests/conftest.py)
+@pytest.fixture(scope="module", params=[pytest.param(f, id=f, marks=pytest.mark.xdist_group("sim-family-" + f))
+                                        for f in sorted(FAMILIES)])
 def family_lab(request, repo_root, upstream_dir, tmp_path_factory):
     problem = sim_lab.problem()
     if problem:

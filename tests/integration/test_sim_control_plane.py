@@ -23,6 +23,7 @@ sys.path.insert(0, str(SIM_DIR))
 
 import build  # noqa: E402
 import launcher  # noqa: E402
+import slot  # noqa: E402
 
 pytestmark = pytest.mark.sim
 
@@ -41,7 +42,7 @@ def test_worker_names_follow_kind():
 
 
 def test_node_plan_control_plane_is_tainted_and_labelled():
-    nodes = launcher.node_plan("lab", 2, "dual", ["10.244.0.0/16", "fd00:10:244::/48"], {"worker": {"x": "y"}})
+    nodes = launcher.node_plan("lab", 2, "dual", ["10.244.0.0/16", "fd00:10:244::/48"], {"worker": {"x": "y"}}, lab_slot=0)
     cp, w1, w2 = nodes
     assert cp["labels"]["node-role.kubernetes.io/control-plane"] == ""
     assert cp["taints"] == [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
@@ -114,7 +115,7 @@ def test_kind_version_is_the_pinned_release():
 
 def test_docker_standin_against_recorded_state(tmp_path, monkeypatch):
     monkeypatch.setenv("UDN_LAB_SIM_HOME", str(tmp_path))
-    nodes = launcher.node_plan("lab", 1, "ipv6", ["fd00:10:244::/48"])
+    nodes = launcher.node_plan("lab", 1, "ipv6", ["fd00:10:244::/48"], lab_slot=0)
     launcher.write_state({"name": "lab", "ip_family": "ipv6", "nodes": nodes, "sysctls": {}})
 
     def run(*argv, check=True):
@@ -235,7 +236,7 @@ def test_nodes_are_named_and_labelled_like_kind(cluster):
 
     nodes = wait_for("the workers lose the not-ready taint", untainted_workers, timeout=120)
     addresses = {a["type"]: a["address"] for a in nodes[cp]["status"]["addresses"]}
-    assert addresses["InternalIP"] == "127.0.0.1"
+    assert addresses["InternalIP"] == slot.node_ipv4(slot.current(), 0)  # 127.0.0.1 in slot 0
 
 
 def test_deployment_pods_run_on_workers_through_the_scheduler(cluster):

@@ -36,6 +36,7 @@ EXEC_SHIMS = HERE / "dataplane" / "shims"
 sys.path.insert(0, str(HERE))
 
 import build  # noqa: E402  (tests/sim/build.py: binaries and versions)
+import slot  # noqa: E402  (tests/sim/slot.py: what this machine's simulated lab of this slot owns)
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller")
 # kwok CRDs enabled in the kwok controller: exec/logs/port-forward/attach run local commands for fake pods.
@@ -43,11 +44,9 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
 # Running) would be gone.
 KWOK_CRDS = ("Attach", "ClusterAttach", "Exec", "ClusterExec", "PortForward", "ClusterPortForward",
              "Logs", "ClusterLogs")
-# Node addresses, kind-like: the control plane is reachable on loopback (its API server listens there and its
-# serving certificate names 127.0.0.1 and ::1); workers get further loopback addresses (IPv4) or addresses of
-# kind's default IPv6 network (IPv6).
-IPV4_NODE = "127.0.0.{}"
-IPV6_WORKER = "fc00:f853:ccd:e793::{}"
+# Node addresses, kind-like, per slot (slot.py): slot 0's control plane is reachable on loopback (its API server
+# listens there and its serving certificate names 127.0.0.1 and ::1); workers get further loopback addresses (IPv4)
+# or addresses of kind's default IPv6 network (IPv6); another slot's nodes get their own block of both.
 DEFAULT_POD_SUBNETS = {"ipv4": ["10.244.0.0/16"], "ipv6": ["fd00:10:244::/48"],
                        "dual": ["10.244.0.0/16", "fd00:10:244::/48"]}
 DEFAULT_SERVICE_SUBNETS = {"ipv4": ["10.96.0.0/16"], "ipv6": ["fd00:10:96::/112"],
@@ -59,7 +58,11 @@ class LaunchError(Exception):
 
 
 def home():
-    return pathlib.Path(os.environ.get("UDN_LAB_SIM_HOME") or build.cache_dir() / "clusters")
+    """``UDN_LAB_SIM_HOME``, else ``<cache>/clusters`` (slot 0) or ``<cache>/clusters/slot<n>`` (slot.py)."""
+    if os.environ.get("UDN_LAB_SIM_HOME"):
+        return pathlib.Path(os.environ["UDN_LAB_SIM_HOME"])
+    suffix = slot.home_suffix(slot.current())
+    return build.cache_dir() / "clusters" / suffix if suffix else build.cache_dir() / "clusters"
 
 
 def state_dir(name):
@@ -113,16 +116,18 @@ def worker_names(name, workers):
     return ["%s-worker%s" % (name, "" if i == 1 else i) for i in range(1, workers + 1)]
 
 
-def node_plan(name, workers, ip_family, pod_subnets, extra_labels=None):
-    """The nodes of a cluster as plain dicts: name, role, ipv4, ipv6, labels, taints, pod_cidrs."""
+def node_plan(name, workers, ip_family, pod_subnets, extra_labels=None, lab_slot=None):
+    """The nodes of a cluster as plain dicts: name, role, ipv4, ipv6, labels, taints, pod_cidrs; their addresses
+    are ``lab_slot``'s (default: this process's slot)."""
     import ipaddress
 
+    lab_slot = slot.current() if lab_slot is None else lab_slot
     names = ["%s-control-plane" % name] + worker_names(name, workers)
     nodes = []
     for index, node in enumerate(names):
         role = "control-plane" if index == 0 else "worker"
-        ipv4 = IPV4_NODE.format(index + 1) if ip_family in ("ipv4", "dual") else None
-        ipv6 = ("::1" if index == 0 else IPV6_WORKER.format(index + 1)) if ip_family in ("ipv6", "dual") else None
+        ipv4 = slot.node_ipv4(lab_slot, index) if ip_family in ("ipv4", "dual") else None
+        ipv6 = slot.node_ipv6(lab_slot, index) if ip_family in ("ipv6", "dual") else None
         labels = {
             "kubernetes.io/hostname": node,
             "kubernetes.io/os": "linux",
@@ -229,7 +234,7 @@ def kind_system_workloads(service_subnets=None, pod_subnets=None):
                                                        "image": "registry.k8s.io/coredns/coredns:v1.12.1"}]}}}}]}
 
 
-def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None, stages=True):
+def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None, stages=True, lab_slot=None):
     """The kwokctl configuration (a YAML stream; JSON documents are YAML).
 
     ``exec_path``: the kwok controller's whole PATH. kwok runs ``kubectl exec`` commands locally and looks the
@@ -244,12 +249,14 @@ def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None
         "etcdBinary": "etcd",
         "kwokControllerBinary": "kwok",
     }
+    lab_slot = slot.current() if lab_slot is None else lab_slot
     options = {key: str(bin_path(b)) for key, b in binaries.items()}
     options.update(
         runtime="binary",
         kubeVersion=kube_version,
         enableCRDs=list(KWOK_CRDS),
-        kubeApiserverCertSANs=["%s-control-plane" % name, "localhost", "127.0.0.1", "::1"],
+        kubeApiserverCertSANs=["%s-control-plane" % name, "localhost", "127.0.0.1", "::1"] + (
+            [slot.node_ipv4(lab_slot, 0), slot.node_ipv6(lab_slot, 0)] if lab_slot else []),
     )
     # Every port chosen here, from the kernel's ephemeral range: kwokctl's own choice (counting down from 32767)
     # collides when several clusters start at once on one machine.
@@ -265,7 +272,7 @@ def kwokctl_config(name, api_port, service_subnets, kube_version, exec_path=None
     if ":" in service_subnets[0]:
         # the advertised address (endpoint of the kubernetes Service) must be of the first service family; it
         # is never dialled here, and kube-apiserver refuses loopback endpoints
-        apiserver_args.append({"key": "advertise-address", "value": IPV6_WORKER.format(1)})
+        apiserver_args.append({"key": "advertise-address", "value": slot.advertise_ipv6(lab_slot)})
     doc = {
         "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
         "kind": "KwokctlConfiguration",
@@ -503,15 +510,18 @@ def start(name, workers=2, ip_family="ipv4", kubeconfig=None, api_port=0, pod_su
     return state
 
 
-def node_link_name(name):
-    """The interface holding cluster `name`'s IPv6 worker addresses (<= 15 characters)."""
+def node_link_name(name, lab_slot=None):
+    """The interface holding cluster `name`'s IPv6 node addresses (<= 15 characters), one per slot (two slots may
+    each run a cluster of the same name)."""
     import hashlib
 
-    return "udnsimn" + hashlib.sha1(name.encode()).hexdigest()[:8]
+    lab_slot = slot.current() if lab_slot is None else lab_slot
+    key = name if lab_slot == 0 else "%s/slot%d" % (name, lab_slot)
+    return "udnsimn" + hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
 def host_node_addresses(nodes):
-    """Worker addresses that are not on this machine by themselves: the IPv6 ones (IPv4 workers use 127.0.0.x,
+    """Node addresses that are not on this machine by themselves: the IPv6 ones but ::1 (IPv4 nodes use 127.0.x.y,
     all of which are loopback)."""
     return [n["ipv6"] for n in nodes if n["ipv6"] and n["ipv6"] != "::1"]
 

@@ -12,19 +12,22 @@ Watches pods, NADs, VMIs and migrations; on every change rebuilds the plan (plan
   ``kube-dns`` Service address in every network, and each pod's resolv.conf pointing at it.
 Config keys (run_sim.py ``dataplane:``): blackhole_seconds, blackhole_after_seconds, leak, vm_sshd (true),
 kwok_exec (true), services (true), network_policies (true: NetworkPolicy as nft rules in the pod's
-namespace), state_dir (default /run/udnsim), agnhost_link (default /agnhost: a symlink to the shim while the
-agent runs, so the absolute `/agnhost` of probe commands works; "" to skip).
+namespace), state_dir (default: the slot's, /run/udnsim for slot 0, see slot.py), agnhost_link (default /agnhost: a
+symlink to the shim while any agent of this machine runs, so the absolute `/agnhost` of probe commands works; the
+last agent to stop removes it; "" to skip).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import threading
 import time
 
 import yaml
 
+import slot as sim_slot
 from simulators.common import (CONFIGMAPS, NADS, NAMESPACES, NODES, PODS, VMIMS, VMIS, Action, ApiError, Controller, Res,
                                create, meta)
 
@@ -92,6 +95,41 @@ def logs_body(pod, netexecs, log_dir):
     }
 
 
+def link_users_dir(link):
+    """Where the agents using ``link`` register (one empty file per agent, named by its pid)."""
+    return "/run/udnsim-link-users" + link.replace("/", "-")
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remaining_users(names, own_pid, alive=pid_alive):
+    """The registered pids other than ``own_pid`` whose process still runs (pure but for ``alive``)."""
+    return sorted(int(n) for n in names if n.isdigit() and int(n) != own_pid and alive(int(n)))
+
+
+def release_link(link, users_dir, own_pid, alive=pid_alive):
+    """Unregister this agent; remove the link (and the register) when no other running agent uses it."""
+    try:
+        os.unlink(os.path.join(users_dir, str(own_pid)))
+    except FileNotFoundError:
+        pass
+    others = remaining_users(os.listdir(users_dir) if os.path.isdir(users_dir) else [], own_pid, alive)
+    if others:
+        return False
+    if os.path.islink(link):
+        os.unlink(link)
+    shutil.rmtree(users_dir, ignore_errors=True)
+    return True
+
+
 class DataplaneAgent(Controller):
     name = "dataplane"
     resources = (PODS, NADS, VMIS, VMIMS, SERVICES, ENDPOINTS, NODES, NETPOLS, NAMESPACES, SECRETS, CONFIGMAPS)
@@ -99,7 +137,7 @@ class DataplaneAgent(Controller):
     def __init__(self, kube, config, **kw):
         super().__init__(kube, dict(config or {}), **kw)
         self.fabric = Fabric()
-        self.state_dir = self.config.get("state_dir", "/run/udnsim")
+        self.state_dir = self.config.get("state_dir") or sim_slot.dataplane_state_dir(sim_slot.current())
         self.fabric.log_dir = os.path.join(self.state_dir, "logs")
         self.sshd = {}
         self.execs_done = set()
@@ -116,9 +154,14 @@ class DataplaneAgent(Controller):
             cleanup_all()  # opt-in: removes EVERY udnsim- namespace, also those of another running agent
         os.makedirs(self.state_dir, exist_ok=True)
         link = self.config.get("agnhost_link", "/agnhost")
-        if link and not os.path.lexists(link):
-            os.symlink(os.path.join(SHIMS, "agnhost"), link)
-            self._made_link = link
+        if link:
+            # shared by the agents of every slot: each registers, the last one to stop removes it
+            self._link_users = link_users_dir(link)
+            os.makedirs(self._link_users, exist_ok=True)
+            open(os.path.join(self._link_users, str(os.getpid())), "w").close()
+            if not os.path.lexists(link):
+                os.symlink(os.path.join(SHIMS, "agnhost"), link)
+            self._link = link
         self.by_plural["dataplane"] = None
         super().start()
         self.queue.add(KEY)
@@ -252,6 +295,6 @@ class DataplaneAgent(Controller):
         for proc in self.sshd.values():
             proc.terminate()
         self.fabric.teardown()  # only what this agent made: another agent may run on the same machine
-        link = getattr(self, "_made_link", None)
-        if link and os.path.islink(link):
-            os.unlink(link)
+        link = getattr(self, "_link", None)
+        if link:
+            release_link(link, self._link_users, os.getpid())

@@ -1,6 +1,7 @@
 """Apply a data plane plan (see plan.py) with ``ip``, ``tc`` and ``nft``: the thin I/O half. Needs root.
 
-Only touches network namespaces whose names start with ``udnsim-`` (created here), never the host's own.
+Only touches network namespaces whose names start with the data plane's prefix (plan.prefix: ``udnsim-`` in slot 0;
+created here), never the host's own.
 Commands go through a ``run`` callable so tests can record them without root.
 """
 
@@ -423,7 +424,7 @@ class Fabric:
 
 
 def cleanup_all(run=sh_run):
-    """Remove every ``udnsim-`` namespace (a previous run that did not stop cleanly)."""
+    """Remove every namespace of this prefix (a previous run that did not stop cleanly)."""
     for netns in list_netns(run):
         pids = run(["ip", "netns", "pids", netns], check=False).stdout.split()
         for pid in pids:

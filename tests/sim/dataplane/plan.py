@@ -30,6 +30,7 @@ import json
 import os
 from typing import Any, Dict, List, Optional
 
+import slot as sim_slot
 from simulators import guest as sim_guest
 from simulators.common import router_lla, selector_matches
 from simulators.ovnk import DEFAULT_MTU, network_mtu
@@ -38,9 +39,9 @@ from . import clusterdns
 
 
 def prefix() -> str:
-    """Every namespace this data plane makes starts with it (env UDNSIM_PREFIX, read at each call: tests use
-    their own, so they never touch a simulated lab running on the same machine)."""
-    return os.environ.get("UDNSIM_PREFIX", "udnsim-")
+    """Every namespace this data plane makes starts with it: env UDNSIM_PREFIX, else the slot's (slot.py; read at
+    each call: tests use their own, so they never touch a simulated lab running on the same machine)."""
+    return sim_slot.current_netns_prefix()
 
 
 DEFAULT_NETWORK = "default"
