@@ -388,6 +388,24 @@ def network_facts(nads, cluster):
     return out
 
 
+def missing_cluster_settings(facts):
+    """What :func:`network_facts` could not learn about the default network (``mtu``, ``subnets``,
+    ``service_cidrs``: the claims needing them cannot pass), in that order."""
+    default = (facts or {}).get(DEFAULT_NETWORK_KEY) or {}
+    return [key for key in ("mtu", "subnets", "service_cidrs") if default.get(key) is None]
+
+
+def missing_cluster_settings_message(configmap_ref, missing, mtu_variable):
+    """One sentence on :func:`missing_cluster_settings` (empty when nothing is missing), naming the ConfigMap read
+    (``namespace/name``) and the variable that sets the cluster's MTU."""
+    if not missing:
+        return ""
+    words = {"mtu": "MTU (set {0})".format(mtu_variable), "subnets": "cluster subnets",
+             "service_cidrs": "service CIDRs"}
+    return ("ConfigMap {0} does not say the cluster's {1} (OVN-Kubernetes installed another way than its chart?): the "
+            "claims that need them are wrong and say so.".format(configmap_ref, ", ".join(words[m] for m in missing)))
+
+
 def network_mtus(facts):
     """``{network key: mtu}`` of :func:`network_facts` (None where unknown)."""
     return dict((key, (value or {}).get("mtu")) for key, value in (facts or {}).items())

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Apache License 2.0 (see LICENSE)
-"""network_facts filter and ovn's readers: what each network gives a pod, as OVN-Kubernetes v1.3.0 renders it."""
+"""ovn.network_facts and its readers: what each network gives a pod, as OVN-Kubernetes v1.3.0 renders it (module
+network_facts_info returns it)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,10 +10,12 @@ __metaclass__ = type
 import json
 
 import pytest
-from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ovnk.udn_lab.plugins.filter.network_facts import FilterModule
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import ovn
+
+
+def network_facts(nads, cluster_mtu=None, ovn_config=None):
+    return ovn.network_facts(nads, ovn.cluster_settings(ovn_config, mtu=cluster_mtu))
 
 
 def nad(namespace, name, **config):
@@ -29,7 +32,7 @@ BLUE = nad("blue", "blue-network", topology="layer3", role="primary", subnets="1
 
 
 def test_facts_of_the_cluster_and_of_each_nad():
-    facts = FilterModule().filters()["network_facts"]
+    facts = network_facts
     got = facts([BLUE, nad("green", "green-network", topology="layer3", role="primary", mtu=1300),
                  nad("blue", "blue-green-secondary", topology="layer2", role="secondary", subnets="10.200.0.0/16"),
                  {"metadata": {"namespace": "blue", "name": "macvlan"}, "spec": {"config": '{"type": "macvlan"}'}}],
@@ -51,8 +54,12 @@ def test_facts_of_the_cluster_and_of_each_nad():
     bare = facts([BLUE])
     assert (bare["default"]["mtu"], bare["default"]["subnets"], bare["default"]["service_cidrs"]) == (None, None, None)
     assert ovn.network_mtus(bare) == {"default": None, "blue/blue-network": None}
-    with pytest.raises(AnsibleFilterError, match="expects a list"):
-        facts({"not": "a list"})
+    assert ovn.missing_cluster_settings(bare) == ["mtu", "subnets", "service_cidrs"]
+    assert ovn.missing_cluster_settings(facts([BLUE], ovn_config=OVN_CONFIG)) == []
+    assert ovn.missing_cluster_settings_message("ovn-kubernetes/ovn-config", ["mtu", "service_cidrs"], "x_mtu") == (
+        "ConfigMap ovn-kubernetes/ovn-config does not say the cluster's MTU (set x_mtu), service CIDRs (OVN-Kubernetes "
+        "installed another way than its chart?): the claims that need them are wrong and say so.")
+    assert ovn.missing_cluster_settings_message("a/b", [], "x_mtu") == ""
 
 
 @pytest.mark.parametrize("data, expected", [
@@ -77,7 +84,7 @@ def entry(key, role, *cidrs):
 
 def test_expected_routes_follow_add_routes_gateway_ip():
     """v1.3.0 allocator/pod/pod_annotation.go AddRoutesGatewayIP, per kind of entry."""
-    facts = FilterModule().filters()["network_facts"](
+    facts = network_facts(
         [BLUE, nad("red", "colored-enterprise", topology="layer2", role="primary", subnets="192.168.0.0/16"),
          nad("blue", "sec", topology="layer2", role="secondary", subnets="10.200.0.0/16"),
          nad("blue", "sec3", topology="layer3", role="secondary", subnets="10.201.0.0/16/24")], ovn_config=OVN_CONFIG)
@@ -102,6 +109,6 @@ def test_expected_routes_follow_add_routes_gateway_ip():
     assert ovn.expected_routes(entry("blue/sec3", "secondary", "10.201.1.3/24"), facts["blue/sec3"])[:2] == (
         [("10.201.0.0/16", "10.201.1.1")], [])
     # without ovn-config the service CIDRs are unknown, and said so
-    bare = FilterModule().filters()["network_facts"]([BLUE])
+    bare = network_facts([BLUE])
     assert ovn.expected_routes(entry("blue/blue-network", "primary", "103.103.1.3/24"),
                                bare["blue/blue-network"])[2] == ["service_cidrs"]
