@@ -241,3 +241,207 @@ def vm_workshop_namespaces(spec):
         if v.get("namespace") and v["namespace"] not in seen:
             seen.append(v["namespace"])
     return seen
+
+
+# --------------------------------------------------------------------------- credentials and fences
+
+PARTICIPANT_CLUSTER_ROLE = "udn-lab-participant"
+ALL_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+READ_VERBS = ["get", "list", "watch"]
+PARTICIPANT_RULES = [
+    # what the workshop has a participant do in their namespaces: pods and apps, Services, NetworkPolicies, UDNs,
+    # VMs; exec into pods, read logs, port-forward; the console of their VMs, start/stop/migrate them
+    {"apiGroups": [""], "resources": ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims"],
+     "verbs": ALL_VERBS},
+    {"apiGroups": [""], "resources": ["pods/log", "events", "endpoints"], "verbs": READ_VERBS},
+    {"apiGroups": [""], "resources": ["pods/exec", "pods/portforward", "pods/attach"], "verbs": ["get", "create"]},
+    {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets", "replicasets"], "verbs": ALL_VERBS},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ_VERBS},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ALL_VERBS},
+    {"apiGroups": ["k8s.ovn.org"], "resources": ["userdefinednetworks"], "verbs": ALL_VERBS},
+    {"apiGroups": ["k8s.cni.cncf.io"], "resources": ["network-attachment-definitions", "multi-networkpolicies"],
+     "verbs": ALL_VERBS},
+    {"apiGroups": ["kubevirt.io"], "resources": ["virtualmachines", "virtualmachineinstances",
+                                                 "virtualmachineinstancemigrations"], "verbs": ALL_VERBS},
+    {"apiGroups": ["subresources.kubevirt.io"],
+     "resources": ["virtualmachineinstances/console", "virtualmachineinstances/vnc",
+                   "virtualmachineinstances/portforward", "virtualmachines/start", "virtualmachines/stop",
+                   "virtualmachines/restart", "virtualmachines/migrate"], "verbs": ["get", "update"]},
+    {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews"], "verbs": ["create"]},
+]
+
+
+def _meta(name, labels, participant, namespace=None):
+    meta = {"name": name, "labels": dict(labels or {}, **{PARTICIPANT_LABEL: participant})}
+    if namespace:
+        meta["namespace"] = namespace
+    return meta
+
+
+def participant_rbac(participant, namespaces, cluster_networks, labels, home_namespace):
+    """The objects that let ``participant`` work in their ``namespaces`` and nothing else: a ServiceAccount
+    ``<p>`` in ``home_namespace`` (the organizer's), a RoleBinding in each of their namespaces to the shared
+    ClusterRole :data:`PARTICIPANT_CLUSTER_ROLE` (:func:`participant_cluster_role`), and a ClusterRole and binding
+    of their own that reads only their ``cluster_networks`` (ClusterUserDefinedNetworks) and their namespaces, by
+    name. ``labels``: the lab's ownership labels (the participant label is added)."""
+    subject = {"kind": "ServiceAccount", "name": participant, "namespace": home_namespace}
+    own = "{0}-{1}".format(PARTICIPANT_CLUSTER_ROLE, participant)
+    objects = [{"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": _meta(participant, labels, participant, home_namespace)}]
+    for namespace in namespaces:
+        objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                        "metadata": _meta(PARTICIPANT_CLUSTER_ROLE, labels, participant, namespace),
+                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                    "name": PARTICIPANT_CLUSTER_ROLE},
+                        "subjects": [subject]})
+    rules = [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "watch", "list"],
+              "resourceNames": list(namespaces)}]
+    if cluster_networks:
+        rules.append({"apiGroups": ["k8s.ovn.org"], "resources": ["clusteruserdefinednetworks"],
+                      "verbs": ["get", "watch", "list"], "resourceNames": list(cluster_networks)})
+    objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                    "metadata": _meta(own, labels, participant), "rules": rules})
+    objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                    "metadata": _meta(own, labels, participant),
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": own},
+                    "subjects": [subject]})
+    return objects
+
+
+def participant_cluster_role(labels):
+    """The ClusterRole every participant is bound to in their own namespaces only (RoleBindings)."""
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": PARTICIPANT_CLUSTER_ROLE, "labels": dict(labels or {})},
+            "rules": copy.deepcopy(PARTICIPANT_RULES)}
+
+
+def fence_checks(participant, others):
+    """The access a participant must have and must not have, as SelfSubjectAccessReview attributes:
+    ``[{id, claim, attributes, expect}]``, ``expect`` True (allowed) or False (refused). ``others`` maps every
+    other participant to ``{"namespaces": [...], "cluster_networks": [...], "vms": [(namespace, name)]}``;
+    ``participant``'s own entry is under ``others[participant]`` too."""
+    own = others[participant]
+    checks = []
+
+    def add(check_id, claim, attributes, expect):
+        checks.append({"id": "{0}:{1}".format(participant, check_id), "claim": claim, "attributes": attributes,
+                       "expect": expect})
+
+    first = own["namespaces"][0]
+    add("own-pods", "a participant works with pods in their own namespaces",
+        {"namespace": first, "verb": "create", "resource": "pods"}, True)
+    add("own-exec", "a participant can exec into their own pods",
+        {"namespace": first, "verb": "create", "resource": "pods", "subresource": "exec"}, True)
+    add("own-udn", "a participant can apply UserDefinedNetworks in their own namespaces",
+        {"namespace": first, "verb": "create", "group": "k8s.ovn.org", "resource": "userdefinednetworks"}, True)
+    for network in own.get("cluster_networks") or []:
+        add("own-cudn-" + network, "a participant can read their own cluster networks",
+            {"verb": "get", "group": "k8s.ovn.org", "resource": "clusteruserdefinednetworks", "name": network}, True)
+    for namespace, name in own.get("vms") or []:
+        add("own-console-" + name, "a participant can open the console of their own VMs",
+            {"namespace": namespace, "verb": "get", "group": "subresources.kubevirt.io",
+             "resource": "virtualmachineinstances", "subresource": "console", "name": name}, True)
+        add("own-migrate-" + name, "a participant can migrate their own VMs",
+            {"namespace": namespace, "verb": "create", "group": "kubevirt.io",
+             "resource": "virtualmachineinstancemigrations"}, True)
+    add("no-namespaces", "a participant cannot list the cluster's namespaces",
+        {"verb": "list", "resource": "namespaces"}, False)
+    add("no-cudns", "a participant cannot list every cluster network",
+        {"verb": "list", "group": "k8s.ovn.org", "resource": "clusteruserdefinednetworks"}, False)
+    add("no-new-namespace", "a participant cannot create namespaces",
+        {"verb": "create", "resource": "namespaces"}, False)
+    for other in sorted(others):
+        if other == participant:
+            continue
+        theirs = others[other]
+        target = theirs["namespaces"][0]
+        add("not-{0}-pods".format(other), "a participant cannot list another participant's pods",
+            {"namespace": target, "verb": "list", "resource": "pods"}, False)
+        add("not-{0}-exec".format(other), "a participant cannot exec into another participant's pods",
+            {"namespace": target, "verb": "create", "resource": "pods", "subresource": "exec"}, False)
+        add("not-{0}-udn".format(other), "a participant cannot change another participant's networks",
+            {"namespace": target, "verb": "delete", "group": "k8s.ovn.org", "resource": "userdefinednetworks"}, False)
+        for network in theirs.get("cluster_networks") or []:
+            add("not-{0}-cudn-{1}".format(other, network), "a participant cannot read another participant's cluster "
+                "networks", {"verb": "get", "group": "k8s.ovn.org", "resource": "clusteruserdefinednetworks",
+                             "name": network}, False)
+        for namespace, name in theirs.get("vms") or []:
+            add("not-{0}-vm-{1}".format(other, name), "a participant cannot read or stop another participant's VMs",
+                {"namespace": namespace, "verb": "get", "group": "kubevirt.io", "resource": "virtualmachines",
+                 "name": name}, False)
+            add("not-{0}-console-{1}".format(other, name), "a participant cannot open another participant's console",
+                {"namespace": namespace, "verb": "get", "group": "subresources.kubevirt.io",
+                 "resource": "virtualmachineinstances", "subresource": "console", "name": name}, False)
+    return checks
+
+
+def review_body(attributes):
+    """A SelfSubjectAccessReview for ``attributes`` (fence_checks' keys: namespace, verb, group, resource,
+    subresource, name)."""
+    attrs = {"verb": attributes["verb"], "resource": attributes["resource"], "group": attributes.get("group", "")}
+    for key in ("namespace", "subresource", "name"):
+        if attributes.get(key):
+            attrs[key] = attributes[key]
+    return {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs}}
+
+
+def judge_fences(checks, allowed):
+    """``checks`` (fence_checks) with ``observed`` (``allowed[id]``: True, False or None when not asked) and
+    ``status`` correct / wrong / unknown."""
+    out = []
+    for check in checks:
+        observed = allowed.get(check["id"])
+        status = "unknown" if observed is None else ("correct" if observed == check["expect"] else "wrong")
+        out.append(dict(check, observed=observed, status=status))
+    return out
+
+
+# --------------------------------------------------------------------------- the participant's kubeconfig
+
+
+def _b64url_json(part):
+    import base64
+    import json
+
+    padded = part + "=" * (-len(part) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+
+
+def token_expiry(token):
+    """The ``exp`` claim (seconds since the epoch) of a JWT, unverified (the API server verifies it); None when
+    the token is not a JWT with one."""
+    try:
+        claims = _b64url_json(str(token).split(".")[1])
+        return int(claims["exp"])
+    except Exception:
+        return None
+
+
+def kubeconfig_still_good(config, server, participant, now, min_seconds):
+    """Whether an existing participant kubeconfig (a dict) points at ``server`` as ``participant`` with a token
+    valid for at least ``min_seconds`` more: then a re-run keeps it (and changes nothing)."""
+    try:
+        cluster = config["clusters"][0]["cluster"]
+        user = config["users"][0]
+        token = user["user"]["token"]
+    except (KeyError, IndexError, TypeError):
+        return False
+    expiry = token_expiry(token)
+    return (cluster.get("server") == server and user.get("name") == participant and expiry is not None
+            and expiry - now >= min_seconds)
+
+
+def participant_kubeconfig(participant, server, ca_data, token, namespace, cluster_name):
+    """A kubeconfig (dict) for ``participant``: the cluster ``server`` (with its CA, base64), the token, their
+    first namespace as the context's default."""
+    context = "{0}@{1}".format(participant, cluster_name)
+    cluster = {"server": server}
+    if ca_data:
+        cluster["certificate-authority-data"] = ca_data
+    return {"apiVersion": "v1", "kind": "Config", "preferences": {},
+            "clusters": [{"name": cluster_name, "cluster": cluster}],
+            "users": [{"name": participant, "user": {"token": token}}],
+            "contexts": [{"name": context, "context": {"cluster": cluster_name, "user": participant,
+                                                       "namespace": namespace}}],
+            "current-context": context}

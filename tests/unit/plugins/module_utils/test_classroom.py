@@ -135,3 +135,87 @@ def test_each_participant_gets_the_vm_workshop_on_a_network_of_their_own():
     assert (copy["migration_vm"], copy["migration_client"]) == ("p2-blue-namespace/blue", "p2-red-namespace/red")
     assert classroom.vm_workshop_namespaces(copy) == ["p2-red-namespace", "p2-blue-namespace"]
     assert copy["image"] == VM["image"]
+
+
+LABELS = {"app.kubernetes.io/managed-by": "ovnk.udn_lab", "udn-lab.ovnk.io/lab": "class"}
+
+
+def test_a_participant_is_bound_in_their_namespaces_only_and_reads_only_their_cluster_networks():
+    objects = classroom.participant_rbac("p1", ["p1-blue", "p1-red"], ["p1-colored-enterprise"], LABELS,
+                                         "udn-lab-classroom")
+    kinds = [(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects]
+    assert kinds == [("ServiceAccount", "udn-lab-classroom", "p1"),
+                     ("RoleBinding", "p1-blue", "udn-lab-participant"), ("RoleBinding", "p1-red", "udn-lab-participant"),
+                     ("ClusterRole", None, "udn-lab-participant-p1"), ("ClusterRoleBinding", None, "udn-lab-participant-p1")]
+    for obj in objects:
+        assert obj["metadata"]["labels"] == dict(LABELS, **{classroom.PARTICIPANT_LABEL: "p1"})
+    subject = {"kind": "ServiceAccount", "name": "p1", "namespace": "udn-lab-classroom"}
+    assert all(o["subjects"] == [subject] for o in objects if "subjects" in o)
+    # cluster-wide, only named objects: never a rule without resourceNames
+    (own,) = [o for o in objects if o["kind"] == "ClusterRole"]
+    assert all(rule.get("resourceNames") for rule in own["rules"]), own
+    assert {tuple(r["resourceNames"]) for r in own["rules"]} == {("p1-blue", "p1-red"), ("p1-colored-enterprise",)}
+    assert all("create" not in r["verbs"] and "delete" not in r["verbs"] for r in own["rules"])
+
+
+def test_the_shared_cluster_role_covers_what_the_workshop_asks_and_nothing_cluster_scoped():
+    role = classroom.participant_cluster_role(LABELS)
+    granted = set()
+    for rule in role["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                for verb in rule["verbs"]:
+                    granted.add((group, resource, verb))
+    for needed in [("", "pods", "create"), ("", "pods/exec", "create"), ("", "services", "create"),
+                   ("networking.k8s.io", "networkpolicies", "create"), ("k8s.ovn.org", "userdefinednetworks", "create"),
+                   ("kubevirt.io", "virtualmachines", "create"),
+                   ("kubevirt.io", "virtualmachineinstancemigrations", "create"),
+                   ("subresources.kubevirt.io", "virtualmachineinstances/console", "get")]:
+        assert needed in granted, needed
+    for cluster_scoped in ("namespaces", "nodes", "clusteruserdefinednetworks", "customresourcedefinitions",
+                           "clusterroles", "clusterrolebindings", "roles", "rolebindings"):
+        assert not [g for g in granted if g[1] == cluster_scoped], cluster_scoped
+
+
+def test_fence_checks_ask_for_what_a_participant_may_and_may_not_do():
+    others = {"p1": {"namespaces": ["p1-blue"], "cluster_networks": ["p1-c"], "vms": [("p1-blue-namespace", "blue")]},
+              "p2": {"namespaces": ["p2-blue"], "cluster_networks": ["p2-c"], "vms": [("p2-blue-namespace", "blue")]}}
+    checks = classroom.fence_checks("p1", others)
+    ids = [c["id"] for c in checks]
+    assert len(ids) == len(set(ids)) and all(i.startswith("p1:") for i in ids)
+    allowed = [c for c in checks if c["expect"]]
+    refused = [c for c in checks if not c["expect"]]
+    assert all("p2" not in str(c["attributes"]) for c in allowed)
+    assert {c["attributes"].get("namespace") for c in refused if c["id"].startswith("p1:not-p2")} == {
+        "p2-blue", "p2-blue-namespace", None}
+    assert "p1:not-p2-cudn-p2-c" in ids and "p1:own-cudn-p1-c" in ids and "p1:not-p2-console-blue" in ids
+    body = classroom.review_body(next(c for c in checks if c["id"] == "p1:not-p2-console-blue")["attributes"])
+    assert body["spec"]["resourceAttributes"] == {"verb": "get", "resource": "virtualmachineinstances",
+                                                  "group": "subresources.kubevirt.io", "namespace": "p2-blue-namespace",
+                                                  "subresource": "console", "name": "blue"}
+    judged = classroom.judge_fences(checks[:3], {checks[0]["id"]: True, checks[1]["id"]: False})
+    assert [j["status"] for j in judged] == ["correct", "wrong", "unknown"]
+
+
+def jwt(claims):
+    import base64
+    import json
+
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return "{0}.{1}.signature".format(part({"alg": "RS256"}), part(claims))
+
+
+def test_a_kubeconfig_is_kept_while_its_token_lasts_and_points_at_the_cluster():
+    config = classroom.participant_kubeconfig("p1", "https://127.0.0.1:6443", "Q0E=", jwt({"exp": 10000}), "p1-blue",
+                                              "class")
+    assert config["contexts"][0]["context"] == {"cluster": "class", "user": "p1", "namespace": "p1-blue"}
+    assert config["current-context"] == "p1@class"
+    assert classroom.token_expiry(jwt({"exp": 10000})) == 10000
+    assert classroom.token_expiry("not-a-jwt") is None and classroom.token_expiry(jwt({"sub": "x"})) is None
+    assert classroom.kubeconfig_still_good(config, "https://127.0.0.1:6443", "p1", now=5000, min_seconds=3600)
+    assert not classroom.kubeconfig_still_good(config, "https://127.0.0.1:6443", "p1", now=7000, min_seconds=3600)
+    assert not classroom.kubeconfig_still_good(config, "https://127.0.0.1:6444", "p1", now=5000, min_seconds=3600)
+    assert not classroom.kubeconfig_still_good(config, "https://127.0.0.1:6443", "p2", now=5000, min_seconds=3600)
+    assert not classroom.kubeconfig_still_good({}, "https://127.0.0.1:6443", "p1", now=5000, min_seconds=3600)
