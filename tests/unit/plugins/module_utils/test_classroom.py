@@ -84,8 +84,9 @@ def test_cluster_scoped_networks_are_renamed_and_every_reference_follows():
     names = set(n["name"] for n in copy["networks"])
     for app in copy["apps"]:
         assert set(app.get("networks") or []) <= names, app
-    assert {"p1-blue-green-secondary"} == set(p["to"]["network"] for p in copy["probes"]
-                                                if p["to"].get("network") not in (None, "infrastructure-locked"))
+    probed = set(p["to"]["network"] for p in copy["probes"]
+                 if p["to"].get("network") not in (None, "infrastructure-locked"))
+    assert probed == {"p1-blue-green-secondary"}
     for entry in copy["overlapping_networks"]:
         assert set(entry["networks"]) <= names
     # the subnets stay the seed's: participants overlap, by design
@@ -111,12 +112,11 @@ def test_every_probe_inspection_and_policy_stays_inside_the_participant():
 
 
 def test_a_selector_on_a_namespaces_name_follows_the_renamed_namespace():
-    spec = {"namespaces": [{"name": "blue"}], "network_policies": [{"name": "x", "namespace": "blue", "spec": {
-        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {classroom.NAME_LABEL: "green"},
-                                                     "matchExpressions": [{"key": classroom.NAME_LABEL,
-                                                                           "operator": "In", "values": ["red"]}]}}]}]}}],
-        "networks": [{"name": "c", "kind": "ClusterUserDefinedNetwork", "namespace_selector": {
-            "matchLabels": {"name": "blue"}}}]}
+    selector = {"matchLabels": {classroom.NAME_LABEL: "green"},
+                "matchExpressions": [{"key": classroom.NAME_LABEL, "operator": "In", "values": ["red"]}]}
+    policy = {"name": "x", "namespace": "blue", "spec": {"ingress": [{"from": [{"namespaceSelector": selector}]}]}}
+    network = {"name": "c", "kind": "ClusterUserDefinedNetwork", "namespace_selector": {"matchLabels": {"name": "blue"}}}
+    spec = {"namespaces": [{"name": "blue"}], "network_policies": [policy], "networks": [network]}
     copy = classroom.pod_workshop_for("p1", spec)
     selector = copy["network_policies"][0]["spec"]["ingress"][0]["from"][0]["namespaceSelector"]
     assert selector["matchLabels"] == {classroom.NAME_LABEL: "p1-green", classroom.PARTICIPANT_LABEL: "p1"}
