@@ -474,3 +474,51 @@ def test_probe_planning_against_the_services_a_real_api_server_returns(sim_home,
             assert ipaddress.ip_address(resolve("service", "ipv6", "lab")["host"]).version == 6
     finally:
         launcher.stop(name)
+
+
+def test_two_clusters_of_one_name_run_at_once_in_two_slots(sim_home, tmp_path, monkeypatch):
+    """Two simulated labs on one machine (a pytest-xdist worker each, or a classroom's two lab hosts): the same
+    cluster name in two slots (UDN_LAB_SIM_SLOT, tests/sim/slot.py) gives two clusters, each with its own home, node
+    addresses (dual stack: its IPv6 ones on a node link of its own) and API server; each answers `kubectl exec`
+    through kwok at its own nodes' addresses, and stopping one leaves the other running."""
+    if os.geteuid() != 0:
+        pytest.skip("the IPv6 node addresses go on a host link: run as root")
+    monkeypatch.delenv("UDN_LAB_SIM_HOME", raising=False)
+    monkeypatch.setenv("UDN_LAB_SIM_CACHE", str(build.cache_dir()))
+    name, clusters = "twin", {}
+    base = slot.current() + 40  # clear of the slots of this run's workers
+    try:
+        for lab_slot in (base, base + 1):
+            monkeypatch.setenv("UDN_LAB_SIM_SLOT", str(lab_slot))
+            kubeconfig = tmp_path / ("kubeconfig-%d" % lab_slot)
+            state = launcher.start(name, workers=1, ip_family="dual", kubeconfig=str(kubeconfig),
+                                   pod_subnets=["10.244.0.0/16", "fd00:10:244::/48"],
+                                   service_subnets=["10.96.0.0/16", "fd00:10:96::/112"])
+            clusters[lab_slot] = (kubeconfig, state, launcher.home())
+        (k1, s1, h1), (k2, s2, h2) = clusters[base], clusters[base + 1]
+        assert h1 != h2 and s1["api_server"] != s2["api_server"]
+        for lab_slot, (kubeconfig, state, dummy) in clusters.items():
+            nodes = get_json(kubeconfig, "nodes")["items"]
+            internal = sorted(a["address"] for n in nodes for a in n["status"]["addresses"] if a["type"] == "InternalIP")
+            assert internal == sorted([slot.node_ipv4(lab_slot, 0), slot.node_ipv4(lab_slot, 1),
+                                       slot.node_ipv6(lab_slot, 0), slot.node_ipv6(lab_slot, 1)]), internal
+            link = subprocess.run(["ip", "-6", "-o", "addr", "show", "dev", launcher.node_link_name(name, lab_slot)],
+                                  capture_output=True, text=True, check=True).stdout
+            assert slot.node_ipv6(lab_slot, 1) in link, link
+            # the API server reaches kwok's kubelet API at this slot's node address (logs and exec go that way):
+            # kwok itself answers that it has no logs for the container (unreachable, the API server would say
+            # it could not dial)
+            pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                   "spec": {"nodeName": name + "-worker", "hostNetwork": True,
+                            "containers": [{"name": "c", "image": "agnhost"}]}}
+            kubectl(kubeconfig, "apply", "-f", "-", stdin=json.dumps(pod))
+            wait_for("kwok answering for pod p in slot %d" % lab_slot, lambda: 'no logs found for container "c"' in
+                     kubectl(kubeconfig, "logs", "-n", "default", "p", check=False).stderr, 90)
+        monkeypatch.setenv("UDN_LAB_SIM_SLOT", str(base))
+        launcher.stop(name)
+        del clusters[base]
+        assert kubectl(k2, "get", "--raw", "/readyz").stdout.strip() == "ok"
+    finally:
+        for lab_slot in list(clusters):
+            monkeypatch.setenv("UDN_LAB_SIM_SLOT", str(lab_slot))
+            launcher.stop(name)
