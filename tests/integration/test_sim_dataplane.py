@@ -367,6 +367,7 @@ def test_virtctl_port_forward_cannot_reach_a_primary_udn_vm_but_a_bastion_on_its
 
     agent = DataplaneAgent(None, {"state_dir": str(tmp_path / "state")})
     fabric = agent.fabric
+    marker = "udn-lab-guest-file-%s" % tmp_path.name
     try:
         plan = dp_plan.build_plan(cache.list(PODS), vmis, [], cache.list(NADS), {}, time.time())
         fabric.apply(plan)
@@ -388,7 +389,8 @@ def test_virtctl_port_forward_cannot_reach_a_primary_udn_vm_but_a_bastion_on_its
                              capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30,
                              check=False)
         through_bastion = ssh_until(base + ["-o", "ProxyCommand=ip netns exec %s nc %%h %%p" % dp_plan.pod_netns(
-            "red-namespace", "udn-lab-bastion-0"), "fedora@" + blue_ip, "ip -4 -o addr show dev eth0"])
+            "red-namespace", "udn-lab-bastion-0"), "fedora@" + blue_ip,
+            "ip -4 -o addr show dev eth0 && echo %s > /tmp/%s" % (marker, marker)])
     finally:
         for p in agent.sshd.values():
             p.terminate()
@@ -398,6 +400,9 @@ def test_virtctl_port_forward_cannot_reach_a_primary_udn_vm_but_a_bastion_on_its
     assert "dialing VM: dial tcp %s:22" % blue_ip in new.stderr, new.stderr
     assert through_bastion.returncode == 0, through_bastion.stderr
     assert blue_ip in through_bastion.stdout
+    # the guest's /tmp is its own: not this machine's (nor another VM's or another lab's)
+    assert not os.path.exists("/tmp/" + marker)
+    assert (tmp_path / "state" / netns / "tmp" / marker).read_text() == marker + "\n"
 
 
 def test_virtctl_console_logs_into_the_guest_on_any_network(tmp_path):

@@ -20,6 +20,7 @@ last agent to stop removes it; "" to skip).
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import threading
@@ -93,6 +94,10 @@ def logs_body(pod, netexecs, log_dir):
                            "logsFile": dp_plan.container_log(log_dir, m["namespace"], m["name"], n["container"])}
                           for n in netexecs]},
     }
+
+
+GUEST_DIR = "/run/udnsim-guest"
+"""Where a simulated VM sees its own state directory, in its mount namespace (on this machine: an empty directory)."""
 
 
 def link_users_dir(link):
@@ -255,6 +260,9 @@ class DataplaneAgent(Controller):
         user, keys = cloud_init_access(vmi, self.lookup_secret)
         vm_dir = os.path.join(self.state_dir, netns)
         os.makedirs(vm_dir, exist_ok=True)
+        # Inside the VM's mount namespace its state directory is seen at GUEST_DIR (wherever it lives on this
+        # machine, /tmp included), and its own tmp/ at /tmp.
+        guest = GUEST_DIR
         host_key = os.path.join(vm_dir, "ssh_host_ed25519_key")
         if not os.path.exists(host_key):
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", host_key], check=True)
@@ -265,21 +273,30 @@ class DataplaneAgent(Controller):
             passwd = handle.read()
         # a fresh home, as a new guest's user has: none of this machine's shell start-up files (which may put
         # version-manager shims first on PATH and break Ansible's interpreter discovery in the "VM")
-        home = os.path.join(vm_dir, "home")
-        os.makedirs(home, mode=0o700, exist_ok=True)
+        os.makedirs(os.path.join(vm_dir, "home"), mode=0o700, exist_ok=True)
         with open(os.path.join(vm_dir, "passwd"), "w") as handle:
-            handle.write(passwd + "%s:x:0:0:simulated VM user:%s:/bin/bash\n" % (user, home))
+            handle.write(passwd + "%s:x:0:0:simulated VM user:%s:/bin/bash\n" % (user, os.path.join(guest, "home")))
         with open(os.path.join(vm_dir, "sshd_config"), "w") as handle:
             handle.write("\n".join([
-                "Port 22", "ListenAddress 0.0.0.0", "ListenAddress ::", "HostKey %s" % host_key,
-                "AuthorizedKeysFile %s" % os.path.join(vm_dir, "authorized_keys"), "PermitRootLogin yes",
+                "Port 22", "ListenAddress 0.0.0.0", "ListenAddress ::",
+                "HostKey %s" % os.path.join(guest, "ssh_host_ed25519_key"),
+                "AuthorizedKeysFile %s" % os.path.join(guest, "authorized_keys"), "PermitRootLogin yes",
                 "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
-                "PidFile %s" % os.path.join(vm_dir, "sshd.pid"), "Subsystem sftp internal-sftp", ""]))
+                "PidFile %s" % os.path.join(guest, "sshd.pid"), "Subsystem sftp internal-sftp", ""]))
         os.makedirs("/run/sshd", exist_ok=True)
+        os.makedirs(guest, exist_ok=True)  # (an empty mount point on this machine)
+        tmp = os.path.join(vm_dir, "tmp")
+        os.makedirs(tmp, exist_ok=True)
+        os.chmod(tmp, 0o1777)
         # Like a guest, it sees only its own processes (PID namespace: `pkill iperf3` in one VM leaves the others
-        # alone); the file system is this machine's.
-        script = "mount --bind %s /etc/passwd && exec %s -D -e -f %s" % (
-            os.path.join(vm_dir, "passwd"), sshd, os.path.join(vm_dir, "sshd_config"))
+        # alone) and its own /tmp (a guest's disk is its own: two VMs, or the VMs of two labs on this machine, never
+        # see each other's files there; it lives in the VM's state directory, so it stays across a migration); the
+        # rest of the file system is this machine's.
+        script = " && ".join([
+            "mount --bind %s %s" % (shlex.quote(vm_dir), guest),
+            "mount --bind %s/passwd /etc/passwd" % guest,
+            "mount --bind %s/tmp /tmp" % guest,
+            "exec %s -D -e -f %s/sshd_config" % (sshd, guest)])
         log = open(os.path.join(vm_dir, "sshd.log"), "a")
         self.sshd[netns] = subprocess.Popen(["ip", "netns", "exec", netns, "unshare", "--mount", "--pid", "--fork",
                                              "--mount-proc", "--kill-child", "sh", "-c", script],
