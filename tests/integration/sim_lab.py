@@ -46,6 +46,16 @@ def run_logged(cmd, name, timeout=STEP_TIMEOUT, **kwargs):
     return proc.returncode, out
 
 
+def kubectl(kubeconfig, *args, stdin=None, check=True, timeout=120):
+    """The sim build's kubectl on ``kubeconfig`` (a CompletedProcess, text); with ``check`` a failure fails the test
+    naming the command and kubectl's error."""
+    proc = subprocess.run([str(build.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)] + list(args),
+                          input=stdin, capture_output=True, text=True, check=False, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError("kubectl %s: %s" % (" ".join(args), proc.stderr))
+    return proc
+
+
 def flat(text):
     """Output with colours, molecule's frame characters and line wrapping taken out (messages on one line)."""
     return re.sub(r"\s+", " ", re.sub(r"[\u2500-\u257f]", " ", ANSI.sub("", text)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import subprocess
 import sys
 
 import pytest
@@ -20,6 +19,7 @@ if str(SIM_DIR) not in sys.path:
 
 import build  # noqa: E402
 import launcher  # noqa: E402
+from sim_lab import kubectl  # noqa: E402
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import classroom  # noqa: E402
 
@@ -33,14 +33,6 @@ POD = yaml.safe_load((pathlib.Path(__file__).resolve().parents[2] / "roles" / "p
 VM = yaml.safe_load((pathlib.Path(__file__).resolve().parents[2] / "roles" / "vm_workshop" / "defaults" /
                      "main.yml").read_text())
 PARTICIPANTS = ["ada", "bob", "cy"]
-
-
-def kubectl(kubeconfig, *args, stdin=None, check=True):
-    proc = subprocess.run([str(build.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)] + list(args),
-                          input=stdin, capture_output=True, text=True, check=False, timeout=120)
-    if check and proc.returncode != 0:
-        raise AssertionError("kubectl %s: %s" % (" ".join(args), proc.stderr))
-    return proc
 
 
 def apply(kubeconfig, objects):
@@ -67,48 +59,50 @@ def classroom_cluster(tmp_path_factory, upstream_dir):
                         "UDN_LAB_SIM_BUILD=1")
         build.build()
     home = tmp_path_factory.mktemp("classroom-sim")
-    old = os.environ.get("UDN_LAB_SIM_HOME")
-    os.environ["UDN_LAB_SIM_HOME"] = str(home / "sim")
-    kubeconfig = home / "kubeconfig"
-    launcher.start(NAME, workers=1, ip_family="ipv4", kubeconfig=str(kubeconfig))
-    try:
-        for crd in sorted((upstream_dir / "ovn-kubernetes-v1.3.0").glob("k8s.ovn.org_*.yaml")):
-            kubectl(kubeconfig, "apply", "-f", str(crd))
-        kubectl(kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", "crd/clusteruserdefinednetworks.k8s.ovn.org")
-        specs = dict((p, participant_spec(p)) for p in PARTICIPANTS)
-        objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": HOME_NS, "labels": LABELS}},
-                   classroom.participant_cluster_role(LABELS)]
-        for participant, spec in specs.items():
-            objects += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {
-                "name": ns, "labels": dict(LABELS, **{classroom.PARTICIPANT_LABEL: participant})}}
-                for ns in spec["namespaces"]]
-            objects += classroom.participant_rbac(participant, spec["namespaces"], spec["cluster_networks"], LABELS,
-                                                  HOME_NS)
-            objects += [{"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
-                         "metadata": {"name": network, "labels": LABELS},
-                         "spec": {"namespaceSelector": {"matchLabels": {classroom.PARTICIPANT_LABEL: participant}},
-                                  "network": {"topology": "Layer2", "layer2": {"role": "Secondary",
-                                                                               "subnets": ["10.200.0.0/16"]}}}}
-                        for network in spec["cluster_networks"]]
-        apply(kubeconfig, objects)
-        configs = {}
-        server = launcher.api_server(str(kubeconfig))
-        admin = yaml.safe_load(kubeconfig.read_text())
-        ca = admin["clusters"][0]["cluster"].get("certificate-authority-data")
-        for participant, spec in specs.items():
-            token = kubectl(kubeconfig, "create", "token", participant, "-n", HOME_NS, "--duration=1h").stdout.strip()
-            path = home / ("%s.kubeconfig" % participant)
-            path.write_text(yaml.safe_dump(classroom.participant_kubeconfig(participant, server, ca, token,
-                                                                            spec["namespaces"][0], NAME)))
-            path.chmod(0o600)
-            configs[participant] = path
-        yield kubeconfig, specs, configs
-    finally:
-        launcher.stop(NAME)
-        if old is None:
-            os.environ.pop("UDN_LAB_SIM_HOME", None)
-        else:
-            os.environ["UDN_LAB_SIM_HOME"] = old
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("UDN_LAB_SIM_HOME", str(home / "sim"))
+        kubeconfig = home / "kubeconfig"
+        launcher.start(NAME, workers=1, ip_family="ipv4", kubeconfig=str(kubeconfig))
+        try:
+            yield classroom_world(kubeconfig, home, upstream_dir)
+        finally:
+            launcher.stop(NAME)
+
+
+def classroom_world(kubeconfig, home, upstream_dir):
+    """The CRDs, the participants' namespaces, RBAC and cluster networks on the cluster, and each participant's
+    kubeconfig with a token the API server issued: ``(kubeconfig, specs, participant kubeconfigs)``."""
+    for crd in sorted((upstream_dir / "ovn-kubernetes-v1.3.0").glob("k8s.ovn.org_*.yaml")):
+        kubectl(kubeconfig, "apply", "-f", str(crd))
+    kubectl(kubeconfig, "wait", "--for=condition=Established", "--timeout=60s",
+            "crd/clusteruserdefinednetworks.k8s.ovn.org")
+    specs = dict((p, participant_spec(p)) for p in PARTICIPANTS)
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": HOME_NS, "labels": LABELS}},
+               classroom.participant_cluster_role(LABELS)]
+    for participant, spec in specs.items():
+        objects += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": ns, "labels": dict(LABELS, **{classroom.PARTICIPANT_LABEL: participant})}}
+            for ns in spec["namespaces"]]
+        objects += classroom.participant_rbac(participant, spec["namespaces"], spec["cluster_networks"], LABELS,
+                                              HOME_NS)
+        objects += [{"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
+                     "metadata": {"name": network, "labels": LABELS},
+                     "spec": {"namespaceSelector": {"matchLabels": {classroom.PARTICIPANT_LABEL: participant}},
+                              "network": {"topology": "Layer2", "layer2": {"role": "Secondary",
+                                                                           "subnets": ["10.200.0.0/16"]}}}}
+                    for network in spec["cluster_networks"]]
+    apply(kubeconfig, objects)
+    configs = {}
+    server = launcher.api_server(str(kubeconfig))
+    ca = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"].get("certificate-authority-data")
+    for participant, spec in specs.items():
+        token = kubectl(kubeconfig, "create", "token", participant, "-n", HOME_NS, "--duration=1h").stdout.strip()
+        path = home / ("%s.kubeconfig" % participant)
+        path.write_text(yaml.safe_dump(classroom.participant_kubeconfig(participant, server, ca, token,
+                                                                        spec["namespaces"][0], NAME)))
+        path.chmod(0o600)
+        configs[participant] = path
+    return kubeconfig, specs, configs
 
 
 def test_every_fence_holds_as_the_api_server_reviews_it(classroom_cluster):

@@ -24,6 +24,7 @@ sys.path.insert(0, str(SIM_DIR))
 import build  # noqa: E402
 import launcher  # noqa: E402
 import slot  # noqa: E402
+from sim_lab import kubectl  # noqa: E402
 
 pytestmark = pytest.mark.sim
 
@@ -170,14 +171,6 @@ def cluster(sim_home, tmp_path_factory):
     finally:
         kept = launcher.stop(CLUSTER)
         print("component logs of %s kept in %s" % (CLUSTER, kept))
-
-
-def kubectl(kubeconfig, *args, stdin=None, check=True):
-    proc = subprocess.run([str(build.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)] + list(args),
-                          input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError("kubectl %s: %s" % (" ".join(args), proc.stderr))
-    return proc
 
 
 def get_json(kubeconfig, *args):

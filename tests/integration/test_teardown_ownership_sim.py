@@ -23,6 +23,7 @@ sys.path.insert(0, str(SIM_DIR))
 import build  # noqa: E402
 import launcher  # noqa: E402
 import sim_lab  # noqa: E402
+from sim_lab import kubectl  # noqa: E402
 
 pytestmark = pytest.mark.sim
 
@@ -33,14 +34,6 @@ OURS = {MANAGED: "ovnk.udn_lab", LAB_LABEL: LAB}
 HALF = {MANAGED: "ovnk.udn_lab"}                      # the collection's, but no lab named
 OTHER = {MANAGED: "ovnk.udn_lab", LAB_LABEL: "another-lab"}
 FOREIGN = {"none": {}, "half": HALF, "other": OTHER}
-
-
-def kubectl(kubeconfig, *args, stdin=None, check=True):
-    proc = subprocess.run([str(build.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)] + list(args),
-                          input=stdin, capture_output=True, text=True, check=False, timeout=120)
-    if check and proc.returncode != 0:
-        raise AssertionError("kubectl %s: %s" % (" ".join(args), proc.stderr))
-    return proc
 
 
 def meta(name, labels, namespace=None):
