@@ -205,3 +205,18 @@ def test_one_junit_writer():
     writers = sorted(str(p.relative_to(ROOT)) for p in list((ROOT / "plugins").rglob("*.py")) + list(ROOT.glob("roles/**/*.j2"))
                      if re.search(r"[\"'<]testsuites?\b", p.read_text()))
     assert writers == ["plugins/module_utils/junit.py"]
+
+
+_SET_FILTERS = re.compile(r"\|\s*(difference|union|symmetric_difference|intersect)\s*\(")
+
+
+def test_no_set_filters_where_order_can_show():
+    """ansible-core's difference, union, symmetric_difference and intersect go through a Python set when the items
+    hash, so the order of their result changes from run to run. A list that a message prints or a loop walks then
+    comes out in any order (a teardown once named what it removes in a different order on every run): the content
+    uses select/reject('in', ...) instead, which keep the order."""
+    content = [p for p in sorted(ROOT.glob("roles/**/*")) + sorted(ROOT.glob("playbooks/**/*")) + sorted(ROOT.glob("molecule/**/*"))
+               + [ROOT / "site.yml"] if p.is_file() and p.suffix in (".yml", ".yaml", ".j2")]
+    found = sorted(f"{p.relative_to(ROOT)}:{n}" for p in content
+                   for n, line in enumerate(p.read_text().splitlines(), 1) if _SET_FILTERS.search(line))
+    assert found == []
