@@ -180,6 +180,12 @@ def pod_workshop_for(participant, spec):
     out["networks"] = networks
     out["apps"] = [dict(a, namespace=ns(a.get("namespace")), networks=[net(n) for n in a.get("networks") or []])
                    if a.get("networks") else dict(a, namespace=ns(a.get("namespace"))) for a in spec.get("apps") or []]
+    fixed = ["{0}/{1}".format(s.get("namespace"), s.get("name")) for s in spec.get("services") or []
+             if any(port.get("node_port") for port in s.get("ports") or [])]
+    if fixed:
+        raise ClassroomError("pod_workshop_services: {0} fix a nodePort, which every participant's copy would claim "
+                             "(only one Service of the cluster can hold a nodePort). Fix: leave node_port out, so "
+                             "that Kubernetes allocates one per Service.".format(", ".join(fixed)))
     out["services"] = [dict(s, namespace=ns(s.get("namespace"))) for s in spec.get("services") or []]
     out["network_policies"] = [dict(p, namespace=ns(p.get("namespace")),
                                     spec=_narrow_policy_spec(participant, p.get("spec"), ns))
@@ -202,6 +208,18 @@ def pod_workshop_for(participant, spec):
     out["overlapping_networks"] = [dict(o, networks=[net(n) for n in o.get("networks") or []])
                                    for o in spec.get("overlapping_networks") or []]
     return {k: v for k, v in out.items() if k in spec or k == "namespaces"}
+
+
+def participant_copy(workshop, participant, spec):
+    """``participant``'s copy of ``spec`` for ``workshop`` (``pods`` or ``vms``); ``spec`` itself without a
+    participant (the single-user lab)."""
+    if not participant:
+        return spec
+    if workshop not in ("pods", "vms"):
+        raise ClassroomError("participant_copy: the workshop is pods or vms, got {0!r}".format(workshop))
+    namespaces = pod_workshop_namespaces(spec) if workshop == "pods" else vm_workshop_namespaces(spec)
+    participant_names([participant], namespaces)
+    return pod_workshop_for(participant, spec) if workshop == "pods" else vm_workshop_for(participant, spec)
 
 
 # --------------------------------------------------------------------------- the VM workshop

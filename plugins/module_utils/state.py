@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
 import hashlib
 import json
 import re
@@ -424,10 +425,11 @@ def record(api, name, inputs, after, specs, files, host, facts=None, labels=None
 
 
 def forget(api, names, check_mode=False, configmap=STATE_CONFIGMAP):
-    """Remove the entries ``names`` (the ConfigMap too once it holds none): ``{changed, forgotten}``."""
+    """Remove the entries ``names`` (the ConfigMap too once it holds none): ``{changed, forgotten}``. A name with
+    ``*`` is a pattern (``pod-workshop-*``: every participant's pod workshop entry)."""
     found = api.get(CONFIGMAP[0], CONFIGMAP[1], configmap, namespace=STATE_NAMESPACE)
     data = (found or {}).get("data") or {}
-    gone = sorted(n for n in names if n in data)
+    gone = sorted(n for n in data if any(fnmatch.fnmatchcase(n, p) if "*" in p else n == p for p in names))
     if gone and not check_mode:
         if not set(data) - set(gone):
             api.delete(CONFIGMAP[0], CONFIGMAP[1], configmap, namespace=STATE_NAMESPACE)

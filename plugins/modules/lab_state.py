@@ -35,7 +35,10 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 options:
   name:
-    description: Name of the entry, for example V(kind_cluster) or V(workloads-pods).
+    description:
+      - Name of the entry, for example V(kind_cluster) or V(pod-workshop).
+      - With O(state=absent), a name with C(*) is a shell-style pattern, for example V(pod-workshop-*) (every
+        participant's pod workshop entry of a classroom).
     type: str
     required: true
   state:

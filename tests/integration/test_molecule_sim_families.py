@@ -77,3 +77,72 @@ def test_verify_proves_every_family_and_measures_each_migration_stream(family_la
         print("%s lab, %s: %d pod claims proven, %d VM checks, migration outage %s s" % (
             family_lab.family, family, len(proven), len(vm_ok), outages))
         assert proven and vm_ok and all(r["survived"] for r in rows if r["family"] == family)
+
+
+CLASSROOM = ["ada", "bob", "cy"]
+PARTICIPANT_LABEL = "udn-lab.ovnk.io/participant"
+
+
+def _names(lab, *args):
+    res = lab.kubectl("get", *args, "-o", "json")
+    assert res.returncode == 0, res.stderr
+    return sorted(o["metadata"]["name"] for o in json.loads(res.stdout)["items"])
+
+
+def _state_entries(lab):
+    res = lab.kubectl("get", "configmap", "-n", "kube-system", "ovnk-udn-lab-state-ovn-k-helm", "-o", "json")
+    assert res.returncode == 0, res.stderr
+    return sorted(json.loads(res.stdout).get("data") or {})
+
+
+def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_down(family_lab):
+    """Three participants on the lab's cluster, beside its own workshop: each gets the pod workshop under their
+    prefix (namespaces, cluster UDN selecting only their namespaces, every object labelled as theirs) with every
+    claim of the family proven; a second run changes nothing; a teardown of one participant removes exactly that
+    participant's objects and state entry, and the others and the lab's own workshop still prove their claims."""
+    participants = json.dumps({"udn_lab_participants": CLASSROOM})
+    rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", participants)
+    assert rc == 0, out[-8000:]
+    rounds = re.findall(r"connectivity: (\d+) probes, (\d+) correct, (\d+) wrong, (\d+) unknown"
+                        r"(?:, (\d+) not applicable)?", flat(out))
+    # each participant's claims, in the two rounds around the NetworkPolicy
+    assert len(rounds) == 2 * len(CLASSROOM), rounds
+    for probes, correct, wrong, unknown, skipped in rounds:
+        assert int(probes) == int(correct) + int(skipped or 0) and wrong == unknown == "0", (rounds, out[-6000:])
+    for p in CLASSROOM:
+        theirs = _names(family_lab, "namespaces", "-l", "%s=%s" % (PARTICIPANT_LABEL, p))
+        assert theirs == sorted("%s-%s" % (p, n) for n in ("blue", "green", "red", "yellow", "overlapping-with-blue",
+                                                           "default")), theirs
+        cudn = json.loads(family_lab.kubectl("get", "clusteruserdefinednetwork", p + "-colored-enterprise",
+                                             "-o", "json").stdout)
+        assert cudn["metadata"]["labels"][PARTICIPANT_LABEL] == p
+        assert cudn["spec"]["namespaceSelector"]["matchExpressions"][0]["values"] == [p + "-red", p + "-yellow"], cudn
+        pods = json.loads(family_lab.kubectl("get", "pods", "-n", p + "-blue", "-o", "json").stdout)["items"]
+        assert pods and all(o["metadata"]["labels"].get(PARTICIPANT_LABEL) == p for o in pods), pods
+    assert set("pod-workshop-" + p for p in CLASSROOM) <= set(_state_entries(family_lab))
+    # the lab's own workshop is untouched by the classroom beside it
+    assert "blue" in _names(family_lab, "namespaces")
+
+    rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", participants)
+    assert rc == 0, out[-6000:]
+    assert re.search(r"localhost\s*: ok=\d+\s+changed=0 ", out), out[-3000:]
+
+    rc, out = family_lab.playbook("playbooks/teardown.yml", "-e", "udn_lab_teardown_participant=bob")
+    assert rc == 0, out[-6000:]
+    assert _names(family_lab, "namespaces", "-l", PARTICIPANT_LABEL + "=bob") == []
+    assert "bob-colored-enterprise" not in _names(family_lab, "clusteruserdefinednetworks")
+    entries = _state_entries(family_lab)
+    assert "pod-workshop-bob" not in entries and {"pod-workshop-ada", "pod-workshop-cy", "pod-workshop"} <= set(entries)
+    for p in ("ada", "cy"):
+        assert len(_names(family_lab, "namespaces", "-l", "%s=%s" % (PARTICIPANT_LABEL, p))) == 6
+    assert "blue" in _names(family_lab, "namespaces")
+
+    # the others still prove their claims, and so does the lab's own workshop
+    rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", json.dumps({"udn_lab_participants": ["ada", "cy"]}),
+                                  "-e", "pod_workshop_operation=verify")
+    assert rc == 0, out[-6000:]
+    rounds = re.findall(r"connectivity: (\d+) probes, (\d+) correct, (\d+) wrong, (\d+) unknown", flat(out))
+    # verify proves once per participant: the claims of the NetworkPolicy in place
+    assert len(rounds) == 2 and all(int(r[0]) > 0 and r[2] == r[3] == "0" for r in rounds), rounds
+    rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", "pod_workshop_operation=verify")
+    assert rc == 0, out[-6000:]

@@ -746,6 +746,18 @@ def test_forget_several_entries_at_once_deletes_the_configmap_when_none_is_left(
     assert [w[0] for w in api.writes] == ["delete"]
 
 
+def test_forget_a_pattern_removes_every_participants_entry_and_no_other():
+    api = StateApi([daemonset()])
+    for name in ("pod-workshop", "pod-workshop-p1", "pod-workshop-p2", "vm-workshop-p1", "kind_cluster"):
+        record(api, name=name)
+    del api.calls[:]
+    assert S.forget(api, ["pod-workshop-*"]) == {"changed": True, "forgotten": ["pod-workshop-p1", "pod-workshop-p2"]}
+    assert sorted(api.configmap()["data"]) == ["kind_cluster", "pod-workshop", "vm-workshop-p1"]
+    # a name without * is exact: "pod-workshop" does not take "pod-workshop-p1" with it
+    assert S.forget(api, ["vm-workshop", "pod-workshop"]) == {"changed": True, "forgotten": ["pod-workshop"]}
+    assert sorted(api.configmap()["data"]) == ["kind_cluster", "vm-workshop-p1"]
+
+
 def test_forget_a_missing_entry_changes_nothing():
     api = StateApi([daemonset()])
     assert S.forget(api, [NAME]) == {"changed": False, "forgotten": []}
