@@ -463,3 +463,64 @@ def participant_kubeconfig(participant, server, ca_data, token, namespace, clust
             "contexts": [{"name": context, "context": {"cluster": cluster_name, "user": participant,
                                                        "namespace": namespace}}],
             "current-context": context}
+
+
+# --------------------------------------------------------------------------- data-plane fences
+
+
+def fence_probes(participants, spec):
+    """Claims that one participant's pods cannot reach another's, in connectivity_matrix's probe format, for each
+    participant and the next one (the last and the first: every participant is a source and a target; all pairs
+    when there are at most four). ``spec`` is the pod workshop as written (the role's variables without their
+    prefix).
+
+    The participants' networks overlap (the seed's subnets), and their pods have the same names, so a probe to a
+    UDN address of another participant could answer from the source participant's own pod at that address. Each
+    probe therefore targets what no pod of the source's network holds:
+
+    * every Service of the workshop, from a pod of the source's copy of the Service's namespace, by its ClusterIP
+      (unique in the cluster), over HTTP: another participant's Service is not reachable, not even on "the same"
+      network;
+    * a UDN pod of the target, from the source's pod on the cluster's default network (``<p>-default``), whose
+      network holds no UDN address: the default network reaches no participant's UDN.
+    """
+    names = list(participants or [])
+    if len(names) < 2:
+        return []
+    if len(names) <= 4:
+        pairs = [(a, b) for a in names for b in names if a != b]
+    else:
+        pairs = [(names[i], names[(i + 1) % len(names)]) for i in range(len(names))]
+    created = set(n.get("name") for n in spec.get("namespaces") or [])
+    first_pod = {}
+    for app in spec.get("apps") or []:
+        first_pod.setdefault(app.get("namespace"), app)
+    default_apps = [a for a in spec.get("apps") or [] if a.get("namespace") not in created]
+    probes = []
+    for source, target in pairs:
+        for svc in spec.get("services") or []:
+            app = first_pod.get(svc.get("namespace"))
+            if not app:
+                continue
+            frm = {"namespace": prefixed(source, svc["namespace"]), "pod": app["name"] + "-0"}
+            if app.get("containers") and len(app["containers"]) > 1:
+                frm["container"] = app["containers"][0]["name"]
+            probes.append({"id": "{0}-to-{1}-{2}".format(source, target, svc["name"]),
+                           "claim": "a participant's pods cannot reach another participant's Service",
+                           "from": frm,
+                           "to": {"kind": "service", "namespace": prefixed(target, svc["namespace"]),
+                                  "name": svc["name"]},
+                           "protocol": "http", "expect": "blocked"})
+        for app in default_apps[:1]:
+            udn = next((a for a in spec.get("apps") or [] if a.get("namespace") in created
+                        and any(n.get("name") == a.get("namespace") and n.get("primary_udn")
+                                for n in spec.get("namespaces") or [])), None)
+            if not udn:
+                continue
+            probes.append({"id": "{0}-default-to-{1}-{2}".format(source, target, udn["namespace"]),
+                           "claim": "a participant's default-network pod cannot reach another participant's UDN pod",
+                           "from": {"namespace": prefixed(source, app["namespace"]), "pod": app["name"] + "-0"},
+                           "to": {"kind": "pod", "namespace": prefixed(target, udn["namespace"]),
+                                  "name": udn["name"] + "-" + str(max(int(udn.get("replicas", 2)) - 1, 0))},
+                           "protocol": "icmp", "expect": "blocked"})
+    return probes

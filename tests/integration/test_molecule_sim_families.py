@@ -105,8 +105,13 @@ def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_d
     assert rc == 0, out[-8000:]
     rounds = re.findall(r"connectivity: (\d+) probes, (\d+) correct, (\d+) wrong, (\d+) unknown"
                         r"(?:, (\d+) not applicable)?", flat(out))
-    # each participant's claims, in the two rounds around the NetworkPolicy
-    assert len(rounds) == 2 * len(CLASSROOM), rounds
+    # each participant's claims, in the two rounds around the NetworkPolicy, then the fences between them
+    assert len(rounds) == 2 * len(CLASSROOM) + 1, rounds
+    fences = json.loads((family_lab.ephemeral / "lab" / "report" / "classroom" / "data" / "pods-fences.json").read_text())
+    # every ordered pair, two Services and one default-network probe each, in every family of the lab
+    assert len(fences["results"]) == 6 * 3 * len(FAMILIES[family_lab.family]), fences
+    assert {r["status"] for r in fences["results"]} == {"correct"} and {r["expect"] for r in fences["results"]} == {"blocked"}
+    assert "All %d fences between participants hold" % len(fences["results"]) in out
     for probes, correct, wrong, unknown, skipped in rounds:
         assert int(probes) == int(correct) + int(skipped or 0) and wrong == unknown == "0", (rounds, out[-6000:])
     for p in CLASSROOM:
@@ -142,7 +147,9 @@ def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_d
                                   "-e", "pod_workshop_operation=verify")
     assert rc == 0, out[-6000:]
     rounds = re.findall(r"connectivity: (\d+) probes, (\d+) correct, (\d+) wrong, (\d+) unknown", flat(out))
-    # verify proves once per participant: the claims of the NetworkPolicy in place
-    assert len(rounds) == 2 and all(int(r[0]) > 0 and r[2] == r[3] == "0" for r in rounds), rounds
+    # verify proves once per participant (the claims of the NetworkPolicy in place), then the fences between them
+    assert len(rounds) == 3 and all(int(r[0]) > 0 and r[2] == r[3] == "0" for r in rounds), rounds
+    fences = json.loads((family_lab.ephemeral / "lab" / "report" / "classroom" / "data" / "pods-fences.json").read_text())
+    assert fences["participants"] == ["ada", "cy"] and len(fences["results"]) == 2 * 3 * len(FAMILIES[family_lab.family])
     rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", "pod_workshop_operation=verify")
     assert rc == 0, out[-6000:]

@@ -219,3 +219,44 @@ def test_a_kubeconfig_is_kept_while_its_token_lasts_and_points_at_the_cluster():
     assert not classroom.kubeconfig_still_good(config, "https://127.0.0.1:6444", "p1", now=5000, min_seconds=3600)
     assert not classroom.kubeconfig_still_good(config, "https://127.0.0.1:6443", "p2", now=5000, min_seconds=3600)
     assert not classroom.kubeconfig_still_good({}, "https://127.0.0.1:6443", "p1", now=5000, min_seconds=3600)
+
+
+# --------------------------------------------------------------------------- data-plane fences
+
+
+def test_fence_probes_cover_every_pair_of_a_small_class_with_targets_no_source_pod_holds():
+    probes = classroom.fence_probes(["ada", "bo", "cy"], POD)
+    pairs = sorted(set(tuple(p["id"].split("-to-")[0].split("-default")[:1] + [p["to"]["namespace"].split("-")[0]])
+                       for p in probes))
+    assert pairs == [("ada", "bo"), ("ada", "cy"), ("bo", "ada"), ("bo", "cy"), ("cy", "ada"), ("cy", "bo")]
+    by_id = dict((p["id"], p) for p in probes)
+    # every Service of the workshop, by its ClusterIP, from the source's copy of its namespace
+    svc = by_id["ada-to-bo-service-blue"]
+    assert svc["from"] == {"namespace": "ada-blue", "pod": "app-blue-0"}
+    assert svc["to"] == {"kind": "service", "namespace": "bo-blue", "name": "service-blue"}
+    assert svc["protocol"] == "http" and svc["expect"] == "blocked"
+    assert "ada-to-bo-service-green" in by_id
+    # a UDN pod of the target, from the source's pod on the default network (which holds no UDN address)
+    dflt = by_id["ada-default-to-bo-blue"]
+    assert dflt["from"] == {"namespace": "ada-default", "pod": "app-default-0"}
+    assert dflt["to"] == {"kind": "pod", "namespace": "bo-blue", "name": "app-blue-1"}
+    assert all(p["expect"] == "blocked" for p in probes)
+    # no probe targets a pod's UDN address from a UDN pod: the source's own pod could answer at that address
+    assert not [p for p in probes if p["to"]["kind"] == "pod" and not p["from"]["namespace"].endswith("-default")]
+
+
+def test_fence_probes_of_a_large_class_form_a_ring_and_none_without_two_participants():
+    names = ["p%d" % n for n in range(1, 8)]
+    probes = classroom.fence_probes(names, POD)
+    sources = sorted(set(p["from"]["namespace"].split("-")[0] for p in probes))
+    targets = sorted(set(p["to"]["namespace"].split("-")[0] for p in probes))
+    assert sources == targets == names
+    assert len(probes) == 7 * 3  # two Services and one default-network probe per pair, seven pairs
+    assert classroom.fence_probes(["solo"], POD) == [] and classroom.fence_probes([], POD) == []
+
+
+def test_fence_probes_name_the_container_of_a_pod_with_several():
+    spec = dict(POD, services=[{"name": "svc-red", "namespace": "red", "type": "ClusterIP",
+                                "ports": [{"name": "web", "port": 80, "target_port": 8080}]}])
+    probe = classroom.fence_probes(["a", "b"], spec)[0]
+    assert probe["from"] == {"namespace": "a-red", "pod": "app-red-0", "container": "agnhost-container-8080"}
