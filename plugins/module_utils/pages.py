@@ -178,7 +178,8 @@ def truth_table(results, table_id, caption):
                                                           data_columns=len(cols))),
            "<caption>{0}</caption>".format(esc(caption)),
            '<thead><tr><th scope="col">from \\ to</th>' + "".join(
-               '<th scope="col" class="to"{0}>{1}</th>'.format(_attrs(data_to=c), esc(c)) for c in cols) + "</tr></thead>",
+               '<th scope="col" class="to"{0}>{1}</th>'.format(_attrs(data_to=c), esc(c)) for c in cols)
+           + "</tr></thead>",
            "<tbody>"]
     for row in rows:
         tds = []
@@ -323,7 +324,8 @@ def _pods_html(built):
         rows = [r for r in pods if _family(r) == fam]
         if rows:
             out.append(truth_table(rows, "truth-" + fam, "{0}: {1}".format(fam, _counts_line(rows))))
-    listed = [line for res, line in zip(pods, probes.probe_lines(pods)) if not line.startswith("[ok]") or res.get("carried")]
+    listed = [line for res, line in zip(pods, probes.probe_lines(pods))
+              if not line.startswith("[ok]") or res.get("carried")]
     if listed:
         out.append('<ul class="problems" id="pod-problems">' + "".join("<li>{0}</li>".format(esc(x)) for x in listed)
                    + "</ul>")
@@ -367,7 +369,8 @@ def _migrations_html(built, plot_png):
                         '<span class="claim {0}"><span class="mark">{1}</span> {2}</span>'.format(
                             "ok" if r["ok"] else "wrong", "\u2713" if r["ok"] else "\u2717",
                             esc("ok" if r["ok"] else "; ".join(r["problems"])))] for r in rows],
-                      row_attrs=[_attrs(data_ok="true" if r["ok"] else "false", data_family=r["family"]) for r in rows]))
+                      row_attrs=[_attrs(data_ok="true" if r["ok"] else "false", data_family=r["family"])
+                                 for r in rows]))
     stats = built["migrations"]["stats"]
     out.append(_table("migration-stats", ["family", "migrations", "survived", "outage min (s)", "outage median (s)",
                                           "outage max (s)", "retransmits median"],
@@ -484,8 +487,8 @@ def organizer_page(rows, title, secrets=()):
         link = '<a{0}>{1}</a>'.format(_attrs(href=href, class_="participant-page"), esc(row["name"] + "'s page")) \
             if href else "no page"
         mark = {STATE_READY: "\u2713", STATE_FAILED: "\u2717", STATE_NOT_RUN: "\u2013"}[row["state"]]
-        cells.append([esc(row["name"]), (' class="state"', '<span class="mark">{0}</span> {1}'.format(
-            mark, esc(row["state"]))),
+        state = '<span class="mark">{0}</span> {1}'.format(mark, esc(row["state"]))
+        cells.append([esc(row["name"]), (' class="state"', state),
                       esc("{0} / {1}".format(row["claims_proven"], row["claims_total"])),
                       esc("{0} / {1}".format(row["fences_proven"], row["fences_total"])), link,
                       esc("; ".join(row.get("failures") or [])[:500])])

@@ -126,8 +126,8 @@ def main():
         try:
             built = _read_report(entry["report_dir"])
         except (OSError, ValueError) as exc:
-            module.fail_json(msg="cannot read the report of {0} in {1}: {2}".format(entry["name"], entry["report_dir"],
-                                                                                     exc))
+            module.fail_json(msg="cannot read the report of {0} in {1}: {2}".format(
+                entry["name"], entry["report_dir"], exc))
         page = os.path.join(entry["report_dir"], "report.html") if entry["report_dir"] else None
         href = pages.relative_href(dest, page) if page and os.path.isfile(page) else None
         try:

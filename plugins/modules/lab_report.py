@@ -14,7 +14,7 @@ description:
   - Builds the lab report from recorded results and writes, in O(dest), C(report.md), C(report.json),
     C(junit.xml), C(report.html) when O(html=true) and, when migrations are given and O(plot=true),
     C(migration.png).
-  - C(report.html) is the participant's handout, one self-contained file (inline CSS, no script, nothing fetched):
+  - C(report.html) is the participant's handout, one self-contained file (inline CSS, no script, nothing fetched) -
     the truth tables per address family with a mark and a class per claim, the VM checks, the migrations with the
     plot embedded, the workshop's steps with the lab's own names (O(steps)) and the commands that reach the VMs.
   - Pod connectivity results are what M(ovnk.udn_lab.connectivity_matrix) returned; they are shown with the same

@@ -129,7 +129,7 @@ def pod_results():
             for dst in pods:
                 if src == dst:
                     continue
-                same = src.split("/")[0] == dst.split("/")[0]
+                same = src.split("/", maxsplit=1)[0] == dst.split("/", maxsplit=1)[0]
                 expected = "." if same else "X"
                 observed = expected
                 if (src, dst, fam) == ("red/app-red-0", "blue/app-blue-0", "ipv6"):
@@ -142,7 +142,7 @@ def pod_results():
                     "status": "correct" if observed == expected else "wrong",
                     "detail": "200 from {0}".format(dst) if observed == "." else "TIMEOUT", "attempts": 1,
                     "reproduce": "kubectl exec -n {0} {1} -- curl -m 3 http://{2}:8080/hostname".format(
-                        src.split("/")[0], src.split("/")[1], dst)})
+                        src.split("/", maxsplit=1)[0], src.split("/")[1], dst)})
     return {"results": results}
 
 
@@ -326,8 +326,8 @@ def test_organizer_page_links_reach_each_participants_page(chromium, tmp_path, p
 
     table = seen["tables"]["participants"]
     assert table["rows"] == 3 and table["cells"] == [6, 6, 6]
-    assert [link["href"] for link in seen["links"]] == ["../labs/p1/report/report.html",
-                                                         "../labs/p2/report/report.html"]
+    assert [link["href"] for link in seen["links"]] == [
+        "../labs/p1/report/report.html", "../labs/p2/report/report.html"]
     for name, link in zip(names, seen["links"]):
         assert link["resolved"].startswith("file://")
         target = pathlib.Path(link["resolved"][len("file://"):])

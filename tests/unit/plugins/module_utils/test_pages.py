@@ -167,9 +167,10 @@ def test_truth_table_cells_rows_by_source_columns_by_target():
     ]
     tree = Tree(pages.truth_table(results, "truth-ipv6", "ipv6"))
     rows = tree.find("tr", data_from="x") + tree.find("tr", data_from="w")
-    assert [len([e for e in tree.find("td", data_from=r["attrs"]["data-from"])]) for r in rows] == [2, 2]
+    assert [len(tree.find("td", data_from=r["attrs"]["data-from"])) for r in rows] == [2, 2]
     assert tree.find("td", data_from="w", data_to="z")[0]["attrs"]["class"] == "empty"
-    classes = dict((e["attrs"]["data-claim"], e["attrs"]["class"]) for e in tree.find("div") if "data-claim" in e["attrs"])
+    classes = dict((e["attrs"]["data-claim"], e["attrs"]["class"]) for e in tree.find("div")
+                   if "data-claim" in e["attrs"])
     assert classes == {"a": "claim ok", "b": "claim unknown", "c": "claim ok carried", "d": "claim na"}
     assert "carried from an earlier run" in tree.find("div", data_claim="c")[0]["text"]
 

@@ -33,8 +33,8 @@ def lab(tmp_path, name, route=ROUTE, page=True):
 
 def test_organizer_page_rows_links_and_idempotence(capsys, tmp_path):
     participants = [{"name": "p1", "report_dir": lab(tmp_path, "p1"),
-                     "fences": [{"id": "p1:own-pods", "status": "correct"}, {"id": "p1:no-namespaces",
-                                                                              "status": "wrong"}]},
+                     "fences": [{"id": "p1:own-pods", "status": "correct"},
+                                {"id": "p1:no-namespaces", "status": "wrong"}]},
                     {"name": "p2", "report_dir": lab(tmp_path, "p2", route="[]", page=False)},
                     {"name": "p3", "report_dir": str(tmp_path / "labs" / "p3" / "report")}]
     args = {"dest": str(tmp_path / "classroom"), "participants": participants}
