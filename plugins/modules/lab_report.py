@@ -8,11 +8,15 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: lab_report
-short_description: Write the UDN lab report (Markdown, JSON, JUnit XML and a migration plot)
+short_description: Write the UDN lab report (Markdown, JSON, JUnit XML, an HTML page and a migration plot)
 version_added: 0.1.0
 description:
   - Builds the lab report from recorded results and writes, in O(dest), C(report.md), C(report.json),
-    C(junit.xml) and, when migrations are given and O(plot=true), C(migration.png).
+    C(junit.xml), C(report.html) when O(html=true) and, when migrations are given and O(plot=true),
+    C(migration.png).
+  - C(report.html) is the participant's handout, one self-contained file (inline CSS, no script, nothing fetched) -
+    the truth tables per address family with a mark and a class per claim, the VM checks, the migrations with the
+    plot embedded, the workshop's steps with the lab's own names (O(steps)) and the commands that reach the VMs.
   - Pod connectivity results are what M(ovnk.udn_lab.connectivity_matrix) returned; they are shown with the same
     truth tables (C(.) reachable, C(X) blocked, C(?) no answer) as the VM checks.
   - VM checks are raw observations gathered inside the VMs (C(ip -j route show default) output, ping exit codes);
@@ -21,7 +25,8 @@ description:
   - Migrations are one record per migration and address family with the M(ovnk.udn_lab.vmi_migrate) result and
     the M(ovnk.udn_lab.iperf3_migration) analysis; the report gives a table and the outage distribution per family.
   - The console password (O(console_password)) is written into C(report.md) for participants (file mode 0600)
-    and never into C(report.json), C(junit.xml) or the module result.
+    and never into C(report.json), C(junit.xml), C(report.html) or the module result; C(report.html) masks it and
+    anything shaped like a token.
   - A file is only rewritten when its content differs, so a second run with the same results changes nothing.
     Check mode predicts C(changed) (and RV(written)) without writing.
 author:
@@ -92,6 +97,27 @@ options:
         asked, not as a failure.
     type: dict
     default: {}
+  html:
+    description: Write C(report.html) too, next to C(report.md).
+    type: bool
+    default: true
+  title:
+    description: The heading of C(report.html) - the lab's or the participant's name.
+    type: str
+    default: UDN lab report
+  participant:
+    description:
+      - The participant whose page this is, in a classroom (module_utils classroom). In O(steps),
+        C({participant}) becomes this name and C({ns:NAME}) (or C({net:NAME})) the participant's own
+        C(<participant>-NAME); without a participant, C(NAME) as written.
+    type: str
+  steps:
+    description:
+      - The workshop's steps for C(report.html), each C(title), optional C(text) and C(commands) (a list of
+        command lines, shown as code). Omitted - steps derived from the report (the C(kubeconfig) of
+        O(cluster), the networks, the namespaces, a claim to reproduce, the VMs' consoles, a migration).
+    type: list
+    elements: dict
 requirements:
   - matplotlib (only for O(plot))
 seealso:
@@ -126,9 +152,11 @@ files:
   returned: always
   type: dict
   sample: {"markdown": "/home/u/.ovnk-udn-lab/ovn-k-helm/report/report.md", "json": "...", "junit": "...",
-           "plot": "..."}
+           "html": "...", "plot": "..."}
 written:
-  description: Names (V(markdown), V(json), V(junit), V(plot)) of the files written (or that would be, in check mode).
+  description:
+    - Names (V(markdown), V(json), V(junit), V(html), V(plot)) of the files written (or that would be, in check
+      mode).
   returned: always
   type: list
   elements: str
@@ -163,9 +191,10 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ovnk.udn_lab.plugins.module_utils import report
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import pages, report
 
-FILES = (("markdown", "report.md", 0o600), ("json", "report.json", 0o644), ("junit", "junit.xml", 0o644))
+FILES = (("markdown", "report.md", 0o600), ("json", "report.json", 0o644), ("junit", "junit.xml", 0o644),
+         ("html", "report.html", 0o644))
 PLOT_FILE = "migration.png"
 
 
@@ -184,6 +213,10 @@ def argument_spec():
         plot=dict(type="bool", default=True),
         fail_on_error=dict(type="bool", default=False),
         not_asked=dict(type="dict", default={}),
+        html=dict(type="bool", default=True),
+        title=dict(type="str", default="UDN lab report"),
+        participant=dict(type="str"),
+        steps=dict(type="list", elements="dict"),
     )
 
 
@@ -226,11 +259,18 @@ def main():
                 os.unlink(tmp)
         except ImportError as exc:
             result["plot_error"] = "matplotlib is needed for {0}: {1}".format(plot_file, exc)
+    if p["html"]:
+        steps = pages.fill_steps(p["steps"], p["participant"]) if p["steps"] is not None else None
+        try:
+            contents["html"] = pages.report_page(built, p["title"], p["cluster"].get("kubeconfig"), steps,
+                                                 contents.get("plot"), secrets=[p["console_password"]]).encode("utf-8")
+        except ValueError as exc:
+            module.fail_json(msg="cannot write report.html: {0}".format(exc))
     modes = dict((key, mode) for key, dummy, mode in FILES)
     modes["plot"] = 0o644
     names = dict((key, name) for key, name, dummy in FILES)
     names["plot"] = PLOT_FILE
-    for key in ("markdown", "json", "junit", "plot"):
+    for key in ("markdown", "json", "junit", "html", "plot"):
         if key not in contents:
             continue
         path = os.path.join(dest, names[key])

@@ -56,7 +56,7 @@ def args(tmp_path, **changes):
 def test_check_mode_predicts_and_writes_nothing(capsys, tmp_path):
     out = run(capsys, args(tmp_path), check_mode=True)
     assert out["changed"] is True
-    assert sorted(out["written"]) == ["json", "junit", "markdown"]
+    assert sorted(out["written"]) == ["html", "json", "junit", "markdown"]
     assert not (tmp_path / "report").exists()
 
 
@@ -64,12 +64,13 @@ def test_writes_once_then_changes_nothing(capsys, tmp_path):
     first = run(capsys, args(tmp_path))
     assert first["changed"] is True and first["summary"]["ok"] is True
     files = first["files"]
-    assert sorted(files) == ["json", "junit", "markdown"]
+    assert sorted(files) == ["html", "json", "junit", "markdown"]
     md = pathlib.Path(files["markdown"])
     assert stat.S_IMODE(md.stat().st_mode) == 0o600
     assert "Console password for `fedora`: `{0}`".format(PASSWORD) in md.read_text()
     assert PASSWORD not in pathlib.Path(files["json"]).read_text()
     assert PASSWORD not in pathlib.Path(files["junit"]).read_text()
+    assert PASSWORD not in pathlib.Path(files["html"]).read_text()
     ET.fromstring(pathlib.Path(files["junit"]).read_text().split("\n", 1)[1])
     again = run(capsys, args(tmp_path))
     assert again["changed"] is False and again["written"] == []
@@ -105,3 +106,24 @@ def test_bad_observation_fails_with_a_clear_message(capsys, tmp_path):
     out = run(capsys, bad)
     assert out["failed"] is True
     assert out["msg"] == "cannot build the lab report: unknown address family 'ipv5' in VM check default-route"
+
+
+def test_html_page_beside_the_markdown_idempotent_and_optional(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    steps = [{"title": "Your pods", "commands": ["kubectl get pods -n {ns:red-namespace}"]}]
+    first = run(capsys, args(tmp_path, plot=True, title="p1's lab", participant="p1", steps=steps,
+                             cluster={"kubeconfig": "/labs/p1/kubeconfig"}))
+    page = pathlib.Path(first["files"]["html"])
+    assert page == tmp_path / "report" / "report.html" and "html" in first["written"]
+    text = page.read_text()
+    assert stat.S_IMODE(page.stat().st_mode) == 0o644 and PASSWORD not in text
+    assert '<img id="migration-plot" src="data:image/png;base64,' in text
+    assert "kubectl get pods -n p1-red-namespace" in text and "p1&#x27;s lab" in text
+    assert '<code id="kubeconfig">/labs/p1/kubeconfig</code>' in text
+    again = run(capsys, args(tmp_path, plot=True, title="p1's lab", participant="p1", steps=steps,
+                             cluster={"kubeconfig": "/labs/p1/kubeconfig"}))
+    assert again["changed"] is False and again["written"] == []
+    # the same data without the page: the other files are as they were
+    without = run(capsys, args(tmp_path, plot=True, html=False, title="p1's lab", participant="p1", steps=steps,
+                               cluster={"kubeconfig": "/labs/p1/kubeconfig"}))
+    assert without["changed"] is False and "html" not in without["files"]
