@@ -132,6 +132,20 @@ def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_d
     assert rc == 0, out[-6000:]
     assert re.search(r"localhost\s*: ok=\d+\s+changed=0 ", out), out[-3000:]
 
+    # each participant's handout and the organizer's page, one row per participant with their fences
+    rc, out = family_lab.playbook("playbooks/report.yml", "-e", participants)
+    assert rc == 0, out[-6000:]
+    report_dir = family_lab.ephemeral / "lab" / "report"
+    for p in CLASSROOM:
+        report = json.loads((report_dir / "participants" / p / "report.json").read_text())
+        assert report["pods"]["results"] and all(r["status"] in ("correct", "not applicable")
+                                                 for r in report["pods"]["results"]), report["pods"]
+        page = (report_dir / "participants" / p / "report.html").read_text()
+        assert "UDN lab: " + p in page and ("%s-blue" % p) in page
+    index = (report_dir / "classroom" / "index.html").read_text()
+    for p in CLASSROOM:
+        assert 'href="../participants/%s/report.html"' % p in index, index
+
     rc, out = family_lab.playbook("playbooks/teardown.yml", "-e", "udn_lab_teardown_participant=bob")
     assert rc == 0, out[-6000:]
     assert _names(family_lab, "namespaces", "-l", PARTICIPANT_LABEL + "=bob") == []
