@@ -123,7 +123,7 @@ kubeconfig:
   sample: participants/ada.kubeconfig
 objects:
   description:
-    - What changed (or, in check mode, would): each C(object) (C(Kind namespace/name), or C(file <path>)) and its
+    - What changed (or, in check mode, would), each C(object) (C(Kind namespace/name), or C(file <path>)) with its
       C(action) (V(create), V(update), V(replace), V(delete), V(mode 0600)).
   returned: always
   type: list

@@ -17,7 +17,7 @@ description:
     it.
   - For each check that is a plain get, list or delete (no subresource), also makes the real request and records
     the API server's HTTP status; a refused check must be answered 403, an allowed one anything but 403. A delete
-    is sent as a dry run (C(dryRun=All)): the API server authorizes it as a delete and changes nothing.
+    is sent as a dry run (C(dryRun=All)), which the API server authorizes as a delete and which changes nothing.
   - The checks are what the participant must and must not be able to do (C(fence_checks) of the collection's
     classroom module_utils), given as O(checks) or built from O(participant) and O(others).
   - Never changes anything (RV(changed) is always false); supports check mode.

@@ -208,9 +208,9 @@ def test_absent_deletes_only_that_participants_labelled_objects_and_the_file(tmp
     # look-alikes: ada's label without the lab's, and another lab's ada
     api.put({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
         "name": "ada", "namespace": "elsewhere", "labels": {classroom.PARTICIPANT_LABEL: "ada"}}})
-    api.put({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {
-        "name": "other-lab-ada", "labels": dict(LABELS, **{"udn-lab.ovnk.io/lab": "other",
-                                                          classroom.PARTICIPANT_LABEL: "ada"})}})
+    other_lab = dict(LABELS, **{"udn-lab.ovnk.io/lab": "other", classroom.PARTICIPANT_LABEL: "ada"})
+    api.put({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+             "metadata": {"name": "other-lab-ada", "labels": other_lab}})
     before = stored(api)
     predicted = participants.take_access(api, "ada", LABELS, str(ada), check_mode=True)
     assert predicted["changed"] and stored(api) == before and ada.exists()
