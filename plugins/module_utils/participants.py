@@ -239,7 +239,7 @@ def give_access(api, participant, namespaces, cluster_networks, labels, dest, no
     home = service_account_namespace or namespaces[0]
     wanted = [classroom.participant_cluster_role(labels)] + sorted(
         classroom.participant_rbac(participant, namespaces, cluster_networks or [], labels, home),
-        key=lambda o: [k for _, k in KINDS].index(o["kind"]))
+        key=lambda o: [kind for dummy, kind in KINDS].index(o["kind"]))
     steps = plan(api, wanted, labels)
     changes = apply_plan(api, steps, check_mode)
     account = [have for want, have, action in steps if want["kind"] == "ServiceAccount"][0]

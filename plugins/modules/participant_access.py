@@ -26,7 +26,7 @@ description:
     participant, with a token of the current ServiceAccount valid for more than O(renew_before) seconds, is kept.
   - With O(state=absent), deletes the objects that carry every label of O(labels) and this participant's label
     (nothing else), and O(dest); the shared ClusterRole stays unless O(remove_shared=true).
-  - The token is never returned or logged. Check mode predicts RV(changed) without writing or asking for a token.
+  - The token is never returned or logged. Check mode predicts C(changed) without writing or asking for a token.
 author:
   - ovnk.udn_lab maintainers (@ovnk)
 extends_documentation_fragment:

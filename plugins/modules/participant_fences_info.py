@@ -20,7 +20,7 @@ description:
     is sent as a dry run (C(dryRun=All)), which the API server authorizes as a delete and which changes nothing.
   - The checks are what the participant must and must not be able to do (C(fence_checks) of the collection's
     classroom module_utils), given as O(checks) or built from O(participant) and O(others).
-  - Never changes anything (RV(changed) is always false); supports check mode.
+  - Never changes anything (C(changed) is always false); supports check mode.
 author:
   - ovnk.udn_lab maintainers (@ovnk)
 extends_documentation_fragment:
