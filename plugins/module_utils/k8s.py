@@ -19,6 +19,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import json
 import math
 import time
 
@@ -276,7 +278,9 @@ class KubeApi(object):
 
     Methods: :meth:`get` (None when absent), :meth:`list`, :meth:`create`, :meth:`patch`, :meth:`delete`,
     :meth:`list_watch`
-    (``(list_fn, watch_fn)`` for :func:`watch_until`). Tests pass a fake object with the same methods.
+    (``(list_fn, watch_fn)`` for :func:`watch_until`), :meth:`request` (one HTTP request by path: subresources
+    such as a ServiceAccount's token, reviews, a request whose answer is its status) and :meth:`connection` (the
+    API server and its CA as the client holds them). Tests pass a fake object with the same methods.
     """
 
     def __init__(self, client):
@@ -327,3 +331,32 @@ class KubeApi(object):
     def list_watch(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
         """``(list_fn, watch_fn)`` for :func:`watch_until`."""
         return resource_list_watch(self.resource(api_version, kind), namespace, label_selector, field_selector)
+
+    def request(self, method, path, body=None, query=None):
+        """One request to ``path`` (``/api/v1/...``); ``(HTTP status, decoded JSON body or None)``. An answer the
+        API server refused (4xx, 5xx) is returned, not raised; only a request that got no answer raises."""
+        try:
+            response = self.client.request(method, path, body=body, query_params=sorted((query or {}).items()),
+                                           serialize=False)
+            status, data = response.status, response.data
+        except Exception as exc:  # DynamicApiError (an ApiException) for an answer outside 2xx
+            status = _status_of(exc)
+            if status is None:
+                raise
+            data = getattr(exc, "body", None)
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", "replace")
+        try:
+            return status, json.loads(data) if data else None
+        except ValueError:
+            return status, None
+
+    def connection(self):
+        """``{"server", "ca_data"}``: the API server URL and its CA certificate (base64, as a kubeconfig's
+        ``certificate-authority-data``; None when the client trusts the system CAs)."""
+        configuration = self.client.client.configuration
+        ca_data = None
+        if getattr(configuration, "ssl_ca_cert", None):
+            with open(configuration.ssl_ca_cert, "rb") as handle:
+                ca_data = base64.b64encode(handle.read()).decode("ascii")
+        return {"server": configuration.host, "ca_data": ca_data}

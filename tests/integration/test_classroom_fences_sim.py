@@ -1,14 +1,19 @@
-"""A classroom's fences on a real API server (the simulated cluster's kube-apiserver, RBAC as upstream enforces it):
-the objects module_utils/classroom.py renders let each participant, through a ServiceAccount token the API server
-issues (TokenRequest), work in their own namespaces and read their own cluster networks, and refuse them every
-other participant's namespaces, networks and VMs, both as SelfSubjectAccessReviews and as real requests."""
+"""A classroom's fences on a real API server (the simulated cluster's kube-apiserver, RBAC as upstream enforces it),
+with the collection's modules doing the work through Ansible: ovnk.udn_lab.participant_access gives each participant
+their RBAC and a kubeconfig with a token the API server issues (TokenRequest), and ovnk.udn_lab.participant_fences_info,
+connected with that kubeconfig, proves that each participant works in their own namespaces and reads their own cluster
+networks, and is refused every other participant's namespaces, networks and VMs, both as SelfSubjectAccessReviews
+and as real requests (HTTP 403). Taking one participant's access away removes their objects and file and leaves the
+others working."""
 
 from __future__ import annotations
 
 import json
 import os
 import pathlib
+import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -33,6 +38,29 @@ POD = yaml.safe_load((pathlib.Path(__file__).resolve().parents[2] / "roles" / "p
 VM = yaml.safe_load((pathlib.Path(__file__).resolve().parents[2] / "roles" / "vm_workshop" / "defaults" /
                      "main.yml").read_text())
 PARTICIPANTS = ["ada", "bob", "cy"]
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def ansible(module, args, kubeconfig, check=False):
+    """``ansible localhost -m ovnk.udn_lab.<module>`` with ``kubeconfig``: ``(rc, result, output)``."""
+    tree = pathlib.Path(str(kubeconfig) + ".tree-{0}".format(time.monotonic_ns()))
+    cmd = ["ansible", "localhost", "-m", "ovnk.udn_lab." + module, "-a", json.dumps(dict(args, kubeconfig=str(
+        kubeconfig))), "--tree", str(tree), "-e", "ansible_python_interpreter=" + sys.executable]
+    if check:
+        cmd.append("--check")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    for var in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):  # ansible.cfg's path (kubernetes.core too)
+        env.pop(var, None)
+    proc = subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=300, check=False)
+    out = tree / "localhost"
+    assert out.exists(), "no result: rc={0}\n{1}\n{2}".format(proc.returncode, proc.stdout, proc.stderr)
+    return proc.returncode, json.loads(out.read_text()), proc.stdout + proc.stderr
+
+
+def access_args(participant, spec, home):
+    return {"participant": participant, "namespaces": spec["namespaces"], "cluster_networks": spec["cluster_networks"],
+            "service_account_namespace": HOME_NS, "labels": LABELS, "dest": str(home / (participant + ".kubeconfig")),
+            "token_seconds": 3600, "renew_before": 600}
 
 
 def apply(kubeconfig, objects):
@@ -70,21 +98,18 @@ def classroom_cluster(tmp_path_factory, upstream_dir):
 
 
 def classroom_world(kubeconfig, home, upstream_dir):
-    """The CRDs, the participants' namespaces, RBAC and cluster networks on the cluster, and each participant's
-    kubeconfig with a token the API server issued: ``(kubeconfig, specs, participant kubeconfigs)``."""
+    """The CRDs, the participants' namespaces and cluster networks on the cluster, then each participant's RBAC and
+    kubeconfig from ovnk.udn_lab.participant_access: ``(kubeconfig, specs, participant kubeconfigs, home)``."""
     for crd in sorted((upstream_dir / "ovn-kubernetes-v1.3.0").glob("k8s.ovn.org_*.yaml")):
         kubectl(kubeconfig, "apply", "-f", str(crd))
     kubectl(kubeconfig, "wait", "--for=condition=Established", "--timeout=60s",
             "crd/clusteruserdefinednetworks.k8s.ovn.org")
     specs = dict((p, participant_spec(p)) for p in PARTICIPANTS)
-    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": HOME_NS, "labels": LABELS}},
-               classroom.participant_cluster_role(LABELS)]
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": HOME_NS, "labels": LABELS}}]
     for participant, spec in specs.items():
         objects += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {
             "name": ns, "labels": dict(LABELS, **{classroom.PARTICIPANT_LABEL: participant})}}
             for ns in spec["namespaces"]]
-        objects += classroom.participant_rbac(participant, spec["namespaces"], spec["cluster_networks"], LABELS,
-                                              HOME_NS)
         objects += [{"apiVersion": "k8s.ovn.org/v1", "kind": "ClusterUserDefinedNetwork",
                      "metadata": {"name": network, "labels": LABELS},
                      "spec": {"namespaceSelector": {"matchLabels": {classroom.PARTICIPANT_LABEL: participant}},
@@ -93,38 +118,72 @@ def classroom_world(kubeconfig, home, upstream_dir):
                     for network in spec["cluster_networks"]]
     apply(kubeconfig, objects)
     configs = {}
-    server = launcher.api_server(str(kubeconfig))
-    ca = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"].get("certificate-authority-data")
     for participant, spec in specs.items():
-        token = kubectl(kubeconfig, "create", "token", participant, "-n", HOME_NS, "--duration=1h").stdout.strip()
-        path = home / ("%s.kubeconfig" % participant)
-        path.write_text(yaml.safe_dump(classroom.participant_kubeconfig(participant, server, ca, token,
-                                                                        spec["namespaces"][0], NAME)))
-        path.chmod(0o600)
-        configs[participant] = path
-    return kubeconfig, specs, configs
+        rc, result, output = ansible("participant_access", access_args(participant, spec, home), kubeconfig)
+        assert rc == 0 and result["changed"] and result["token_renewed"], output
+        configs[participant] = pathlib.Path(result["kubeconfig"])
+    return kubeconfig, specs, configs, home
 
 
-def test_every_fence_holds_as_the_api_server_reviews_it(classroom_cluster):
-    kubeconfig, specs, configs = classroom_cluster
+def fences(participant, specs, configs):
+    """participant_fences_info with ``participant``'s kubeconfig: ``(rc, result, output)``."""
+    others = dict((p, dict(s, vms=[list(v) for v in s["vms"]])) for p, s in specs.items())
+    return ansible("participant_fences_info", {"participant": participant, "others": others}, configs[participant])
+
+
+def test_every_fence_holds_as_the_api_server_reviews_it_and_answers_it(classroom_cluster):
+    kubeconfig, specs, configs, home = classroom_cluster
     judged = []
     for participant in PARTICIPANTS:
-        checks = classroom.fence_checks(participant, specs)
-        allowed = {}
-        for check in checks:
-            # (--validate=false: kubectl validates a kind the OpenAPI schema lacks by listing the CRDs, which a
-            # participant may not; the API server reviews the request as sent either way)
-            review = kubectl(configs[participant], "create", "--validate=false", "-o", "json", "-f", "-",
-                             stdin=json.dumps(classroom.review_body(check["attributes"])))
-            allowed[check["id"]] = json.loads(review.stdout)["status"]["allowed"]
-        judged += classroom.judge_fences(checks, allowed)
-    wrong = [(j["id"], j["expect"], j["observed"]) for j in judged if j["status"] != "correct"]
+        rc, result, output = fences(participant, specs, configs)
+        assert rc == 0 and result["wrong"] == [] and result["changed"] is False, output
+        judged += result["fences"]
+    wrong = [(j["id"], j["expect"], j["observed"], j["http_status"]) for j in judged if j["status"] != "correct"]
     assert not wrong, wrong
     assert len(judged) > 3 * 20 and {j["expect"] for j in judged} == {True, False}
+    # every refused plain request (another participant's namespaces, cluster networks and VMs, the cluster's
+    # namespaces) was made for real, and refused
+    across = [j for j in judged if not j["expect"] and j["request"]]
+    assert {j["attributes"]["resource"] for j in across} >= {
+        "pods", "userdefinednetworks", "clusteruserdefinednetworks", "virtualmachines", "namespaces"}
+    assert {j["http_status"] for j in across} == {403}, across
+    # and a read inside the fence was served
+    assert {j["http_status"] for j in judged if j["id"].split(":", 1)[1].startswith("own-cudn-")} == {200}
+
+
+def test_access_is_kept_on_a_rerun_and_predicted_so(classroom_cluster):
+    kubeconfig, specs, configs, home = classroom_cluster
+    before = configs["ada"].read_text()
+    for check in (True, False):
+        rc, result, output = ansible("participant_access", access_args("ada", specs["ada"], home), kubeconfig,
+                                     check=check)
+        assert rc == 0 and result["changed"] is False and result["objects"] == [], output
+        assert result["token_renewed"] is False and result["expires"], output
+    assert configs["ada"].read_text() == before
+    token = yaml.safe_load(before)["users"][0]["user"]["token"]
+    assert token not in output
+
+
+def test_an_object_the_lab_did_not_make_is_not_taken_over(classroom_cluster):
+    kubeconfig, specs, configs, home = classroom_cluster
+    namespace = "dan-blue"
+    apply(kubeconfig, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": LABELS}},
+                       {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                        "metadata": {"name": classroom.PARTICIPANT_CLUSTER_ROLE, "namespace": namespace},
+                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                        "subjects": [{"kind": "User", "name": "someone"}]}])
+    args = dict(access_args("dan", {"namespaces": [namespace], "cluster_networks": []}, home))
+    rc, result, output = ansible("participant_access", args, kubeconfig)
+    assert rc != 0 and "RoleBinding dan-blue/udn-lab-participant exists without the lab's ownership labels" in (
+        result["msg"]), output
+    binding = json.loads(kubectl(kubeconfig, "get", "rolebinding", classroom.PARTICIPANT_CLUSTER_ROLE, "-n",
+                                 namespace, "-o", "json").stdout)
+    assert binding["roleRef"]["name"] == "view" and not pathlib.Path(args["dest"]).exists()
+    assert kubectl(kubeconfig, "get", "serviceaccount", "dan", "-n", HOME_NS, check=False).returncode != 0
 
 
 def test_real_requests_across_a_fence_are_refused_and_inside_it_are_served(classroom_cluster):
-    kubeconfig, specs, configs = classroom_cluster
+    kubeconfig, specs, configs, home = classroom_cluster
     ada, bob = configs["ada"], configs["bob"]
     own = specs["ada"]["namespaces"][0]
     theirs = specs["bob"]["namespaces"][0]
@@ -149,3 +208,32 @@ def test_real_requests_across_a_fence_are_refused_and_inside_it_are_served(class
     assert kubectl(kubeconfig, "get", "userdefinednetwork", "mine", "-n", theirs).returncode == 0
     # the participant's kubeconfig is private
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in configs.values())
+
+
+def test_taking_one_participants_access_away_leaves_the_others_working(classroom_cluster):
+    kubeconfig, specs, configs, home = classroom_cluster
+    selector = ",".join("{0}={1}".format(k, v) for k, v in sorted(dict(
+        LABELS, **{classroom.PARTICIPANT_LABEL: "ada"}).items()))
+    kinds = "serviceaccounts,rolebindings,clusterroles,clusterrolebindings"
+    assert kubectl(kubeconfig, "get", kinds, "-A", "-l", selector, "-o", "name").stdout.split()
+    old = home / "ada-before-absent.kubeconfig"
+    old.write_text(configs["ada"].read_text())
+    args = dict(access_args("ada", specs["ada"], home), state="absent")
+    rc, predicted, output = ansible("participant_access", args, kubeconfig, check=True)
+    assert rc == 0 and predicted["changed"] and configs["ada"].exists(), output
+    rc, result, output = ansible("participant_access", args, kubeconfig)
+    assert rc == 0 and result["changed"] and result["objects"] == predicted["objects"], output
+    assert len(result["objects"]) == len(specs["ada"]["namespaces"]) + 4  # bindings, SA, role, binding, file
+    assert not configs["ada"].exists()
+    assert kubectl(kubeconfig, "get", kinds, "-A", "-l", selector, "-o", "name").stdout.split() == []
+    # the shared ClusterRole stays, ada's namespaces (not hers to delete) too; her old token no longer works
+    kubectl(kubeconfig, "get", "clusterrole", classroom.PARTICIPANT_CLUSTER_ROLE)
+    kubectl(kubeconfig, "get", "namespace", specs["ada"]["namespaces"][0])
+    denied = kubectl(old, "get", "pods", "-n", specs["ada"]["namespaces"][0], check=False)
+    assert denied.returncode != 0 and ("Unauthorized" in denied.stderr or "Forbidden" in denied.stderr), denied.stderr
+    # bob works as before, his fences all hold
+    assert kubectl(configs["bob"], "get", "pods", "-n", specs["bob"]["namespaces"][0]).returncode == 0
+    rc, bob, output = fences("bob", specs, configs)
+    assert rc == 0 and bob["wrong"] == [], output
+    rc, again, output = ansible("participant_access", args, kubeconfig)
+    assert rc == 0 and again["changed"] is False, output

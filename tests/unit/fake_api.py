@@ -106,7 +106,11 @@ class FakeApi:
     Every call is kept in ``calls``: ``("get", api_version, kind, name, namespace)``, ``("list", api_version, kind,
     namespace, field_selector, label_selector)``, ``("create", api_version, kind, namespace, body)``, ``("patch",
     api_version, kind, name, namespace, content_type, body)``, ``("delete", api_version, kind, name, namespace)``,
-    ``("list_watch", api_version, kind)``; :attr:`writes` holds the creates, patches and deletes.
+    ``("list_watch", api_version, kind)``, ``("request", method, path, query, body)``; :attr:`writes` holds the
+    creates, patches and deletes.
+
+    Requests by path (:meth:`request`) are answered by ``answer(method, path, body, query) -> (status, body)``
+    (404 without one); :meth:`connection` answers ``connection``.
 
     Kinds in ``unserved`` raise ``unserved[kind]`` on every read (what a client raises for a kind the cluster does
     not serve, or an RBAC refusal).
@@ -120,7 +124,8 @@ class FakeApi:
     (``"1"`` when none). Events are selected by their ``involvedObject`` fields.
     """
 
-    def __init__(self, clock=None, objects=None, scripts=None, unserved=None, event_step=0.0):
+    def __init__(self, clock=None, objects=None, scripts=None, unserved=None, event_step=0.0, answer=None,
+                 connection=None):
         self.clock = clock if clock is not None else Clock()
         if isinstance(objects, dict):
             self.objects = dict((kind, list(items)) for kind, items in objects.items())
@@ -131,6 +136,8 @@ class FakeApi:
         self.scripts = scripts or {}
         self.unserved = dict(unserved or {})
         self.event_step = event_step
+        self.answer = answer
+        self._connection = dict(connection or {"server": "https://127.0.0.1:6443", "ca_data": "Q0E="})
         self.calls = []
         self.created = []
         self.watch_args = []
@@ -281,6 +288,15 @@ class FakeApi:
             self.clock.now += timeout
 
         return list_fn, watch_fn
+
+    def request(self, method, path, body=None, query=None):
+        self.calls.append(("request", method, path, dict(query or {}), copy.deepcopy(body)))
+        if self.answer is None:
+            return 404, {"kind": "Status", "code": 404}
+        return self.answer(method, path, copy.deepcopy(body), dict(query or {}))
+
+    def connection(self):
+        return dict(self._connection)
 
     def refuse_lists(self, status=403, reason="Forbidden"):
         """Every list answers an API error (what an RBAC refusal looks like to the client)."""

@@ -219,3 +219,47 @@ def test_real_client_reads_what_the_probes_read(live_api):
     lookup.forget("pod", "blue", "app-blue-0")
     lookup.get_pod("blue", "app-blue-0")
     assert len([r for r in server.requests if r[1].startswith("/api/v1/namespaces/blue/pods/app-blue-0")]) == reads + 1
+
+
+class _Response:
+    def __init__(self, status, data):
+        self.status, self.data = status, data
+
+
+class _RequestClient:
+    """A DynamicClient's request() and configuration: answers ``answers[path]`` (a response, or an error to raise)."""
+
+    def __init__(self, answers, ca_file=None):
+        self.answers = answers
+        self.sent = []
+        self.client = type("ApiClient", (), {"configuration": type("Configuration", (), {
+            "host": "https://10.0.0.1:6443", "ssl_ca_cert": ca_file})()})()
+
+    def request(self, method, path, body=None, query_params=None, serialize=True):
+        self.sent.append((method, path, body, query_params, serialize))
+        answer = self.answers[path]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_a_request_by_path_returns_the_status_and_the_body_and_never_raises_an_answer():
+    refused = ApiError(403, "Forbidden")
+    refused.body = '{"kind": "Status", "code": 403}'
+    client = _RequestClient({"/ok": _Response(201, b'{"status": {"token": "t"}}'), "/no": refused,
+                             "/text": _Response(200, b"not json"), "/down": OSError("connection refused")})
+    api = k8s.KubeApi(client)
+    assert api.request("POST", "/ok", body={"a": 1}, query={"dryRun": "All"}) == (201, {"status": {"token": "t"}})
+    assert client.sent[0] == ("POST", "/ok", {"a": 1}, [("dryRun", "All")], False)
+    assert api.request("GET", "/no") == (403, {"kind": "Status", "code": 403})
+    assert api.request("GET", "/text") == (200, None)
+    with pytest.raises(OSError):
+        api.request("GET", "/down")
+
+
+def test_the_connection_is_the_clients_server_and_its_ca_as_kubeconfig_data(tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_bytes(b"CA")
+    assert k8s.KubeApi(_RequestClient({}, str(ca))).connection() == {"server": "https://10.0.0.1:6443",
+                                                                     "ca_data": "Q0E="}
+    assert k8s.KubeApi(_RequestClient({})).connection() == {"server": "https://10.0.0.1:6443", "ca_data": None}
