@@ -144,9 +144,9 @@ CLUSTER_SNAPSHOT_KINDS = (
 
 
 def cluster_snapshot(kubectl):
-    """``{(kind, namespace, name): fingerprint}`` of the cluster's infrastructure: CRDs, DaemonSets, Deployments,
-    namespaces, KubeVirt CRs and kube-system ConfigMaps by resourceVersion, helm release Secrets by
-    resourceVersion, nodes by labels and annotations. ``kubectl(*args)`` returns a CompletedProcess."""
+    """``{(kind, namespace, name): fingerprint}`` of the cluster's infrastructure: DaemonSets and Deployments by
+    generation, labels and annotations; CRDs, namespaces, KubeVirt CRs, kube-system ConfigMaps and helm release
+    Secrets by resourceVersion; nodes by labels and annotations. ``kubectl(*args)`` returns a CompletedProcess."""
     import json
 
     out = {}
@@ -157,6 +157,12 @@ def cluster_snapshot(kubectl):
             continue
         for obj in json.loads(proc.stdout)["items"]:
             m = obj["metadata"]
+            if obj["kind"] in ("Deployment", "DaemonSet"):
+                # their controllers rewrite the status whenever a pod's readiness moves (a cluster under load
+                # settles late): what the lab must leave is the spec (generation), the labels and the annotations
+                out[(obj["kind"], m.get("namespace", ""), m["name"])] = json.dumps(
+                    [m.get("generation"), m.get("labels") or {}, m.get("annotations") or {}], sort_keys=True)
+                continue
             out[(obj["kind"], m.get("namespace", ""), m["name"])] = m["resourceVersion"]
     for args in (("get", "configmaps", "-n", "kube-system", "-o", "json"),
                  ("get", "secrets", "-A", "--field-selector", "type=helm.sh/release.v1", "-o", "json")):

@@ -125,6 +125,18 @@ def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_d
         pods = json.loads(family_lab.kubectl("get", "pods", "-n", p + "-blue", "-o", "json").stdout)["items"]
         assert pods and all(o["metadata"]["labels"].get(PARTICIPANT_LABEL) == p for o in pods), pods
     assert set("pod-workshop-" + p for p in CLASSROOM) <= set(_state_entries(family_lab))
+    # each participant's kubeconfig (0600), fenced: their own namespaces yes, another's no, as the API server says
+    lab_dir = family_lab.ephemeral / "lab"
+    for p in CLASSROOM:
+        assert oct((lab_dir / "participants" / p / "kubeconfig").stat().st_mode & 0o777) == "0o600"
+    api_fences = json.loads((lab_dir / "report" / "classroom" / "data" / "api-fences.json").read_text())
+    assert api_fences["results"] and {f["status"] for f in api_fences["results"]} == {"correct"}, api_fences
+    assert {f["id"].split(":")[0] for f in api_fences["results"]} == set(CLASSROOM)
+    ada = str(lab_dir / "participants" / "ada" / "kubeconfig")
+    own = family_lab.kubectl("--kubeconfig", ada, "get", "pods", "-n", "ada-blue", "-o", "name")
+    assert own.returncode == 0 and "pod/app-blue-0" in own.stdout, own.stderr
+    theirs = family_lab.kubectl("--kubeconfig", ada, "get", "pods", "-n", "bob-blue", "-o", "name")
+    assert theirs.returncode != 0 and "forbidden" in theirs.stderr.lower(), (theirs.stdout, theirs.stderr)
     # the lab's own workshop is untouched by the classroom beside it
     assert "blue" in _names(family_lab, "namespaces")
 
@@ -149,6 +161,13 @@ def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_d
     rc, out = family_lab.playbook("playbooks/teardown.yml", "-e", "udn_lab_teardown_participant=bob")
     assert rc == 0, out[-6000:]
     assert _names(family_lab, "namespaces", "-l", PARTICIPANT_LABEL + "=bob") == []
+    assert not (family_lab.ephemeral / "lab" / "participants" / "bob" / "kubeconfig").exists()
+    assert _names(family_lab, "clusterroles", "-l", PARTICIPANT_LABEL + "=bob") == []
+    assert _names(family_lab, "clusterroles", "-l", PARTICIPANT_LABEL + "=ada") != []
+    assert "udn-lab-participant" in _names(family_lab, "clusterroles")  # shared by the others
+    still = family_lab.kubectl("--kubeconfig", str(family_lab.ephemeral / "lab" / "participants" / "cy" / "kubeconfig"),
+                               "get", "pods", "-n", "cy-blue", "-o", "name")
+    assert still.returncode == 0 and "pod/app-blue-0" in still.stdout, still.stderr
     assert "bob-colored-enterprise" not in _names(family_lab, "clusteruserdefinednetworks")
     entries = _state_entries(family_lab)
     assert "pod-workshop-bob" not in entries and {"pod-workshop-ada", "pod-workshop-cy", "pod-workshop"} <= set(entries)
