@@ -96,10 +96,12 @@ def _state_entries(lab):
 
 
 def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_down(family_lab):
-    """Three participants on the lab's cluster, beside its own workshop: each gets the pod workshop under their
-    prefix (namespaces, cluster UDN selecting only their namespaces, every object labelled as theirs) with every
-    claim of the family proven; a second run changes nothing; a teardown of one participant removes exactly that
-    participant's objects and state entry, and the others and the lab's own workshop still prove their claims."""
+    """Three participants on the lab's cluster, beside its own workshops: each gets the pod and the VM workshop under
+    their prefix (namespaces, cluster UDNs selecting only their namespaces, every object labelled as theirs), with
+    every claim of the family proven, their VMs checked inside and live-migrated under iperf3; the fences between
+    them hold on the data plane and, with each participant's own kubeconfig, on the API server; each has a handout
+    and the organizer a page; a second run changes nothing; a teardown of one participant removes exactly that
+    participant's objects, access and state, and the others still prove their claims."""
     participants = json.dumps({"udn_lab_participants": CLASSROOM})
     rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", participants)
     assert rc == 0, out[-8000:]
@@ -107,53 +109,84 @@ def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_d
                         r"(?:, (\d+) not applicable)?", flat(out))
     # each participant's claims, in the two rounds around the NetworkPolicy, then the fences between them
     assert len(rounds) == 2 * len(CLASSROOM) + 1, rounds
-    fences = json.loads((family_lab.ephemeral / "lab" / "report" / "classroom" / "data" / "pods-fences.json").read_text())
+    for probes, correct, wrong, unknown, skipped in rounds:
+        assert int(probes) == int(correct) + int(skipped or 0) and wrong == unknown == "0", (rounds, out[-6000:])
+    lab_dir = family_lab.ephemeral / "lab"
+    fences = json.loads((lab_dir / "report" / "classroom" / "data" / "pods-fences.json").read_text())
     # every ordered pair, two Services and one default-network probe each, in every family of the lab
     assert len(fences["results"]) == 6 * 3 * len(FAMILIES[family_lab.family]), fences
     assert {r["status"] for r in fences["results"]} == {"correct"} and {r["expect"] for r in fences["results"]} == {"blocked"}
     assert "All %d fences between participants hold" % len(fences["results"]) in out
-    for probes, correct, wrong, unknown, skipped in rounds:
-        assert int(probes) == int(correct) + int(skipped or 0) and wrong == unknown == "0", (rounds, out[-6000:])
     for p in CLASSROOM:
-        theirs = _names(family_lab, "namespaces", "-l", "%s=%s" % (PARTICIPANT_LABEL, p))
-        assert theirs == sorted("%s-%s" % (p, n) for n in ("blue", "green", "red", "yellow", "overlapping-with-blue",
-                                                           "default")), theirs
         cudn = json.loads(family_lab.kubectl("get", "clusteruserdefinednetwork", p + "-colored-enterprise",
                                              "-o", "json").stdout)
         assert cudn["metadata"]["labels"][PARTICIPANT_LABEL] == p
         assert cudn["spec"]["namespaceSelector"]["matchExpressions"][0]["values"] == [p + "-red", p + "-yellow"], cudn
         pods = json.loads(family_lab.kubectl("get", "pods", "-n", p + "-blue", "-o", "json").stdout)["items"]
         assert pods and all(o["metadata"]["labels"].get(PARTICIPANT_LABEL) == p for o in pods), pods
-    assert set("pod-workshop-" + p for p in CLASSROOM) <= set(_state_entries(family_lab))
-    # each participant's kubeconfig (0600), fenced: their own namespaces yes, another's no, as the API server says
-    lab_dir = family_lab.ephemeral / "lab"
+
+    rc, out = family_lab.playbook("playbooks/vm_workshop.yml", "-e", participants)
+    assert rc == 0, out[-8000:]
+    for p in CLASSROOM:
+        theirs = _names(family_lab, "namespaces", "-l", "%s=%s" % (PARTICIPANT_LABEL, p))
+        assert theirs == sorted("%s-%s" % (p, n) for n in (
+            "blue", "green", "red", "yellow", "overlapping-with-blue", "default", "blue-namespace", "red-namespace")), theirs
+        vms = json.loads(family_lab.kubectl("get", "vm", "-A", "-l", "%s=%s" % (PARTICIPANT_LABEL, p), "-o",
+                                            "json").stdout)["items"]
+        assert sorted((v["metadata"]["namespace"], v["metadata"]["name"]) for v in vms) == [
+            (p + "-blue-namespace", "blue"), (p + "-red-namespace", "red")], vms
+        checks = json.loads((lab_dir / "report" / "participants" / p / "data" / "vm-checks.json").read_text())
+        assert checks["observations"], checks
+        assert (lab_dir / "participants" / p / "ssh" / "id_ed25519").exists()
+    assert {"pod-workshop-" + p for p in CLASSROOM} | {"vm-workshop-" + p for p in CLASSROOM} <= set(_state_entries(family_lab))
+
+    rc, out = family_lab.playbook("playbooks/classroom.yml", "-e", participants)
+    assert rc == 0, out[-8000:]
+    # each participant's kubeconfig (0600), fenced: their own namespaces and VMs yes, another's no, as the API
+    # server says, by review and by the real request
     for p in CLASSROOM:
         assert oct((lab_dir / "participants" / p / "kubeconfig").stat().st_mode & 0o777) == "0o600"
     api_fences = json.loads((lab_dir / "report" / "classroom" / "data" / "api-fences.json").read_text())
     assert api_fences["results"] and {f["status"] for f in api_fences["results"]} == {"correct"}, api_fences
     assert {f["id"].split(":")[0] for f in api_fences["results"]} == set(CLASSROOM)
+    assert [f for f in api_fences["results"] if f["id"] == "ada:not-bob-vm-blue"], api_fences
     ada = str(lab_dir / "participants" / "ada" / "kubeconfig")
     own = family_lab.kubectl("--kubeconfig", ada, "get", "pods", "-n", "ada-blue", "-o", "name")
     assert own.returncode == 0 and "pod/app-blue-0" in own.stdout, own.stderr
-    theirs = family_lab.kubectl("--kubeconfig", ada, "get", "pods", "-n", "bob-blue", "-o", "name")
-    assert theirs.returncode != 0 and "forbidden" in theirs.stderr.lower(), (theirs.stdout, theirs.stderr)
-    # the lab's own workshop is untouched by the classroom beside it
-    assert "blue" in _names(family_lab, "namespaces")
+    own_vm = family_lab.kubectl("--kubeconfig", ada, "get", "vm", "-n", "ada-blue-namespace", "-o", "name")
+    assert own_vm.returncode == 0 and "blue" in own_vm.stdout, own_vm.stderr
+    for args in (("get", "pods", "-n", "bob-blue"), ("get", "vm", "-n", "bob-blue-namespace"), ("get", "namespaces")):
+        theirs = family_lab.kubectl("--kubeconfig", ada, *args, "-o", "name")
+        assert theirs.returncode != 0 and "forbidden" in theirs.stderr.lower(), (args, theirs.stdout, theirs.stderr)
+    # the lab's own workshops are untouched by the classroom beside them
+    assert {"blue", "blue-namespace"} <= set(_names(family_lab, "namespaces"))
 
-    rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", participants)
-    assert rc == 0, out[-6000:]
-    assert re.search(r"localhost\s*: ok=\d+\s+changed=0 ", out), out[-3000:]
+    # a second run changes nothing
+    for playbook in ("playbooks/pod_workshop.yml", "playbooks/vm_workshop.yml", "playbooks/classroom.yml"):
+        rc, out = family_lab.playbook(playbook, "-e", participants)
+        assert rc == 0, out[-6000:]
+        assert re.search(r"localhost\s*: ok=\d+\s+changed=0 ", out), (playbook, out[-3000:])
+
+    # each participant's VM live-migrates under iperf3 and keeps its streams
+    rc, out = family_lab.playbook("playbooks/migrate.yml", "-e", participants)
+    assert rc == 0, out[-8000:]
+    for p in CLASSROOM:
+        records = json.loads((lab_dir / "report" / "participants" / p / "data" / "migrations.json").read_text())["records"]
+        assert records and all(r["migration_ok"] for r in records), records
+        assert all(r["vm"] == p + "-blue-namespace/blue" for r in records), records
 
     # each participant's handout and the organizer's page, one row per participant with their fences
     rc, out = family_lab.playbook("playbooks/report.yml", "-e", participants)
     assert rc == 0, out[-6000:]
-    report_dir = family_lab.ephemeral / "lab" / "report"
+    report_dir = lab_dir / "report"
     for p in CLASSROOM:
         report = json.loads((report_dir / "participants" / p / "report.json").read_text())
         assert report["pods"]["results"] and all(r["status"] in ("correct", "not applicable")
                                                  for r in report["pods"]["results"]), report["pods"]
+        assert report["vm_checks"]["results"] and all(r["ok"] for r in report["vm_checks"]["results"])
         page = (report_dir / "participants" / p / "report.html").read_text()
         assert "UDN lab: " + p in page and ("%s-blue" % p) in page
+        assert str(lab_dir / "participants" / p / "kubeconfig") in page
     index = (report_dir / "classroom" / "index.html").read_text()
     for p in CLASSROOM:
         assert 'href="../participants/%s/report.html"' % p in index, index
@@ -161,28 +194,33 @@ def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_d
     rc, out = family_lab.playbook("playbooks/teardown.yml", "-e", "udn_lab_teardown_participant=bob")
     assert rc == 0, out[-6000:]
     assert _names(family_lab, "namespaces", "-l", PARTICIPANT_LABEL + "=bob") == []
-    assert not (family_lab.ephemeral / "lab" / "participants" / "bob" / "kubeconfig").exists()
+    assert "bob-colored-enterprise" not in _names(family_lab, "clusteruserdefinednetworks")
+    assert "bob-happy-tenant" not in _names(family_lab, "clusteruserdefinednetworks")
+    assert not (lab_dir / "participants" / "bob" / "kubeconfig").exists()
+    assert not (lab_dir / "participants" / "bob" / "ssh").exists()
     assert _names(family_lab, "clusterroles", "-l", PARTICIPANT_LABEL + "=bob") == []
     assert _names(family_lab, "clusterroles", "-l", PARTICIPANT_LABEL + "=ada") != []
     assert "udn-lab-participant" in _names(family_lab, "clusterroles")  # shared by the others
-    still = family_lab.kubectl("--kubeconfig", str(family_lab.ephemeral / "lab" / "participants" / "cy" / "kubeconfig"),
+    entries = set(_state_entries(family_lab))
+    assert not {"pod-workshop-bob", "vm-workshop-bob"} & entries
+    assert {"pod-workshop-ada", "vm-workshop-cy", "pod-workshop", "vm-workshop"} <= entries
+    for p in ("ada", "cy"):
+        assert len(_names(family_lab, "namespaces", "-l", "%s=%s" % (PARTICIPANT_LABEL, p))) == 8
+    assert {"blue", "blue-namespace"} <= set(_names(family_lab, "namespaces"))
+    still = family_lab.kubectl("--kubeconfig", str(lab_dir / "participants" / "cy" / "kubeconfig"),
                                "get", "pods", "-n", "cy-blue", "-o", "name")
     assert still.returncode == 0 and "pod/app-blue-0" in still.stdout, still.stderr
-    assert "bob-colored-enterprise" not in _names(family_lab, "clusteruserdefinednetworks")
-    entries = _state_entries(family_lab)
-    assert "pod-workshop-bob" not in entries and {"pod-workshop-ada", "pod-workshop-cy", "pod-workshop"} <= set(entries)
-    for p in ("ada", "cy"):
-        assert len(_names(family_lab, "namespaces", "-l", "%s=%s" % (PARTICIPANT_LABEL, p))) == 6
-    assert "blue" in _names(family_lab, "namespaces")
 
-    # the others still prove their claims, and so does the lab's own workshop
-    rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", json.dumps({"udn_lab_participants": ["ada", "cy"]}),
-                                  "-e", "pod_workshop_operation=verify")
+    # the others still prove their claims and fences, and so does the lab's own workshop
+    two = json.dumps({"udn_lab_participants": ["ada", "cy"]})
+    rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", two, "-e", "pod_workshop_operation=verify")
     assert rc == 0, out[-6000:]
     rounds = re.findall(r"connectivity: (\d+) probes, (\d+) correct, (\d+) wrong, (\d+) unknown", flat(out))
     # verify proves once per participant (the claims of the NetworkPolicy in place), then the fences between them
     assert len(rounds) == 3 and all(int(r[0]) > 0 and r[2] == r[3] == "0" for r in rounds), rounds
-    fences = json.loads((family_lab.ephemeral / "lab" / "report" / "classroom" / "data" / "pods-fences.json").read_text())
+    fences = json.loads((report_dir / "classroom" / "data" / "pods-fences.json").read_text())
     assert fences["participants"] == ["ada", "cy"] and len(fences["results"]) == 2 * 3 * len(FAMILIES[family_lab.family])
+    rc, out = family_lab.playbook("playbooks/classroom.yml", "-e", two)
+    assert rc == 0, out[-6000:]
     rc, out = family_lab.playbook("playbooks/pod_workshop.yml", "-e", "pod_workshop_operation=verify")
     assert rc == 0, out[-6000:]
