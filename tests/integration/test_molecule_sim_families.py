@@ -95,6 +95,10 @@ def _state_entries(lab):
     return sorted(json.loads(res.stdout).get("data") or {})
 
 
+# The classroom runs on the dual-stack lab only (both families at once; the IPv6-only lab proves the single-user
+# claims): the same lab instance as its two tests above, so the same xdist group.
+@pytest.mark.xdist_group("sim-family-dual")
+@pytest.mark.parametrize("family_lab", ["dual"], indirect=True)
 def test_a_classroom_proves_each_participants_claims_and_tears_one_participant_down(family_lab):
     """Three participants on the lab's cluster, beside its own workshops: each gets the pod and the VM workshop under
     their prefix (namespaces, cluster UDNs selecting only their namespaces, every object labelled as theirs), with
