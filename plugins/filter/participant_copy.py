@@ -13,10 +13,10 @@ version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
   - Gives participant O(participant) their own copy of a workshop's inputs (the role's variables without the
-    C(pod_workshop_) or C(vm_workshop_) prefix): namespaces C(<participant>-<name>) carrying the participant label
+    C(pod_workshop_) or C(vm_workshop_) prefix) - namespaces C(<participant>-<name>) carrying the participant label
     C(udn-lab.ovnk.io/participant), cluster UDNs named C(<participant>-<name>) and selecting only that participant's
     namespaces, NetworkPolicy namespace selectors narrowed the same way, subnets unchanged.
-  - Without a participant (empty), the input unchanged: the single-user lab.
+  - Without a participant (empty), the input unchanged (the single-user lab).
   - Refuses (naming the variable and the fix) a participant name that is not a short DNS label and, for the pods,
     a Service with a fixed nodePort (each participant's copy would claim it).
 positional: workshop, participant

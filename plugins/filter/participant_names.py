@@ -13,7 +13,7 @@ version_added: 0.1.0
 author: ovnk.udn_lab maintainers (@ovnk)
 description:
   - A count gives C(p1), C(p2), ... (zero-padded to one width, so that they sort); a list gives its names.
-  - None, 0 or an empty list give an empty list (no classroom: the single-user lab).
+  - None, 0 or an empty list give an empty list (no classroom, the single-user lab).
   - Refuses, in one error naming C(udn_lab_participants) and the fix, names that are not DNS labels, are named
     twice, or are too long for C(<name>-<namespace>) to name a namespace for every namespace of O(namespaces).
 positional: namespaces

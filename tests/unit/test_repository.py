@@ -220,3 +220,28 @@ def test_no_set_filters_where_order_can_show():
     found = sorted(f"{p.relative_to(ROOT)}:{n}" for p in content
                    for n, line in enumerate(p.read_text().splitlines(), 1) if _SET_FILTERS.search(line))
     assert found == []
+
+
+def _non_text_descriptions(doc, path=()):
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            if key == "description":
+                for item in value if isinstance(value, list) else [value]:
+                    if not isinstance(item, str):
+                        yield "/".join(path) or "(top)", item
+            else:
+                yield from _non_text_descriptions(value, path + (str(key),))
+
+
+def test_every_plugin_description_is_text():
+    """A plain YAML scalar with ': ' in a description list becomes a mapping, which ansible-doc (and ansible-test
+    sanity) cannot show: every description line of every plugin's DOCUMENTATION parses as text."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "plugins").rglob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+                found.extend("%s %s: %r" % (path.relative_to(ROOT), where, item)
+                             for where, item in _non_text_descriptions(yaml.safe_load(node.value.value)))
+    assert found == []
