@@ -24,9 +24,10 @@ if COLLECTIONS_DIR.is_dir() and str(COLLECTIONS_DIR) not in sys.path:
 # of one lab (a module, or one parameter of a module-scoped lab fixture marked with its own xdist_group) stay on
 # one worker, one after another.
 MACHINE_WIDE = ("machine", "sim", "netns")
-# The longest machine-wide groups, measured (BENCHMARKS.md): they go first, so the worker that takes the longest
-# is not the one that starts last.
-LONGEST_FIRST = ("test_molecule_sim.py", "test_teardown_ownership_sim.py", "test_molecule_sim_families.py")
+# The longest machine-wide groups (an xdist group, or a module), measured (BENCHMARKS.md): they go first, so the
+# worker that takes the longest is not the one that starts last. The dual-stack lab runs the classroom too.
+LONGEST_FIRST = ("sim-family-dual", "test_molecule_sim.py", "test_teardown_ownership_sim.py",
+                 "test_molecule_sim_families.py")
 SLOT_ENV = "UDN_LAB_SIM_SLOT"
 
 
@@ -69,7 +70,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
         module = item.nodeid.split("::", 1)[0]
         name = module.rsplit("/", 1)[-1]
-        rank = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        key = group if group in LONGEST_FIRST else name
+        rank = LONGEST_FIRST.index(key) if key in LONGEST_FIRST else len(LONGEST_FIRST)
         keyed.append(((0 if machine else 1, rank), index, item))
     items[:] = [item for dummy, dummy2, item in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
