@@ -21,6 +21,10 @@ from ansible_collections.ovnk.udn_lab.plugins.module_utils.state import inputs_f
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 SKIPPED_DIRS = ("__pycache__",)
 SHARED_PREFIX = "udn_lab_"
+# Shared variables that are no role's input: a classroom's list of participants is read by the playbooks, which run
+# a role once per participant with <role>_participant (an input); adding a participant must not re-run every role
+# and every other participant's workshops. A teardown's choice of participant is read by the teardown alone.
+NOT_INPUTS = ("udn_lab_participants", "udn_lab_teardown_participant")
 # plugins/plugin_utils/role_inputs.py -> the collection root
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -42,15 +46,16 @@ def role_name(name):
 
 
 def variable_names(names, role, ignore=()):
-    """The input variables among ``names``: ``<role>_*`` and ``udn_lab_*``, minus names matching a pattern of
-    ``ignore`` (``re.match``), sorted. Internal variables (``__<role>_*``) never count."""
+    """The input variables among ``names``: ``<role>_*`` and ``udn_lab_*`` (but not :data:`NOT_INPUTS`), minus names
+    matching a pattern of ``ignore`` (``re.match``), sorted. Internal variables (``__<role>_*``) never count."""
     try:
         patterns = [re.compile(pattern) for pattern in ignore or ()]
     except re.error as exc:
         raise RoleInputsError("ignore_inputs: %s" % exc)
     prefixes = (role_name(role) + "_", SHARED_PREFIX)
     return sorted(str(name) for name in names
-                  if str(name).startswith(prefixes) and not any(p.match(str(name)) for p in patterns))
+                  if str(name).startswith(prefixes) and str(name) not in NOT_INPUTS
+                  and not any(p.match(str(name)) for p in patterns))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

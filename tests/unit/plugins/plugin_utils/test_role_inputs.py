@@ -137,6 +137,15 @@ def test_the_role_and_the_shared_variables_are_inputs():
                                                "udn_lab_versions_override"]
 
 
+def test_a_classrooms_participant_list_is_no_roles_input():
+    """A participant's copy of a workshop depends on <role>_participant, not on who else is in the class: adding a
+    participant leaves every role's digest, and every other participant's, as it was."""
+    names = NAMES + ["udn_lab_participants", "udn_lab_teardown_participant", "pod_workshop_participant"]
+    assert variable_names(names, "pod_workshop") == ["pod_workshop_participant", "udn_lab_dir",
+                                                     "udn_lab_versions_override"]
+    assert variable_names(names, "multus") == variable_names(NAMES, "multus")
+
+
 def test_a_fully_qualified_role_name_counts_as_its_short_name():
     assert variable_names(NAMES, "ovnk.udn_lab.multus") == variable_names(NAMES, "multus")
     assert role_name("ovnk.udn_lab.kind_cluster") == "kind_cluster"
