@@ -528,7 +528,7 @@ def reconcile_vmi(vmi, cache, config, now) -> Result:
         if not pod_running(pod) or POD_NETWORKS not in annotations_of(pod):
             return result.then(0.5)
         new = with_phase(status, "Running", now)
-        new.update(running_status(vmi, pod, kv, config, now, agent=False, conds=status.get("conditions")))
+        new.update(running_status(vmi, pod, kv, config, now, agent=False, conds=status.get("conditions"), cache=cache))
         result.actions.append(patch_status(VMIS, vmi, status=new))
         return result.then(float(config["boot_delay"]))
 
@@ -543,7 +543,7 @@ def reconcile_vmi(vmi, cache, config, now) -> Result:
             return result.then(1.0)
         booted_at = (phase_entered(vmi, "Running") or now) + float(config["boot_delay"])
         agent = now >= booted_at
-        want = running_status(vmi, pod, kv, config, now, agent=agent, conds=status.get("conditions"))
+        want = running_status(vmi, pod, kv, config, now, agent=agent, conds=status.get("conditions"), cache=cache)
         if any(status.get(k) != v for k, v in want.items() if k != "conditions") or not conditions_equal(
                 want["conditions"], status.get("conditions")):
             result.actions.append(patch_status(VMIS, vmi, status=want))
@@ -553,7 +553,14 @@ def reconcile_vmi(vmi, cache, config, now) -> Result:
     return result
 
 
-def running_status(vmi, pod, kv, config, now, agent, conds) -> Dict[str, Any]:
+def active_pods(vmi, cache, extra=None) -> Dict[str, Any]:
+    """``status.activePods``: every pod the VMI controls, whatever its phase (a migration's completed source pod
+    too), uid -> node (KubeVirt v1.8.4 ``lifecycle.go`` ``setActivePods``); ``extra`` is a pod just created."""
+    pods = launcher_pods(vmi, cache) + ([extra] if extra is not None else [])
+    return dict((meta(p).get("uid"), (p.get("spec") or {}).get("nodeName")) for p in pods)
+
+
+def running_status(vmi, pod, kv, config, now, agent, conds, cache=None) -> Dict[str, Any]:
     migratable, reason, message = live_migratable(vmi, kv)
     conds = set_condition(conds, "Ready", "True", "", "", now)
     conds = set_condition(conds, "LiveMigratable", "True" if migratable else "False", reason, message, now)
@@ -565,7 +572,8 @@ def running_status(vmi, pod, kv, config, now, agent, conds) -> Dict[str, Any]:
         "nodeName": (pod.get("spec") or {}).get("nodeName"),
         "conditions": conds,
         "interfaces": vmi_interfaces(vmi, pod, agent),
-        "activePods": {meta(pod).get("uid"): (pod.get("spec") or {}).get("nodeName")},
+        "activePods": active_pods(vmi, cache) if cache is not None else {
+            meta(pod).get("uid"): (pod.get("spec") or {}).get("nodeName")},
         "launcherContainerImageVersion": config["launcher_image"],
         "migrationMethod": "BlockMigration",
         "migrationTransport": "Unix",
@@ -712,7 +720,7 @@ def reconcile_vmim(vmim, cache, config, now) -> Result:
         state.update(completed=True, failed=False)
         conds = set_condition(vstatus.get("conditions"), "Ready", "True", "", "", now)
         new_vmi = {"migrationState": state, "nodeName": target_node, "conditions": conds,
-                   "activePods": {meta(target).get("uid"): target_node}}
+                   "activePods": active_pods(vmi, cache)}
         agent = find_condition(vstatus.get("conditions"), "AgentConnected")
         new_vmi["interfaces"] = vmi_interfaces(vmi, target, bool(agent and agent.get("status") == "True"))
         result.actions.append(patch(VMIS, vmi, body={"metadata": {"labels": {NODE_NAME_LABEL: target_node}}}))

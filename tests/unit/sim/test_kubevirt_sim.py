@@ -274,6 +274,23 @@ def test_migration_succeeds_to_another_node_with_the_same_ip():
     assert labels_of(after)[kv.NODE_NAME_LABEL] == state["targetNode"]
 
 
+def test_after_a_migration_active_pods_lists_every_launcher_pod_and_the_vmi_settles():
+    """KubeVirt v1.8.4 pkg/virt-controller/watch/vmi/lifecycle.go setActivePods: every pod the VMI controls, whatever
+    its phase (the migration's completed source pod too), by uid -> node. The simulator once listed only the running
+    pod; the status patch (a merge) kept the source's key, so every reconcile patched again: two migrated VMIs kept
+    the simulator busy forever and a third migration never left Scheduling."""
+    world = ready_world()
+    world.migrate("blue-namespace", "blue")
+    world.run(seconds=20.0)
+    after = world.vmi("blue-namespace", "blue")
+    pods = kv.launcher_pods(after, world.cache)
+    assert len(pods) == 2 and {p["status"]["phase"] for p in pods} == {"Running", "Succeeded"}
+    assert after["status"]["activePods"] == dict((meta(p)["uid"], p["spec"]["nodeName"]) for p in pods)
+    # settled: nothing left to change, so no patch (and no event that would reconcile it again)
+    result = kv.reconcile_vmi(after, world.cache, dict(kv.DEFAULTS), world.now + 60)
+    assert [a for a in result.actions if a.res == VMIS] == []
+
+
 def test_migration_module_verdict_accepts_the_simulated_result():
     """The collection's own migration predicate agrees with what the simulator produces."""
     verdict_mod = pytest.importorskip("ansible_collections.ovnk.udn_lab.plugins.module_utils.kubevirt")
