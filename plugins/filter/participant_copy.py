@@ -48,20 +48,9 @@ _value:
   type: raw
 """
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleFilterError
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import classroom
-
-
-def _plain(value):
-    """``value`` as plain dicts and lists, every nested template resolved now (the copy is made of data, not of
-    templates waiting for a context)."""
-    if isinstance(value, Mapping):
-        return dict((key, _plain(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
+from ansible_collections.ovnk.udn_lab.plugins.plugin_utils.plain import plain
 
 
 def participant_copy(spec, workshop, participant):
@@ -69,7 +58,7 @@ def participant_copy(spec, workshop, participant):
     if not participant:
         return spec
     try:
-        return classroom.participant_copy(workshop, participant, _plain(spec))
+        return classroom.participant_copy(workshop, participant, plain(spec))
     except classroom.ClassroomError as exc:
         raise AnsibleFilterError(str(exc))
 

@@ -45,22 +45,13 @@ _value:
   elements: dict
 """
 
-from collections.abc import Mapping
-
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import classroom
-
-
-def _plain(value):
-    if isinstance(value, Mapping):
-        return dict((key, _plain(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
+from ansible_collections.ovnk.udn_lab.plugins.plugin_utils.plain import plain
 
 
 def participant_fence_probes(spec, participants):
     """Filter entry point: see DOCUMENTATION."""
-    return classroom.fence_probes(list(participants or []), _plain(spec))
+    return classroom.fence_probes(list(participants or []), plain(spec))
 
 
 class FilterModule(object):

@@ -28,6 +28,7 @@ import os
 import tempfile
 
 from ansible_collections.ovnk.udn_lab.plugins.module_utils import classroom
+from ansible_collections.ovnk.udn_lab.plugins.module_utils import ownership
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.ownership import LAB, REQUIRED
 from ansible_collections.ovnk.udn_lab.plugins.module_utils.waits import FlowError
 
@@ -46,23 +47,23 @@ PROBE_NAME = "udn-lab-fence-probe"
 
 
 def label_problems(labels):
-    """Why ``labels`` cannot tell the lab's objects apart (list of strings; empty = fine): both ownership labels
-    must be there, or a selector of them would match what the lab never made."""
-    labels = labels or {}
-    return ["labels lacks {0}".format(key) for key in REQUIRED if not str(labels.get(key) or "").strip()]
+    """Why ``labels`` cannot tell the lab's objects apart (list of strings; empty = fine): each ownership label
+    missing, else what :func:`ownership.ownership` refuses (another owner than the collection, keys or values
+    Kubernetes would refuse)."""
+    missing = ["labels lacks {0}".format(key) for key in REQUIRED if not str((labels or {}).get(key) or "").strip()]
+    if missing:
+        return missing
+    try:
+        ownership.ownership(labels, labels.get(LAB), "labels")
+    except ownership.OwnershipError as exc:
+        return [str(exc)]
+    return []
 
 
 def selector(labels, participant):
     """The label selector of ``participant``'s objects: every ownership label and the participant label."""
     wanted = dict(labels or {}, **{classroom.PARTICIPANT_LABEL: participant})
     return ",".join("{0}={1}".format(k, wanted[k]) for k in sorted(wanted))
-
-
-def describe(obj):
-    """``Kind namespace/name`` or ``Kind name``."""
-    meta = obj.get("metadata") or {}
-    where = "{0}/{1}".format(meta["namespace"], meta["name"]) if meta.get("namespace") else meta.get("name")
-    return "{0} {1}".format(obj.get("kind"), where)
 
 
 def carries(obj, labels):
@@ -77,11 +78,11 @@ def refusal(want, have, labels):
     if not carries(have, labels):
         return ("{0} exists without the lab's ownership labels ({1}): it is not the lab's, and the lab does not take "
                 "it over. Remove it, or label it if it is the lab's".format(
-                    describe(want), ", ".join("{0}={1}".format(k, labels[k]) for k in sorted(labels))))
+                    ownership.object_ref(want), ", ".join("{0}={1}".format(k, labels[k]) for k in sorted(labels))))
     mine = ((want.get("metadata") or {}).get("labels") or {}).get(classroom.PARTICIPANT_LABEL)
     theirs = ((have.get("metadata") or {}).get("labels") or {}).get(classroom.PARTICIPANT_LABEL)
     if theirs is not None and theirs != mine:
-        return "{0} belongs to participant {1!r}, not {2!r}".format(describe(want), theirs, mine)
+        return "{0} belongs to participant {1!r}, not {2!r}".format(ownership.object_ref(want), theirs, mine)
     return None
 
 
@@ -139,7 +140,8 @@ def apply_plan(api, steps, check_mode):
                 api.create(api_version, kind, want, namespace=namespace)
             else:
                 api.patch(api_version, kind, want["metadata"]["name"], action, namespace=namespace)
-        changes.append({"object": describe(want), "action": action if action in ("create", "replace") else "update"})
+        changes.append({"object": ownership.object_ref(want),
+                        "action": action if action in ("create", "replace") else "update"})
     return changes
 
 
@@ -298,7 +300,7 @@ def take_access(api, participant, labels, dest, remove_shared=False, check_mode=
     changes = []
     for api_version, obj in found:
         if check_mode or api.delete(api_version, obj["kind"], obj["metadata"]["name"], namespace=_namespace(obj)):
-            changes.append({"object": describe(obj), "action": "delete"})
+            changes.append({"object": ownership.object_ref(obj), "action": "delete"})
     if os.path.lexists(dest):
         if not check_mode:
             os.unlink(dest)

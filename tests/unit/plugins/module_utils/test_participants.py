@@ -315,3 +315,15 @@ def test_a_review_not_answered_is_unknown_and_an_allowed_request_answered_403_is
     assert statuses["ada:own-pods"] == "unknown"
     assert statuses["ada:own-cudn-ada-enterprise"] == "wrong"  # allowed by the checks, refused for real
     assert len(out["wrong"]) == len(checks)
+
+
+def test_labels_of_another_owner_are_refused_before_anything_is_done(tmp_path):
+    """The ownership checks are the collection's one set (module_utils ownership): labels that mark another owner
+    would select what the lab never made."""
+    api = FakeApi()
+    labels = {"app.kubernetes.io/managed-by": "someone-else", "udn-lab.ovnk.io/lab": "ovn-k-helm"}
+    with pytest.raises(FlowError, match="app.kubernetes.io/managed-by is 'someone-else'"):
+        give(api, tmp_path / "kubeconfig", labels=labels)
+    with pytest.raises(FlowError, match="app.kubernetes.io/managed-by is 'someone-else'"):
+        participants.take_access(api, "ada", labels, str(tmp_path / "kubeconfig"))
+    assert not api.writes
