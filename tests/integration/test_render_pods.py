@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import ipaddress
 import json
+import re
 import os
 import subprocess
 import sys
@@ -533,6 +534,27 @@ def fake_api(tmp_path):
 def _changed(stdout):
     recap = [line for line in stdout.splitlines() if line.startswith("localhost")][-1]
     return int(recap.split("changed=")[1].split()[0])
+
+
+def test_guided_mode_gives_a_participant_their_own_names_and_kubeconfig(repo_root, tmp_path, fake_api):
+    """A classroom participant's guided run prints the commands they type: their namespaces, their cluster UDN,
+    their kubeconfig, and nothing they are not allowed (they may not list namespaces or every UDN)."""
+    api, kubeconfig = fake_api
+    lab = tmp_path / "lab"
+    result = run_playbook(repo_root, tmp_path, "pods_entry.yml", entry="main", udn_lab_kubeconfig=str(kubeconfig),
+                          pod_workshop_verify=False, pod_workshop_wait_timeout=10, pod_workshop_guided=True,
+                          pod_workshop_participant="ada")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # (each message, unwrapped, from the YAML result format: single-quoted, a quote doubled)
+    tries = [t.replace("''", "'").strip()
+             for t in re.findall(r"Try it: ((?:[^']|'')*)'", re.sub(r"\s+", " ", result.stdout))]
+    mine = "kubectl --kubeconfig %s/participants/ada/kubeconfig " % lab
+    assert len(tries) >= 4 and all(t.startswith(mine) for t in tries), tries
+    assert mine + "auth can-i --list -n ada-blue" in tries
+    assert any(t.startswith(mine + "wait udn -n ada-blue --all") and t.endswith("get cudn ada-colored-enterprise")
+               for t in tries), tries
+    assert mine + "exec -n ada-blue app-multihomed-blue-0 -- ip addr show net1" in tries
+    assert not [t for t in tries if " -A " in t or " get ns " in t or re.search(r" -n (blue|red) ", t)], tries
 
 
 def test_check_mode_then_apply_twice_changes_nothing_the_second_time(repo_root, tmp_path, fake_api):
