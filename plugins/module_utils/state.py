@@ -414,11 +414,17 @@ def record(api, name, inputs, after, specs, files, host, facts=None, labels=None
         return {"changed": False, "recorded": True, "reasons": [], "value": entry["value"]}
     if not check_mode:
         body = {"data": {name: render_entry(entry)}}
+        created = False
         if api.get(CONFIGMAP[0], CONFIGMAP[1], configmap, namespace=STATE_NAMESPACE) is None:
-            body.update(apiVersion="v1", kind="ConfigMap",
-                        metadata={"name": configmap, "namespace": STATE_NAMESPACE, "labels": dict(labels or {})})
-            api.create(CONFIGMAP[0], CONFIGMAP[1], body, namespace=STATE_NAMESPACE)
-        else:
+            first = dict(body, apiVersion="v1", kind="ConfigMap",
+                         metadata={"name": configmap, "namespace": STATE_NAMESPACE, "labels": dict(labels or {})})
+            try:
+                api.create(CONFIGMAP[0], CONFIGMAP[1], first, namespace=STATE_NAMESPACE)
+                created = True
+            except Exception as exc:  # another run (a classroom participant's) created it meanwhile: patch it
+                if getattr(exc, "status", None) not in (409, "409"):
+                    raise
+        if not created:  # a merge patch of this entry only: runs side by side keep each other's entries
             api.patch(CONFIGMAP[0], CONFIGMAP[1], configmap, body, namespace=STATE_NAMESPACE,
                       content_type=MERGE_PATCH)
     return {"changed": True, "recorded": True, "reasons": [], "value": entry["value"]}

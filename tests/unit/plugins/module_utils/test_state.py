@@ -568,6 +568,26 @@ def test_record_creates_the_configmap_with_labels_the_first_time():
     assert SECRET not in configmap["data"][NAME]
 
 
+def test_record_when_another_run_created_the_configmap_meanwhile_patches_it():
+    """Participants of a classroom record side by side: another run may create the ConfigMap between this run's
+    read and its create (409 AlreadyExists); the entry is then patched in, and the other run's entry kept."""
+    api = StateApi([daemonset()])
+    real_create = api.create
+
+    def create_after_the_other(api_version, kind, body, namespace=None):
+        if kind == "ConfigMap":  # the other run's create lands first
+            real_create(api_version, kind, {"apiVersion": "v1", "kind": "ConfigMap", "data": {"pod-workshop-bob": "{}"},
+                                            "metadata": {"name": S.STATE_CONFIGMAP, "namespace": S.STATE_NAMESPACE}},
+                        namespace=namespace)
+        return real_create(api_version, kind, body, namespace=namespace)
+
+    api.create = create_after_the_other
+    result = record(api, name="pod-workshop-ada")
+    assert result["changed"] is True and result["recorded"] is True
+    assert [w[0] for w in api.writes][-1] == "patch"
+    assert sorted(api.configmap()["data"]) == ["pod-workshop-ada", "pod-workshop-bob"]
+
+
 def test_record_again_unchanged_writes_nothing():
     api = StateApi([daemonset()])
     first = record(api, facts={"a": 1})
