@@ -27,7 +27,7 @@ MACHINE_WIDE = ("machine", "sim", "netns")
 # The longest machine-wide groups (an xdist group, or a module), measured (BENCHMARKS.md): they go first, so the
 # worker that takes the longest is not the one that starts last. The dual-stack lab runs the classroom too.
 LONGEST_FIRST = ("sim-family-dual", "test_molecule_sim.py", "test_teardown_ownership_sim.py",
-                 "test_molecule_sim_families.py")
+                 "test_molecule_sim_families.py", "test_classroom_inventory_sim.py")
 SLOT_ENV = "UDN_LAB_SIM_SLOT"
 
 
