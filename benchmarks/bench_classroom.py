@@ -16,7 +16,7 @@ participant. Goal (issue: a classroom): 20 participants in at most 4 x the time 
 Needs what the scenario needs (root, the sim binaries: python tests/sim/build.py, the data plane's tools). Run from
 the repository root with the project virtualenv:
 
-    python benchmarks/bench_classroom.py [--sizes 1,5,20] [--workshops pods,vms] [--family ipv4] [--forks 10] [--keep]
+    python benchmarks/bench_classroom.py [--sizes 1,5,20] [--workshops pods,vms] [--family ipv4] [--forks 10] [--wait SECONDS] [--keep]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,12 +41,24 @@ import sim_lab  # noqa: E402
 
 
 
+class Failed(Exception):
+    pass
+
+
+LOGS = []
+
+
 def timed(lab, playbook, *extra):
     started = time.monotonic()
     rc, out = lab.playbook(playbook, *extra)
     elapsed = time.monotonic() - started
+    log = lab.ephemeral.parent / ("%s-%d.log" % (pathlib.Path(playbook).stem, len(LOGS)))
+    log.write_text(out)  # the whole output (the console has its last 20000 characters)
+    LOGS.append(log)
     if rc != 0:
-        sys.exit("%s failed (rc %d); the end of its output is above" % (playbook, rc))
+        failures = re.findall(r"^(?:fatal|failed): \[(\S+)\].*?(?=^\S)", sim_lab.ANSI.sub("", out), re.M | re.S)
+        raise Failed("%s failed (rc %d) after %.0f s on %s; its whole output: %s" % (
+            playbook, rc, elapsed, ", ".join(sorted(set(failures))) or "?", log))
     probes = sum(int(n) for n in re.findall(r"connectivity: (\d+) probes", sim_lab.flat(out)))
     return elapsed, probes
 
@@ -61,6 +73,8 @@ def main():
     parser.add_argument("--workshops", default="pods,vms", help="pods, or pods,vms (default)")
     parser.add_argument("--family", default="ipv4", choices=["ipv4", "ipv6", "dual"])
     parser.add_argument("--forks", type=int, default=10, help="participants at a time (ansible -f; default 10)")
+    parser.add_argument("--wait", type=int, default=0,
+                        help="pod_workshop_wait_timeout and vm_workshop_wait_timeout in seconds (default: the roles')")
     parser.add_argument("--keep", action="store_true", help="do not destroy the lab afterwards")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -75,6 +89,7 @@ def main():
     if rc != 0:
         sys.exit("molecule create failed")
     rows = []
+    failure = None
     try:
         rc, dummy = lab.molecule("converge")
         if rc != 0:
@@ -82,29 +97,46 @@ def main():
         playbooks = (["playbooks/pod_workshop.yml"] if "pods" in workshops else []) + (
             ["playbooks/vm_workshop.yml"] if "vms" in workshops else []) + ["playbooks/classroom.yml"]
         for size in sizes:
-            extra = ["-f", str(args.forks), "-e", json.dumps({"udn_lab_participants": size,
-                                                              "udn_lab_workshops": workshops})]
+            settings = {"udn_lab_participants": size, "udn_lab_workshops": workshops}
+            if args.wait:
+                settings.update(pod_workshop_wait_timeout=args.wait, vm_workshop_wait_timeout=args.wait)
+            extra = ["-f", str(args.forks), "-e", json.dumps(settings)]
             times = {}
-            for playbook in playbooks:
-                times[playbook] = timed(lab, playbook, *extra)
+            try:
+                for playbook in playbooks:
+                    times[playbook] = timed(lab, playbook, *extra)
+            except Failed as exc:
+                failure = "%d participants: %s" % (size, exc)
+                break
             total = sum(t for t, dummy in times.values())
             report = lab.ephemeral / "lab" / "report" / "classroom" / "data"
             claims = {"probes": sum(n for dummy, n in times.values()),
                       "fences": len(_results(report / "pods-fences.json")),
                       "api fences": len(_results(report / "api-fences.json"))}
             rows.append((size, times, total, claims))
+            print("\n%d participants: %s, total %.0f s, claims %s\n" % (
+                size, ", ".join("%s %.0f s" % (k.split("/")[-1], t) for k, (t, dummy) in times.items()), total,
+                json.dumps(claims)), flush=True)
             names = ["p%0*d" % (len(str(size)), n) for n in range(1, size + 1)]
             if size == sizes[-1]:
                 break  # the lab goes next (or is kept as it is)
-            with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-                list(pool.map(lambda name: timed(lab, "playbooks/teardown.yml", "-e",
-                                                 "udn_lab_teardown_participant=" + name), names))
+            try:
+                with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+                    list(pool.map(lambda name: timed(lab, "playbooks/teardown.yml", "-e",
+                                                     "udn_lab_teardown_participant=" + name), names))
+            except Failed as exc:
+                failure = "removing the %d participants: %s" % (size, exc)
+                break
             for stale in ("pods-fences.json", "api-fences.json"):
                 if (report / stale).exists():
                     (report / stale).unlink()
     finally:
         if not args.keep:
             lab.molecule("destroy")
+    if failure:
+        print("\nNOT MEASURED: " + failure)
+    if not rows:
+        return 1
     one = next((total for size, dummy, total, dummy in rows if size == 1), None)
     print("| participants | " + " | ".join(p.split("/")[-1] for p in rows[0][1])
           + " | total | x one | probes | fences | API fences |")
@@ -117,7 +149,7 @@ def main():
     if one and rows[-1][0] == 20:
         ratio = rows[-1][2] / one
         print("\n20 participants: %.1f x one participant; goal <= 4 x: %s" % (ratio, "met" if ratio <= 4 else "NOT met"))
-    return 0
+    return 1 if failure else 0
 
 
 if __name__ == "__main__":
