@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT / "tests" / "sim"))
 import sim_lab  # noqa: E402
 
 
-
 class Failed(Exception):
     pass
 

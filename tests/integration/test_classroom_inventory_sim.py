@@ -126,8 +126,8 @@ def test_site_yml_builds_one_lab_per_host_each_with_its_own_cluster_and_report(c
         assert oct(kubeconfig.stat().st_mode & 0o777) == "0o600"
         # its own cluster: its nodes, its workshop objects labelled with its name
         nodes = json.loads(kubectl(kubeconfig, "get", "nodes", "-o", "json").stdout)["items"]
-        assert sorted(n["metadata"]["name"] for n in nodes) == [name + "-control-plane", name + "-worker",
-                                                                  name + "-worker2"], nodes
+        expected = [name + "-control-plane", name + "-worker", name + "-worker2"]
+        assert sorted(n["metadata"]["name"] for n in nodes) == expected, nodes
         blue = json.loads(kubectl(kubeconfig, "get", "namespace", "blue", "-o", "json").stdout)
         assert blue["metadata"]["labels"]["udn-lab.ovnk.io/lab"] == name, blue["metadata"]
         vms = json.loads(kubectl(kubeconfig, "get", "vm", "-A", "-o", "json").stdout)["items"]
